@@ -1,0 +1,9 @@
+"""Version 1 of the REST API, mounted under /api/v1."""
+
+from fastapi import APIRouter
+
+from labelwise.api.v1 import items, projects
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(projects.router)
+router.include_router(items.router)

@@ -1,0 +1,126 @@
+"""Item import, listing and export."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import IO
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from labelwise.api.deps import ActorDep, DbDep, SettingsDep
+from labelwise.api.v1.schemas import ImportOut, ItemOut, ItemPage
+from labelwise.errors import InvalidInput, TooLarge
+from labelwise.formats import FORMATS, get_format
+from labelwise.policies import Action, authorize
+from labelwise.services import exports, imports, projects
+
+router = APIRouter(tags=["items"])
+
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+_BODY_FORMATS = {"application/json": "json", "application/x-ndjson": "jsonl"}
+
+
+@router.post(
+    "/projects/{slug}/items",
+    response_model=ImportOut,
+    responses={413: {"description": "body over the size limit"}, 422: {"description": "bad row"}},
+)
+async def import_items(
+    slug: str,
+    request: Request,
+    db: DbDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    skip_invalid: bool = Query(False, description="Import the valid rows; report the others."),
+) -> ImportOut:
+    """Import a JSON list of items, or NDJSON (`Content-Type: application/x-ndjson`)."""
+    project, role = await run_in_threadpool(projects.access, db, slug, actor)
+    authorize(actor, Action.IMPORT_ITEMS, role)
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if media_type not in _BODY_FORMATS:
+        raise InvalidInput(
+            f"Content-Type {media_type!r} is not supported; send application/json (a list) "
+            "or application/x-ndjson"
+        )
+    fmt = FORMATS[_BODY_FORMATS[media_type]]
+    assert fmt.read is not None
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as body:
+        await _receive(request, body, settings.max_upload_bytes)
+        body.seek(0)
+        summary = await run_in_threadpool(
+            imports.import_items,
+            db,
+            project.id,
+            projects.spec_of(project),
+            fmt.read(body),
+            source="request body",
+            skip_invalid=skip_invalid,
+        )
+    return ImportOut(**summary.as_dict())
+
+
+async def _receive(request: Request, sink: IO[bytes], limit: int) -> None:
+    """Stream the body to `sink`, refusing it as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"request body is {int(declared)} bytes; the limit is {limit} bytes")
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"request body is over the limit of {limit} bytes")
+        sink.write(chunk)
+
+
+@router.get("/projects/{slug}/items", response_model=ItemPage)
+def list_items(
+    slug: str,
+    db: DbDep,
+    actor: ActorDep,
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page."),
+    limit: int = Query(100, ge=1, le=1000),
+) -> ItemPage:
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.LIST_ITEMS, role)
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidInput("cursor: not a cursor returned by this endpoint")
+    items = projects.page_items(db, project, after=int(cursor or 0), limit=limit)
+    return ItemPage(
+        items=[
+            ItemOut(
+                id=i.id,
+                external_id=i.external_id,
+                status=i.status,
+                data=i.data,
+                created_at=i.created_at,
+            )
+            for i in items
+        ],
+        next_cursor=str(items[-1].id) if len(items) == limit else None,
+    )
+
+
+@router.get(
+    "/projects/{slug}/export",
+    response_class=StreamingResponse,
+    responses={200: {"description": "the items with their annotations, streamed"}},
+)
+def export(
+    slug: str,
+    db: DbDep,
+    actor: ActorDep,
+    format: str = Query("jsonl", description="jsonl, csv or parquet"),
+) -> StreamingResponse:
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.EXPORT, role)
+    fmt = get_format(format, for_export=True)
+    fields = [f.name for f in projects.spec_of(project).fields]
+    return StreamingResponse(
+        exports.export(db, project, fields, fmt),
+        media_type=fmt.media_type,
+        headers={
+            "content-disposition": f'attachment; filename="{project.slug}.{fmt.extensions[0][1:]}"'
+        },
+    )

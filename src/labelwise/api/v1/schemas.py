@@ -1,0 +1,68 @@
+"""Request and response bodies of the v1 API (the OpenAPI document is built from these)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from labelwise.policies import Role
+
+
+class ProjectOut(BaseModel):
+    slug: str
+    name: str
+    goal: str
+    role: Role | None = Field(
+        description="The caller's role; null for an admin who is not a member."
+    )
+    items: int
+    by_status: dict[str, int]
+
+
+class ProjectDetail(ProjectOut):
+    spec: dict[str, Any]
+
+
+class ApplyOut(BaseModel):
+    slug: str
+    created: bool
+    changed: bool
+
+
+class MemberIn(BaseModel):
+    role: Role
+
+
+class MemberOut(BaseModel):
+    username: str
+    role: Role
+
+
+class ImportOut(BaseModel):
+    created: int = Field(description="Items that were new.")
+    existing: int = Field(description="Rows whose item was already there (same id or content).")
+    skipped: list[dict[str, Any]] = Field(
+        description="With skip_invalid: each bad row, by line, with its error."
+    )
+
+
+class ItemOut(BaseModel):
+    id: int
+    external_id: str | None
+    status: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    errors: list[str] | None = None

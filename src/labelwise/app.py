@@ -1,0 +1,66 @@
+"""create_app(settings): wires the database, routers, pages, middleware and error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from labelwise import __version__
+from labelwise.api.v1 import router as api_router
+from labelwise.db.engine import Database
+from labelwise.errors import LabelwiseError, RateLimited
+from labelwise.settings import Settings
+from labelwise.web import pages
+from labelwise.web.security import SecurityHeaders
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """The ASGI app. The schema must be migrated already (`serve` and the tests do that)."""
+    app = FastAPI(
+        title="labelwise",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.resolved_database_url)
+    app.state.secret_key = settings.load_secret_key()
+    app.add_middleware(SecurityHeaders)
+    app.include_router(api_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
+    app.add_exception_handler(LabelwiseError, _labelwise_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    return app
+
+
+async def _labelwise_error(_request: Request, error: LabelwiseError) -> JSONResponse:
+    body: dict[str, object] = {"detail": str(error)}
+    errors = getattr(error, "errors", None)
+    if errors and errors != [str(error)]:
+        body["errors"] = errors
+    headers = {}
+    if isinstance(error, RateLimited):
+        headers["retry-after"] = str(error.retry_after_seconds)
+    if error.status_code == 401:
+        headers["www-authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+
+async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    """Pydantic's errors, reworded as `where: what` lines."""
+    errors = [
+        f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+        for e in error.errors()
+    ]
+    return JSONResponse({"detail": "; ".join(errors), "errors": errors}, status_code=422)
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and worker processes: settings from LABELWISE_*."""
+    return create_app(Settings())

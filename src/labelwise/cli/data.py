@@ -1,0 +1,102 @@
+"""`labelwise import` and `labelwise export`, with progress bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from labelwise.cli.common import (
+    DataDirOption,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    open_db,
+    reports_errors,
+)
+from labelwise.formats import format_for_path, get_format
+from labelwise.services import exports, imports, projects
+
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="jsonl, json, csv or parquet (default: by extension)."),
+]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+@reports_errors
+def import_command(
+    slug: str,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Items to import.")],
+    format: FormatOption = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the valid rows and list the bad ones.")
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Import items into SLUG from FILE. All or nothing, unless --skip-invalid."""
+    fmt = get_format(format, for_export=False) if format else format_for_path(file)
+    assert fmt.read is not None
+    db = open_db(load_settings(data_dir))
+    project = projects.get(db, slug)
+    with file.open("rb") as handle, _progress() as progress:
+        task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
+        summary = imports.import_items(
+            db,
+            project.id,
+            projects.spec_of(project),
+            fmt.read(handle),
+            source=file.name,
+            position_name=fmt.position,
+            skip_invalid=skip_invalid,
+            progress=lambda _rows: progress.update(task, completed=handle.tell()),
+        )
+    for problem in summary.skipped:
+        err_console.print(
+            f"skipped {file.name}, {fmt.position} {problem.position}: {problem.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        f"{file.name}: {summary.created} new, {summary.existing} already present, "
+        f"{len(summary.skipped)} skipped",
+        highlight=False,
+    )
+
+
+@reports_errors
+def export_command(
+    slug: str,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    format: FormatOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export SLUG's items with all their annotations to OUTPUT."""
+    fmt = get_format(format, for_export=True) if format else format_for_path(output)
+    if fmt.write is None:
+        raise fail(f"{output.name}: cannot export as {fmt.name}", 2)
+    db = open_db(load_settings(data_dir))
+    project = projects.get(db, slug)
+    fields = [f.name for f in projects.spec_of(project).fields]
+    total = projects.item_count(db, project)
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("wb") as handle, _progress() as progress:
+        task = progress.add_task(f"exporting {slug}", total=None)
+        for chunk in exports.export(db, project, fields, fmt):
+            handle.write(chunk)
+            progress.update(task, completed=handle.tell())
+    partial.replace(output)  # a failed export never leaves a half file under the real name
+    console.print(f"exported {total} items to {output}", highlight=False)

@@ -1,0 +1,54 @@
+"""The demo: a support-ticket triage project with hand-written tickets and a small team."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labelwise.db.engine import Database
+from labelwise.errors import Conflict
+from labelwise.formats import FORMATS
+from labelwise.policies import Role
+from labelwise.services import accounts, imports, projects
+from labelwise.spec import load_spec_file
+
+HERE = Path(__file__).parent
+SPEC_FILE = HERE / "project.yaml"
+ITEMS_FILE = HERE / "items.jsonl"
+# username, project role (None: the server admin)
+TEAM: list[tuple[str, Role | None]] = [
+    ("admin", None),
+    ("alice", Role.ANNOTATOR),
+    ("bob", Role.ANNOTATOR),
+    ("rita", Role.REVIEWER),
+]
+
+
+@dataclass
+class DemoSetup:
+    slug: str
+    new_items: int
+    passwords: dict[str, str] = field(default_factory=dict)  # only accounts made just now
+    existing_users: list[str] = field(default_factory=list)
+
+
+def set_up(db: Database) -> DemoSetup:
+    """Idempotent: a second run adds nothing and leaves passwords as they were."""
+    spec = load_spec_file(SPEC_FILE)
+    project = projects.apply_spec(db, spec).project
+    with ITEMS_FILE.open("rb") as handle:
+        reader = FORMATS["jsonl"].read
+        assert reader is not None
+        summary = imports.import_items(db, project.id, spec, reader(handle), source=ITEMS_FILE.name)
+    setup = DemoSetup(slug=spec.slug, new_items=summary.created)
+    for username, role in TEAM:
+        password = secrets.token_urlsafe(9)
+        try:
+            accounts.create_user(db, username, password, is_admin=role is None)
+            setup.passwords[username] = password
+        except Conflict:
+            setup.existing_users.append(username)
+        if role is not None:
+            projects.set_member(db, project, username, role)
+    return setup

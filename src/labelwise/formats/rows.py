@@ -1,0 +1,35 @@
+"""The shapes every import reader yields and every export writer takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any, NamedTuple
+
+import orjson
+
+
+class ParsedRow(NamedTuple):
+    """One input record: its position (line, or row for binary formats) and value or error."""
+
+    position: int
+    value: Any
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    id: int
+    external_id: str | None
+    status: str
+    data_json: str  # stored JSON text, spliced into output without re-parsing
+    annotations: list[dict[str, Any]]
+
+
+Reader = Callable[[IO[bytes]], Iterator[ParsedRow]]
+Writer = Callable[[Iterable[ExportRow], list[str]], Iterator[bytes]]
+
+
+def json_error(error: orjson.JSONDecodeError, *, column: bool = True) -> str:
+    where = f" at column {error.colno}" if column else ""
+    return f"invalid JSON{where}: {error.msg}"

@@ -1,0 +1,82 @@
+"""Who may do what: the one authorization layer, called by every route, page and command.
+
+A non-member is told a project does not exist (404), so names of other teams' projects
+never leak; a member whose role lacks the action gets 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from labelwise.errors import Forbidden, NotFound
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"
+    REVIEWER = "reviewer"
+    ANNOTATOR = "annotator"
+    VIEWER = "viewer"
+
+
+class Action(StrEnum):
+    VIEW_PROJECT = "view the project"
+    UPDATE_PROJECT = "change the project spec"
+    VIEW_MEMBERS = "see the members"
+    MANAGE_MEMBERS = "manage members"
+    IMPORT_ITEMS = "import items"
+    LIST_ITEMS = "list items"
+    EXPORT = "export the data"
+
+
+_READ = {Action.VIEW_PROJECT, Action.VIEW_MEMBERS, Action.LIST_ITEMS, Action.EXPORT}
+_MANAGE = _READ | {Action.UPDATE_PROJECT, Action.MANAGE_MEMBERS, Action.IMPORT_ITEMS}
+
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.OWNER: frozenset(_MANAGE),
+    Role.MANAGER: frozenset(_MANAGE),
+    Role.REVIEWER: frozenset(_READ),
+    Role.VIEWER: frozenset(_READ),
+    # Annotators see items only through their queue, never the whole data set.
+    Role.ANNOTATOR: frozenset({Action.VIEW_PROJECT}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller, as the policies need it."""
+
+    user_id: int
+    username: str
+    is_admin: bool
+
+
+def can(actor: Actor, action: Action, role: Role | None) -> bool:
+    return actor.is_admin or (role is not None and action in ROLE_ACTIONS[role])
+
+
+def authorize(actor: Actor, action: Action, role: Role | None) -> None:
+    """Raise unless `actor`, holding `role` in the project (None: not a member), may act."""
+    if actor.is_admin:
+        return
+    if role is None:
+        raise NotFound("project not found")
+    if action not in ROLE_ACTIONS[role]:
+        raise Forbidden(f"your role ({role}) may not {action}")
+
+
+def authorize_admin(actor: Actor, what: str) -> None:
+    if not actor.is_admin:
+        raise Forbidden(f"only a server admin may {what}")
+
+
+def authorize_role_change(
+    actor: Actor, actor_role: Role | None, current: Role | None, new: Role | None
+) -> None:
+    """Managers run the team, but only owners (or admins) make or unmake owners."""
+    authorize(actor, Action.MANAGE_MEMBERS, actor_role)
+    if actor.is_admin or actor_role == Role.OWNER:
+        return
+    if Role.OWNER in (current, new):
+        raise Forbidden("only an owner may grant or remove the owner role")

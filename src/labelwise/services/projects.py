@@ -1,0 +1,181 @@
+"""Projects, their specs and their members."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Item, Membership, Project, User
+from labelwise.errors import NotFound
+from labelwise.policies import Actor, Role
+from labelwise.services.accounts import now
+from labelwise.spec import ProjectSpec, parse_spec
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    project: Project
+    created: bool
+    changed: bool
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    project: Project
+    role: Role | None
+    items: int
+    by_status: dict[str, int]
+
+
+def spec_of(project: Project) -> ProjectSpec:
+    return parse_spec(project.spec)
+
+
+def get(db: Database, slug: str) -> Project:
+    with db.read() as session:
+        return _get(session, slug)
+
+
+def _get(session: Session, slug: str) -> Project:
+    project = session.scalar(select(Project).where(Project.slug == slug))
+    if project is None:
+        raise NotFound(f"project {slug!r} not found")
+    return project
+
+
+def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]:
+    """The project and the caller's role in it; a missing project is NotFound for everyone."""
+    with db.read() as session:
+        row = session.execute(
+            select(Project, Membership.role)
+            .outerjoin(
+                Membership,
+                (Membership.project_id == Project.id) & (Membership.user_id == actor.user_id),
+            )
+            .where(Project.slug == slug)
+        ).first()
+    if row is None:
+        raise NotFound("project not found")
+    return row[0], Role(row[1]) if row[1] else None
+
+
+def find(db: Database, slug: str) -> Project | None:
+    with db.read() as session:
+        return session.scalar(select(Project).where(Project.slug == slug))
+
+
+def apply_spec(db: Database, spec: ProjectSpec) -> ApplyResult:
+    """Create the project or bring it in line with the spec; the same spec twice is a no-op."""
+    canonical = spec.canonical()
+    with db.write() as session:
+        project = session.scalar(select(Project).where(Project.slug == spec.slug))
+        if project is None:
+            project = Project(slug=spec.slug, name=spec.name, spec=canonical)
+            session.add(project)
+            return ApplyResult(project, created=True, changed=True)
+        if project.spec == canonical:
+            return ApplyResult(project, created=False, changed=False)
+        project.spec = canonical
+        project.name = spec.name
+        project.updated_at = now()
+        return ApplyResult(project, created=False, changed=True)
+
+
+def summaries(db: Database, actor: Actor) -> list[ProjectSummary]:
+    """The projects the actor can see (all of them for an admin), with item counts."""
+    with db.read() as session:
+        query = select(Project, Membership.role).outerjoin(
+            Membership,
+            (Membership.project_id == Project.id) & (Membership.user_id == actor.user_id),
+        )
+        if not actor.is_admin:
+            query = query.where(Membership.role.is_not(None))
+        rows = session.execute(query.order_by(Project.slug)).all()
+        counts = _status_counts(session, [p.id for p, _ in rows])
+    return [_summary(p, Role(role) if role else None, counts) for p, role in rows]
+
+
+def summary(db: Database, project: Project, role: Role | None) -> ProjectSummary:
+    with db.read() as session:
+        return _summary(project, role, _status_counts(session, [project.id]))
+
+
+def _status_counts(session: Session, project_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {}
+    for project_id, status, count in session.execute(
+        select(Item.project_id, Item.status, func.count())
+        .where(Item.project_id.in_(project_ids))
+        .group_by(Item.project_id, Item.status)
+    ):
+        counts.setdefault(project_id, {})[status] = count
+    return counts
+
+
+def _summary(
+    project: Project, role: Role | None, counts: dict[int, dict[str, int]]
+) -> ProjectSummary:
+    by_status = counts.get(project.id, {})
+    return ProjectSummary(project, role, sum(by_status.values()), by_status)
+
+
+@dataclass(frozen=True)
+class Member:
+    username: str
+    role: Role
+
+
+def members(db: Database, project: Project) -> list[Member]:
+    with db.read() as session:
+        rows = session.execute(
+            select(User.username, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.project_id == project.id)
+            .order_by(User.username)
+        ).all()
+    return [Member(username, Role(role)) for username, role in rows]
+
+
+def role_of(db: Database, project: Project, username: str) -> Role | None:
+    with db.read() as session:
+        role = session.scalar(
+            select(Membership.role)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.project_id == project.id, User.username == username)
+        )
+    return Role(role) if role else None
+
+
+def set_member(db: Database, project: Project, username: str, role: Role | None) -> None:
+    """Give `username` a role in the project, or remove them with `role=None`."""
+    with db.write() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"no user named {username!r}")
+        membership = session.get(Membership, (project.id, user.id))
+        if role is None:
+            if membership is not None:
+                session.delete(membership)
+        elif membership is None:
+            session.add(Membership(project_id=project.id, user_id=user.id, role=role.value))
+        else:
+            membership.role = role.value
+
+
+def item_count(db: Database, project: Project) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).where(Item.project_id == project.id)) or 0)
+
+
+def page_items(db: Database, project: Project, *, after: int, limit: int) -> Sequence[Item]:
+    """Keyset pagination by item id: stable under concurrent imports, O(limit) per page."""
+    with db.read() as session:
+        return session.scalars(
+            select(Item)
+            .where(Item.project_id == project.id, Item.id > after)
+            .order_by(Item.id)
+            .limit(limit)
+        ).all()

@@ -1,0 +1,73 @@
+"""From a dict or a YAML/JSON file to a ProjectSpec, or a SpecError naming every problem."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from labelwise.spec._base import SpecError, format_path
+from labelwise.spec._model import ProjectSpec
+
+
+def parse_spec(data: object) -> ProjectSpec:
+    """Validate a spec as read from YAML or JSON; raise SpecError with all its problems."""
+    try:
+        return ProjectSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([f"{format_path(e['loc'])}: {e['msg']}" for e in exc.errors()]) from None
+
+
+def load_spec_file(path: str | os.PathLike[str]) -> ProjectSpec:
+    """Read a YAML or JSON spec file; every error names the file."""
+    name = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([f"{name}: no such file"]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([f"{name}: not UTF-8 text (byte {exc.start})"]) from None
+    except OSError as exc:
+        raise SpecError([f"{name}: cannot read: {exc.strerror}"]) from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        raise SpecError([f"{name}: {_yaml_problem(exc)}"]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([f"{name}: invalid YAML: {exc}"]) from None
+    if data is None:
+        raise SpecError([f"{name}: empty; expected a project spec (name, slug, fields, ...)"])
+    try:
+        return parse_spec(data)
+    except SpecError as exc:
+        raise SpecError([f"{name}: {error}" for error in exc.errors]) from None
+
+
+def _yaml_problem(exc: Any) -> str:
+    """PyYAML's error as ``line L, column C: problem``, 1-based like every editor."""
+    problem = f"{_where(exc.problem_mark)}: {exc.problem}" if exc.problem_mark else str(exc)
+    if exc.context and exc.context_mark:  # e.g. a flow mapping left open on an earlier line
+        problem += f" ({exc.context} at {_where(exc.context_mark)})"
+    return problem
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]  # untyped base
+    """SafeLoader that refuses a repeated key, which plain YAML silently lets win."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str | int | float | bool):
+                continue  # PyYAML itself refuses unhashable keys
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)

@@ -1,0 +1,357 @@
+"""The project spec: what labelers see (fields), what they answer (questions), and the rules."""
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal, TypeGuard, get_args
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from labelwise.spec._base import Problem, SpecModel, Variant, raise_problems, refuse, show
+from labelwise.spec._labels import Label, check_labels, leaf_paths
+
+FieldType = Literal["text", "markdown", "image", "chat", "pair", "metadata"]
+QuestionType = Literal[
+    "single_label", "multi_label", "spans", "rating", "number", "text", "preference"
+]
+ReviewPolicy = Literal["none", "all", "random", "stratified"]
+AgreementMetric = Literal["krippendorff_alpha", "fleiss_kappa", "cohen_kappa"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+# The field types a question may point at, by question type.
+_FIELD_TARGETS: dict[str, tuple[str, ...]] = {
+    "spans": ("text", "markdown"),
+    "preference": ("pair",),
+}
+
+
+def _identifier(value: str) -> str:
+    if not _IDENTIFIER.fullmatch(value):
+        raise refuse(
+            f"must be letters, digits or '_', not starting with a digit; got {show(value)}"
+        )
+    return value
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise refuse(
+            "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"
+        )
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise refuse("must not be empty")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+Text = Annotated[str, AfterValidator(_not_blank)]
+
+
+def _variants(
+    keys: Mapping[str, tuple[set[str], tuple[str, ...]]], common: set[str], what: str
+) -> dict[str, Variant]:
+    return {
+        kind: Variant(frozenset(common | allowed), required, what.format(kind))
+        for kind, (allowed, required) in keys.items()
+    }
+
+
+class FieldSpec(SpecModel):
+    """Something shown to the labeler, taken from the item's data under the same name."""
+
+    name: Identifier
+    type: FieldType
+    title: str | None = None
+    required: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _metadata_is_optional(cls, data: object) -> object:
+        """Metadata (source, language) is context that items often lack, so it's optional."""
+        if isinstance(data, dict) and "required" not in data and data.get("type") == "metadata":
+            return {**data, "required": False}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _not_id(cls, value: str) -> str:
+        if value == "id":
+            raise refuse("'id' is the item's external id, not part of its data; rename the field")
+        return value
+
+
+_QUESTION_VARIANTS = _variants(
+    {
+        "single_label": ({"labels"}, ("labels",)),
+        "multi_label": ({"labels", "min_choices", "max_choices"}, ("labels",)),
+        "spans": ({"labels", "field", "allow_overlap"}, ("labels", "field")),
+        "rating": ({"min", "max"}, ("min", "max")),
+        "number": ({"min", "max"}, ()),
+        "text": ({"max_length"}, ()),
+        "preference": ({"field"}, ()),
+    },
+    common={"name", "type", "title", "required"},
+    what="a {} question",
+)
+
+
+class QuestionSpec(SpecModel):
+    """Something the labeler answers; which keys apply depends on the type."""
+
+    name: Identifier
+    type: QuestionType
+    title: str | None = None
+    required: bool = True
+    labels: list[Label] | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    field: str | None = None
+    allow_overlap: bool = True
+    max_length: int | None = Field(default=None, gt=0)
+    min_choices: int | None = Field(default=None, ge=1)
+    max_choices: int | None = Field(default=None, ge=1)
+
+    # Precomputed for validate_answers, which runs on every submission.
+    _choices: tuple[str, ...] = PrivateAttr(default=())
+    _rank: dict[str, int] = PrivateAttr(default_factory=dict)
+    _range: tuple[float, float] = PrivateAttr(default=(-math.inf, math.inf))
+
+    def model_post_init(self, context: Any) -> None:
+        self._choices = tuple(leaf_paths(self.labels or []))
+        self._rank = {choice: rank for rank, choice in enumerate(self._choices)}
+        low, high = self.min, self.max
+        self._range = (-math.inf if low is None else low, math.inf if high is None else high)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The valid label answers in display order; leaf paths for a taxonomy."""
+        return self._choices
+
+    @property
+    def is_hierarchical(self) -> bool:
+        return any(isinstance(label, dict) for label in self.labels or ())
+
+    @classmethod
+    def _variant(cls, data: Mapping[str, object]) -> Variant | None:
+        kind = data.get("type")
+        return _QUESTION_VARIANTS.get(kind) if isinstance(kind, str) else None
+
+    @field_validator("labels", mode="plain")
+    @classmethod
+    def _check_labels(cls, value: object) -> list[Label] | None:
+        if value is None:
+            return None
+        labels, problems = check_labels(value)
+        if problems:
+            raise_problems("labels", problems)
+        return labels
+
+    @field_validator("min", "max", mode="plain")
+    @classmethod
+    def _check_bound(cls, value: object, info: ValidationInfo) -> int | float | None:
+        if value is None:
+            return None
+        if info.data.get("type") == "rating":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise refuse(f"must be an integer; got {show(value)}")
+        elif not _is_number(value):
+            raise refuse(f"must be a finite number; got {show(value)}")
+        low = info.data.get("min")
+        if info.field_name == "max" and low is not None and value <= low:
+            raise refuse(f"must be greater than min ({low})")
+        return value
+
+    @field_validator("min_choices", "max_choices")
+    @classmethod
+    def _check_choice_count(cls, value: int | None, info: ValidationInfo) -> int | None:
+        labels, low = info.data.get("labels"), info.data.get("min_choices")
+        count = len(list(leaf_paths(labels))) if labels else None
+        if value is not None and count is not None and value > count:
+            raise refuse(f"must be at most the number of choices ({count})")
+        if (
+            info.field_name == "max_choices"
+            and value is not None
+            and low is not None
+            and value < low
+        ):
+            raise refuse(f"must be at least min_choices ({low})")
+        return value
+
+
+_REVIEW_VARIANTS = _variants(
+    {
+        "none": (set(), ()),
+        "all": (set(), ()),
+        "random": ({"rate"}, ("rate",)),
+        "stratified": ({"rate", "slice_by", "min_per_slice"}, ("rate", "slice_by")),
+    },
+    common={"policy"},
+    what="the {!r} review policy",
+)
+
+
+class ReviewSpec(SpecModel):
+    """Which annotations a reviewer sees: none, all, a random or a per-slice sample."""
+
+    policy: ReviewPolicy = "none"
+    rate: float | None = Field(default=None, gt=0, le=1)
+    slice_by: str | None = None
+    min_per_slice: int = Field(default=0, ge=0)
+
+    @classmethod
+    def _variant(cls, data: Mapping[str, object]) -> Variant | None:
+        policy = data.get("policy", "none")
+        return _REVIEW_VARIANTS.get(policy) if isinstance(policy, str) else None
+
+
+class WorkflowSpec(SpecModel):
+    """How items flow: annotators per item, leases, review, adjudication, workload caps."""
+
+    overlap: int = Field(default=1, ge=1)
+    lease_minutes: int = Field(default=30, ge=1)
+    review: ReviewSpec = Field(default_factory=ReviewSpec)
+    adjudicate: Literal["none", "disagreement"] = "none"
+    max_per_annotator: int | None = Field(default=None, ge=1)
+
+    @field_validator("adjudicate")
+    @classmethod
+    def _needs_overlap(cls, value: str, info: ValidationInfo) -> str:
+        overlap = info.data.get("overlap")
+        if value == "disagreement" and overlap is not None and overlap < 2:
+            raise refuse(f"'disagreement' needs an overlap of at least 2; overlap is {overlap}")
+        return value
+
+
+class QualificationSpec(SpecModel):
+    """A gold-item test an annotator must pass before labeling."""
+
+    items: int = Field(ge=1)
+    min_accuracy: float = Field(ge=0, le=1)
+
+
+class AgreementTargetSpec(SpecModel):
+    """The inter-annotator agreement the project aims for."""
+
+    metric: AgreementMetric
+    min: float = Field(ge=-1, le=1)
+
+
+class QualitySpec(SpecModel):
+    gold_rate: float = Field(default=0.0, ge=0, lt=1)
+    qualification: QualificationSpec | None = None
+    agreement_target: AgreementTargetSpec | None = None
+
+
+class ProjectSpec(SpecModel):
+    """A whole project as code: applying the same spec twice changes nothing."""
+
+    name: Text
+    slug: Annotated[str, AfterValidator(_slug)]
+    goal: str = ""
+    fields: list[FieldSpec] = Field(min_length=1)
+    questions: list[QuestionSpec] = Field(min_length=1)
+    workflow: WorkflowSpec = Field(default_factory=WorkflowSpec)
+    quality: QualitySpec = Field(default_factory=QualitySpec)
+    guidelines: Text | None = None
+
+    _fields: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
+    _questions: dict[str, QuestionSpec] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any) -> None:
+        self._fields = {field.name: field for field in self.fields}
+        self._questions = {question.name: question for question in self.questions}
+
+    def field(self, name: str) -> FieldSpec:
+        """The field called ``name``; KeyError if there is none."""
+        try:
+            return self._fields[name]
+        except KeyError:
+            raise KeyError(f"no field named {name!r}") from None
+
+    def question(self, name: str) -> QuestionSpec:
+        """The question called ``name``; KeyError if there is none."""
+        try:
+            return self._questions[name]
+        except KeyError:
+            raise KeyError(f"no question named {name!r}") from None
+
+    @classmethod
+    def _cross_checks(cls, data: Mapping[str, object]) -> Iterator[Problem]:
+        fields, questions = _entries(data, "fields"), _entries(data, "questions")
+        yield from _duplicates(fields, "fields", "field")
+        yield from _duplicates(questions, "questions", "question")
+        if not fields:
+            return  # with no usable fields, every reference would look wrong
+        types = {entry["name"]: entry.get("type") for entry in fields if _named(entry)}
+        for index, question in enumerate(questions):
+            problem = _field_reference(question, types)
+            if problem:
+                yield ("questions", index, "field"), problem
+        slice_by = _stratified_slice(data.get("workflow"))
+        if slice_by is not None and slice_by not in types:
+            yield ("workflow", "review", "slice_by"), _no_such_field(slice_by, types)
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _entries(data: Mapping[str, object], key: str) -> list[dict[str, object]]:
+    """The mappings in a raw list; anything else there is pydantic's to report."""
+    value = data.get(key)
+    entries = value if isinstance(value, list) else []
+    return [entry if isinstance(entry, dict) else {} for entry in entries]
+
+
+def _named(entry: Mapping[str, object]) -> bool:
+    return isinstance(entry.get("name"), str)
+
+
+def _duplicates(entries: list[dict[str, object]], key: str, what: str) -> Iterator[Problem]:
+    first: dict[object, int] = {}
+    for index, entry in enumerate(entries):
+        if not _named(entry):
+            continue
+        name = entry["name"]
+        if name in first:
+            yield (key, index, "name"), f"duplicate {what} name {name!r} (see {key}[{first[name]}])"
+        first.setdefault(name, index)
+
+
+def _field_reference(question: Mapping[str, object], types: Mapping[object, object]) -> str | None:
+    kind, name = question.get("type"), question.get("field")
+    wanted = _FIELD_TARGETS.get(kind) if isinstance(kind, str) else None
+    if wanted is None or not isinstance(name, str):
+        return None
+    if name not in types:
+        return _no_such_field(name, types)
+    actual = types[name]
+    if actual in get_args(FieldType) and actual not in wanted:
+        needed = " or ".join(wanted)
+        return f"{name!r} is a {actual} field; a {kind} question needs a {needed} field"
+    return None
+
+
+def _no_such_field(name: str, types: Mapping[object, object]) -> str:
+    return f"no field named {name!r}; fields are {', '.join(map(str, types))}"
+
+
+def _stratified_slice(workflow: object) -> str | None:
+    review = workflow.get("review") if isinstance(workflow, dict) else None
+    if isinstance(review, dict) and review.get("policy") == "stratified":
+        slice_by = review.get("slice_by")
+        return slice_by if isinstance(slice_by, str) else None
+    return None
