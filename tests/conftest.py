@@ -7,24 +7,27 @@ LABELWISE_REQUIRE_ALL=1 (set by .ci/run), which turns every such skip into a fai
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from labelwise.app import create_app
 from labelwise.db.engine import Database
 from labelwise.db.migrate import upgrade
-from labelwise.db.models import Base
+from labelwise.db.models import Base, User
 from labelwise.services import accounts
 from labelwise.settings import Settings
 
 PG_URL = os.environ.get("LABELWISE_TEST_DATABASE_URL")
 REQUIRE_ALL = os.environ.get("LABELWISE_REQUIRE_ALL") == "1"
+TEST_PASSWORD = "test-password"
 
 
 def need(condition: bool, reason: str) -> None:
@@ -94,8 +97,19 @@ def client(settings: Settings, db: Database) -> Iterator[TestClient]:
         yield test_client
 
 
+@functools.cache
+def _password_hash() -> str:
+    return PasswordHasher().hash(TEST_PASSWORD)
+
+
 def make_token(db: Database, username: str, *, admin: bool = False) -> str:
-    accounts.create_user(db, username, "password-" + username, is_admin=admin)
+    """A user (password TEST_PASSWORD) and an API token for them.
+
+    The Argon2 hash is computed once per run: hashing is slow on purpose, and
+    the account tests exercise it through `accounts.create_user` anyway.
+    """
+    with db.write() as session:
+        session.add(User(username=username, password_hash=_password_hash(), is_admin=admin))
     return accounts.create_token(db, username, "tests")[1]
 
 

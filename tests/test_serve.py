@@ -1,0 +1,89 @@
+"""`labelwise demo` and `labelwise serve` as a user runs them: real processes, real HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from labelwise.db.engine import Database
+from labelwise.services import accounts
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running(command: str, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run `labelwise COMMAND --port P` until it answers; yield its base URL and process."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labelwise.cli.main", command, "--port", str(port)],
+        env={**os.environ, **env, "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/login", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.communicate()[0]
+                assert time.monotonic() < deadline, "the server did not start within 60 s"
+                time.sleep(0.2)
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _log_in(base: str, username: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, follow_redirects=True)
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/login").text)
+    assert match
+    form = {"username": username, "password": password, "csrf_token": match.group(1)}
+    answer = client.post("/login", data=form)
+    assert answer.status_code == 200 and answer.url.path == "/projects", answer.text
+    return client
+
+
+def test_demo_then_serve(db: Database, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    env = {"LABELWISE_DATA_DIR": str(data_dir), "LABELWISE_DATABASE_URL": db.url}
+    with running("demo", env) as (base, process):
+        process.terminate()
+        printed = process.communicate(timeout=30)[0]
+    assert "300 new items" in printed and f"{base}/login" in printed
+    admin_line = next(line for line in printed.splitlines() if "server admin" in line)
+    password = re.split(r"[\s│|]+", admin_line.strip(" │|"))[1]
+
+    with running("serve", env) as (base, _):
+        client = _log_in(base, "admin", password)
+        page = client.get("/projects")
+        assert "Support ticket triage" in page.text and "300" in page.text
+    assert (data_dir / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_serve_logs_in_and_serves_openapi(db: Database, tmp_path: Path) -> None:
+    accounts.create_user(db, "ana", "long password")
+    env = {"LABELWISE_DATA_DIR": str(tmp_path / "data"), "LABELWISE_DATABASE_URL": db.url}
+    with running("serve", env) as (base, _):
+        spec = httpx.get(f"{base}/api/v1/openapi.json").json()
+        assert "/api/v1/projects/{slug}/items" in spec["paths"]
+        client = _log_in(base, "ana", "long password")
+        assert "ana" in client.get("/projects").text
