@@ -63,9 +63,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except SpecError as error:
             raise fail("invalid project spec:\n" + str(error), 2) from None
         except InvalidInput as error:
-            raise fail(
-                "\n".join(error.errors) if len(error.errors) > 1 else str(error), 2
-            ) from None
+            details = [line for line in error.errors if line != str(error)]
+            raise fail("\n".join([str(error), *details]), 2) from None
         except LabelwiseError as error:
             raise fail(str(error)) from None
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from labelwise.cli import accounts, data, demo, projects
+from labelwise.cli import accounts, data, demo, projects, quality
 from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
 from labelwise.settings import Settings
 
@@ -16,10 +16,12 @@ app = typer.Typer(
     help="labelwise: self-hosted data labeling with the whole quality workflow.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
 app.add_typer(projects.app, name="projects")
+app.add_typer(quality.app, name="quality")
 app.command("import")(data.import_command)
 app.command("export")(data.export_command)
 
