@@ -128,9 +128,7 @@ def _login_page_token_from(html: str) -> str:
     return match.group(1)
 
 
-def test_failed_logins_look_the_same_and_are_rate_limited(
-    client: TestClient, db: Database
-) -> None:
+def test_failed_logins_look_the_same_and_are_rate_limited(client: TestClient, db: Database) -> None:
     accounts.create_user(db, "ana", "correct horse battery")
     wrong_password = _login(client, "ana", "wrong password")
     no_such_user = _login(client, "nobody", "wrong password")

@@ -56,7 +56,9 @@ ENDPOINTS = [
     Endpoint(
         "DELETE", "/api/v1/projects/secret/members/target", _row(204, 204, 403, 403, 403, 404, 204)
     ),
-    Endpoint("POST", "/api/v1/projects/secret/items", _row(200, 200, 403, 403, 403, 404, 200), ITEM),
+    Endpoint(
+        "POST", "/api/v1/projects/secret/items", _row(200, 200, 403, 403, 403, 404, 200), ITEM
+    ),
     Endpoint("GET", "/api/v1/projects/secret/items", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/export", _row(200, 200, 200, 403, 200, 404, 200)),
 ]
@@ -97,7 +99,9 @@ def test_matrix(client: TestClient, tokens: dict[str, str], endpoint: Endpoint) 
 def test_non_member_cannot_tell_a_project_exists(
     client: TestClient, tokens: dict[str, str], endpoint: Endpoint
 ) -> None:
-    missing = Endpoint(endpoint.method, endpoint.path.replace("secret", "nosuch"), {}, endpoint.body)
+    missing = Endpoint(
+        endpoint.method, endpoint.path.replace("secret", "nosuch"), {}, endpoint.body
+    )
     hidden = _call(client, endpoint, bearer(tokens["outsider"]))
     absent = _call(client, missing, bearer(tokens["outsider"]))
     assert hidden.status_code == absent.status_code == 404

@@ -23,8 +23,8 @@ class AnswerError(ValueError):
 def validate_answers(
     spec: ProjectSpec, answers: object, item_data: Mapping[str, object]
 ) -> dict[str, object]:
-    """The answers, normalised (spans sorted, labels in display order); unanswered optional
-    questions are left out. Raise AnswerError at the first answer that does not fit."""
+    """The answers, normalised (spans sorted, labels in display order), unanswered optional
+    questions left out; AnswerError at the first answer that does not fit its question."""
     if not isinstance(answers, dict):
         expected = "an object of question name to answer"
         raise AnswerError("answers", f"must be {expected}; got {show(answers)}")
@@ -35,7 +35,7 @@ def validate_answers(
     result: dict[str, object] = {}
     for question in spec.questions:
         value = answers.get(question.name)
-        if _is_empty(value):
+        if value is None or (_is_blank(value) and question.type != "spans"):
             if question.required:
                 raise AnswerError(question.name, "an answer is required")
             continue
@@ -43,10 +43,9 @@ def validate_answers(
     return result
 
 
-def _is_empty(value: object) -> bool:
-    if isinstance(value, str):
-        return not value.strip()
-    return value is None or value == []
+def _is_blank(value: object) -> bool:
+    """An empty string or list, which says nothing (for spans, [] does say "nothing to mark")."""
+    return value == [] or (isinstance(value, str) and not value.strip())
 
 
 def _single_label(question: QuestionSpec, value: object, item: Mapping[str, object]) -> object:

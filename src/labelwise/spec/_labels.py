@@ -39,7 +39,9 @@ def _entries(value: object, loc: Loc, problems: list[Problem]) -> list[Label]:
         return []
     if not value:
         parent = loc and isinstance(loc[-1], str)
-        problems.append((loc, "must list at least one child label" if parent else "must not be empty"))
+        problems.append(
+            (loc, "must list at least one child label" if parent else "must not be empty")
+        )
         return []
     labels: list[Label] = []
     seen: set[str] = set()
@@ -74,7 +76,7 @@ def _label_problem(name: object) -> str | None:
     if isinstance(name, int | float):
         return f"must be a string; quote it: '{name}'"
     if not isinstance(name, str):
-        return f"must be a label (a string) or {_PARENT_SHAPE}; got {show(name)}"
+        return f"must be a label or a parent like {{hardware: [laptop, phone]}}; got {show(name)}"
     if not name.strip():
         return "must not be empty"
     if name != name.strip():

@@ -3,12 +3,12 @@
 import math
 import re
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, Literal, TypeGuard, get_args
+from functools import cached_property
+from typing import Annotated, Literal, TypeGuard, get_args
 
 from pydantic import (
     AfterValidator,
     Field,
-    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -124,21 +124,20 @@ class QuestionSpec(SpecModel):
     min_choices: int | None = Field(default=None, ge=1)
     max_choices: int | None = Field(default=None, ge=1)
 
-    # Precomputed for validate_answers, which runs on every submission.
-    _choices: tuple[str, ...] = PrivateAttr(default=())
-    _rank: dict[str, int] = PrivateAttr(default_factory=dict)
-    _range: tuple[float, float] = PrivateAttr(default=(-math.inf, math.inf))
-
-    def model_post_init(self, context: Any) -> None:
-        self._choices = tuple(leaf_paths(self.labels or []))
-        self._rank = {choice: rank for rank, choice in enumerate(self._choices)}
-        low, high = self.min, self.max
-        self._range = (-math.inf if low is None else low, math.inf if high is None else high)
-
-    @property
+    # Derived once, on first use, for validate_answers, which runs on every submission.
+    @cached_property
     def choices(self) -> tuple[str, ...]:
         """The valid label answers in display order; leaf paths for a taxonomy."""
-        return self._choices
+        return tuple(leaf_paths(self.labels or []))
+
+    @cached_property
+    def _rank(self) -> dict[str, int]:
+        return {choice: rank for rank, choice in enumerate(self.choices)}
+
+    @cached_property
+    def _range(self) -> tuple[float, float]:
+        low, high = self.min, self.max
+        return (-math.inf if low is None else low, math.inf if high is None else high)
 
     @property
     def is_hierarchical(self) -> bool:
@@ -267,12 +266,13 @@ class ProjectSpec(SpecModel):
     quality: QualitySpec = Field(default_factory=QualitySpec)
     guidelines: Text | None = None
 
-    _fields: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
-    _questions: dict[str, QuestionSpec] = PrivateAttr(default_factory=dict)
+    @cached_property
+    def _fields(self) -> dict[str, FieldSpec]:
+        return {field.name: field for field in self.fields}
 
-    def model_post_init(self, context: Any) -> None:
-        self._fields = {field.name: field for field in self.fields}
-        self._questions = {question.name: question for question in self.questions}
+    @cached_property
+    def _questions(self) -> dict[str, QuestionSpec]:
+        return {question.name: question for question in self.questions}
 
     def field(self, name: str) -> FieldSpec:
         """The field called ``name``; KeyError if there is none."""
@@ -293,8 +293,8 @@ class ProjectSpec(SpecModel):
         fields, questions = _entries(data, "fields"), _entries(data, "questions")
         yield from _duplicates(fields, "fields", "field")
         yield from _duplicates(questions, "questions", "question")
-        if not fields:
-            return  # with no usable fields, every reference would look wrong
+        if not fields or not all(_named(entry) for entry in fields):
+            return  # without every field's name, a good reference could look wrong
         types = {entry["name"]: entry.get("type") for entry in fields if _named(entry)}
         for index, question in enumerate(questions):
             problem = _field_reference(question, types)
