@@ -61,6 +61,12 @@ ENDPOINTS = [
     ),
     Endpoint("GET", "/api/v1/projects/secret/items", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/export", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint("GET", "/api/v1/projects/secret/activity", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/history/project/1",
+        _row(200, 200, 200, 403, 200, 404, 200),
+    ),
 ]
 
 

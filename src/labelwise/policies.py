@@ -28,18 +28,33 @@ class Action(StrEnum):
     IMPORT_ITEMS = "import items"
     LIST_ITEMS = "list items"
     EXPORT = "export the data"
+    VIEW_ACTIVITY = "see the activity log"
+    ANNOTATE = "label items"
+    REVIEW = "review annotations"
+    ADJUDICATE = "adjudicate disagreements"
 
 
-_READ = {Action.VIEW_PROJECT, Action.VIEW_MEMBERS, Action.LIST_ITEMS, Action.EXPORT}
-_MANAGE = _READ | {Action.UPDATE_PROJECT, Action.MANAGE_MEMBERS, Action.IMPORT_ITEMS}
+_READ = {
+    Action.VIEW_PROJECT,
+    Action.VIEW_MEMBERS,
+    Action.LIST_ITEMS,
+    Action.EXPORT,
+    Action.VIEW_ACTIVITY,
+}
+_QC = {Action.REVIEW, Action.ADJUDICATE}
+_MANAGE = (
+    _READ
+    | _QC
+    | {Action.UPDATE_PROJECT, Action.MANAGE_MEMBERS, Action.IMPORT_ITEMS, Action.ANNOTATE}
+)
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: frozenset(_MANAGE),
     Role.MANAGER: frozenset(_MANAGE),
-    Role.REVIEWER: frozenset(_READ),
+    Role.REVIEWER: frozenset(_READ | _QC),
     Role.VIEWER: frozenset(_READ),
     # Annotators see items only through their queue, never the whole data set.
-    Role.ANNOTATOR: frozenset({Action.VIEW_PROJECT}),
+    Role.ANNOTATOR: frozenset({Action.VIEW_PROJECT, Action.ANNOTATE}),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from labelwise.cli import accounts, data, demo, projects, quality
+from labelwise.cli import accounts, audit, data, demo, projects, quality
 from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
 from labelwise.settings import Settings
 
@@ -22,6 +22,7 @@ app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
 app.add_typer(projects.app, name="projects")
 app.add_typer(quality.app, name="quality")
+app.add_typer(audit.app, name="audit")
 app.command("import")(data.import_command)
 app.command("export")(data.export_command)
 

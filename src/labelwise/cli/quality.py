@@ -95,6 +95,8 @@ class InputError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Columns:
+    """Which columns (CSV) or fields (JSONL) hold the item, the annotator and the label."""
+
     item: str
     annotator: str
     label: str
@@ -133,13 +135,18 @@ def aggregate(
         summary = f"Dawid-Skene {state} after {fitted.n_iterations} iterations"
         if consensus.tied.any():
             summary += f", tied items left unresolved: {int(consensus.tied.sum()):,}"
-    opened: AbstractContextManager[IO[str]] = (
-        nullcontext(sys.stdout) if output is None else output.open("w", newline="")
-    )
+    try:
+        opened: AbstractContextManager[IO[str]] = (
+            nullcontext(sys.stdout) if output is None else output.open("w", newline="")
+        )
+    except OSError as error:
+        raise fail(f"{output}: cannot write the file ({error.strerror})", 2) from None
     with opened as stream:
         _write_consensus(stream, data, consensus, soft)
     err_console.print(
-        f"{summary}; {shape[0]:,} items from {data.items.size:,} annotations", highlight=False
+        f"{summary}; {shape[0]:,} items from {data.items.size:,} annotations",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -130,7 +130,17 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(20), server_default="new")
     priority: Mapped[float] = mapped_column(server_default=text("0"))
     created_at: Mapped[datetime] = _now()
+    # Annotation slots taken: live leases plus submitted work; never above the overlap.
+    slots_used: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # Out of every queue while an escalated question waits for a manager.
+    on_hold: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The item's answer when a person settled it (adjudication); None: see its annotations.
+    final_answers: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    # A plain column: SQLite cannot add a foreign key to an existing table in place.
+    final_by: Mapped[int | None] = mapped_column(Id)
     __table_args__ = (
+        # The annotation queue: open items by priority, then import order.
+        Index("ix_items_queue", "project_id", "status", priority.desc(), "id"),
         Index("uq_items_project_external", "project_id", "external_id", unique=True),
         Index(
             "uq_items_project_content",
@@ -144,6 +154,8 @@ class Item(Base):
 
 
 class Annotation(Base):
+    """The current answers of one annotator on one item; earlier versions are revisions."""
+
     __tablename__ = "annotations"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -153,7 +165,126 @@ class Annotation(Base):
     time_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # submitted -> accepted | rejected | corrected, by review
+    review_status: Mapped[str] = mapped_column(String(12), server_default="submitted")
     __table_args__ = (
-        Index("ix_annotations_item", "item_id"),
+        Index("uq_annotations_item_user", "item_id", "user_id", unique=True),
         Index("ix_annotations_project_item", "project_id", "item_id", "id"),
+        Index("ix_annotations_project_user", "project_id", "user_id"),
     )
+
+
+class AnnotationRevision(Base):
+    """Every version of an annotation, the current one included, in order."""
+
+    __tablename__ = "annotation_revisions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[Any] = mapped_column(JSONText)
+    time_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _now()
+    __table_args__ = (Index("uq_annotation_revisions", "annotation_id", "revision", unique=True),)
+
+
+class Assignment(Base):
+    """A lease of work to one person: annotate an item, review an annotation, adjudicate.
+
+    status: active (leased), submitted, skipped, expired (lease ran out), escalated,
+    rework (a rejected annotation handed back to its annotator).
+    """
+
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # annotate | review | adjudicate
+    status: Mapped[str] = mapped_column(String(12))
+    annotation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE")
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        # Nobody labels an item twice.
+        Index(
+            "uq_assignments_annotate",
+            "item_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("kind = 'annotate'"),
+            postgresql_where=text("kind = 'annotate'"),
+        ),
+        Index("ix_assignments_user", "project_id", "user_id", "status"),
+        Index("ix_assignments_expiry", "project_id", "status", "expires_at"),
+        Index("ix_assignments_annotation", "annotation_id"),
+        Index("ix_assignments_item", "item_id"),
+    )
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)  # the annotation revision reviewed
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    verdict: Mapped[str] = mapped_column(String(10))  # accept | reject | correct
+    feedback: Mapped[str | None] = mapped_column(Text)
+    corrected_answers: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    created_at: Mapped[datetime] = _now()
+    __table_args__ = (
+        Index("ix_reviews_annotation", "annotation_id"),
+        Index("ix_reviews_item", "item_id"),
+    )
+
+
+class ReviewStratum(Base):
+    """How many finished items of a slice were seen and picked for review (stratified)."""
+
+    __tablename__ = "review_strata"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    stratum: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seen: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    selected: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class Escalation(Base):
+    """A question an annotator asked about an item; the item waits until a manager answers."""
+
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    question: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        Index("ix_escalations_project", "project_id", "answered_at"),
+        Index("ix_escalations_item", "item_id"),
+    )
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    __table_args__ = (Index("ix_comments_item", "item_id", "id"),)
+
+
+# The audit tables live in their own module; importing it here registers them on Base.
+from labelwise.db import audit_models as _audit_models  # noqa: E402,F401

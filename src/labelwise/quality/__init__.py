@@ -1,5 +1,92 @@
-from labelwise.quality.dawid_skene import dawid_skene
-from labelwise.quality.krippendorff import krippendorff_alpha
-from labelwise.quality.voting import majority_vote
+"""The quality-control core: agreement, aggregation and intervals as pure functions on arrays.
 
-__all__ = ["dawid_skene", "krippendorff_alpha", "majority_vote"]
+Inputs are integer codes, one entry per annotation (see `encode`); nothing here touches a
+database, the network or any other part of labelwise.
+"""
+
+from labelwise.quality.agreement import (
+    KappaWeights,
+    PairKappa,
+    cohen_kappa,
+    fleiss_kappa,
+    pairwise_cohen_kappa,
+    per_label_kappa,
+)
+from labelwise.quality.bootstrap import bootstrap_ci
+from labelwise.quality.breakdowns import (
+    AnnotatorScores,
+    LabelScores,
+    annotator_accuracy,
+    confusion_matrix,
+    label_scores,
+    per_group,
+)
+from labelwise.quality.dawid_skene import DawidSkeneResult, dawid_skene
+from labelwise.quality.encoding import (
+    CodedAnnotations,
+    encode,
+    find_duplicates,
+    label_values,
+    sort_labels,
+    vote_counts,
+)
+from labelwise.quality.intervals import ConfidenceInterval, wilson_interval
+from labelwise.quality.krippendorff import MeasurementLevel, krippendorff_alpha
+from labelwise.quality.spans import Span, SpanMatch, pairwise_span_f1, span_f1, vote_spans
+from labelwise.quality.voting import (
+    UNRESOLVED,
+    Consensus,
+    MultiLabelConsensus,
+    NumberMethod,
+    TiePolicy,
+    aggregate_numbers,
+    decide,
+    log_odds_weights,
+    majority_vote,
+    multilabel_vote,
+    weighted_vote,
+)
+
+__all__ = [
+    "UNRESOLVED",
+    "AnnotatorScores",
+    "CodedAnnotations",
+    "ConfidenceInterval",
+    "Consensus",
+    "DawidSkeneResult",
+    "KappaWeights",
+    "LabelScores",
+    "MeasurementLevel",
+    "MultiLabelConsensus",
+    "NumberMethod",
+    "PairKappa",
+    "Span",
+    "SpanMatch",
+    "TiePolicy",
+    "aggregate_numbers",
+    "annotator_accuracy",
+    "bootstrap_ci",
+    "cohen_kappa",
+    "confusion_matrix",
+    "dawid_skene",
+    "decide",
+    "encode",
+    "find_duplicates",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "label_scores",
+    "label_values",
+    "log_odds_weights",
+    "majority_vote",
+    "multilabel_vote",
+    "pairwise_cohen_kappa",
+    "pairwise_span_f1",
+    "per_group",
+    "per_label_kappa",
+    "sort_labels",
+    "span_f1",
+    "vote_counts",
+    "vote_spans",
+    "weighted_vote",
+    "wilson_interval",
+]

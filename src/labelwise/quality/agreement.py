@@ -13,7 +13,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from labelwise.quality.encoding import FloatArray, IntArray, vote_counts
+from labelwise.quality._arrays import FloatArray, IntArray, code_count, divide
+from labelwise.quality.encoding import vote_counts
 
 KappaWeights = Literal["linear", "quadratic"]
 
@@ -121,9 +122,7 @@ def per_label_kappa(
     m = counts.sum(axis=1, keepdims=True)
     shares = counts.sum(axis=0) / max(float(m.sum()), 1.0)
     disagreement = np.mean(counts * (m - counts) / (m * (m - 1.0)), axis=0)
-    chance = shares * (1.0 - shares)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(chance > 0.0, 1.0 - disagreement / chance, np.nan)
+    return 1.0 - divide(disagreement, shares * (1.0 - shares), np.nan)
 
 
 def _rated_items(
@@ -131,12 +130,10 @@ def _rated_items(
 ) -> FloatArray:
     item_codes = np.asarray(items, np.intp)
     label_codes = np.asarray(labels, np.intp)
-    if item_codes.size == 0:
-        return np.zeros((0, n_labels or 0), np.float64)
-    n_i = n_items if n_items is not None else int(item_codes.max()) + 1
-    n_l = n_labels if n_labels is not None else int(label_codes.max()) + 1
-    counts = vote_counts(item_codes, label_codes, n_i, n_l)
-    return counts[counts.sum(axis=1) >= 2]
+    n_l = code_count(label_codes, n_labels)
+    counts = vote_counts(item_codes, label_codes, code_count(item_codes, n_items), n_l)
+    rated: FloatArray = counts[counts.sum(axis=1) >= 2]
+    return rated
 
 
 def _pairs_within_items(items: IntArray) -> tuple[IntArray, IntArray]:
@@ -174,5 +171,4 @@ def _kappa_from_tables(tables: FloatArray, disagreement: FloatArray) -> FloatArr
     expected /= np.maximum(n, 1.0)[:, None, None]
     observed_d = (tables * disagreement).sum(axis=(1, 2))
     expected_d = (expected * disagreement).sum(axis=(1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(expected_d > 0.0, 1.0 - observed_d / expected_d, np.nan)
+    return 1.0 - divide(observed_d, expected_d, np.nan)

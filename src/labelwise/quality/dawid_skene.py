@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from labelwise.quality.encoding import FloatArray, IntArray, vote_counts
+from labelwise.quality._arrays import FloatArray, IntArray, code_count, divide
+from labelwise.quality.encoding import vote_counts
 from labelwise.quality.voting import Consensus, TiePolicy, decide
 
 # Floor for confusion counts and priors before taking logs, as in crowd-kit, so that a label
@@ -62,9 +63,11 @@ def dawid_skene(
     item_codes = np.asarray(items, np.intp)
     annotator_codes = np.asarray(annotators, np.intp)
     label_codes = np.asarray(labels, np.intp)
-    n_i = _count(item_codes, n_items)
-    n_w = _count(annotator_codes, n_annotators)
-    k = _count(label_codes, n_labels)
+    if item_codes.size == 0:
+        raise ValueError("Dawid-Skene needs at least one annotation")
+    n_i = code_count(item_codes, n_items)
+    n_w = code_count(annotator_codes, n_annotators)
+    k = code_count(label_codes, n_labels)
     cells = annotator_codes * k + label_codes
     ones = np.ones(item_codes.size, np.float64)
     incidence = sp.csr_matrix((ones, (item_codes, cells)), shape=(n_i, n_w * k))
@@ -72,29 +75,29 @@ def dawid_skene(
 
     votes = vote_counts(item_codes, label_codes, n_i, k)
     totals = votes.sum(axis=1, keepdims=True)
-    start = np.divide(votes, totals, out=np.full_like(votes, 1.0 / max(k, 1)), where=totals > 0)
+    shares = divide(votes, totals, 1.0 / max(k, 1))
     # Posteriors live as a class x item array: reductions over classes then run along
     # contiguous memory, which is several times faster than along rows of five.
-    posteriors = np.ascontiguousarray(start.T)
+    posteriors = np.ascontiguousarray(shares.T)
     _pin(posteriors, pinned, pinned_labels)
 
-    previous = -np.inf
+    log_likelihood = -np.inf
+    iterations = 0
     converged = False
-    for iteration in range(1, max_iter + 1):
+    while not converged and iterations < max_iter:
+        iterations += 1
+        previous = log_likelihood
         log_priors, log_confusion = _maximise(posteriors, incidence, n_w, k)
         posteriors, log_likelihood = _expect(incidence, log_priors, log_confusion)
         _pin(posteriors, pinned, pinned_labels)
-        if (log_likelihood - previous) / max(item_codes.size, 1) < tol:
-            converged = True
-            break
-        previous = log_likelihood
+        converged = (log_likelihood - previous) / max(item_codes.size, 1) < tol
     confusion = np.exp(log_confusion).reshape(n_w, k, k).transpose(0, 2, 1)
     return DawidSkeneResult(
         decide(np.ascontiguousarray(posteriors.T), ties=ties, seed=seed),
         np.exp(log_priors),
         np.ascontiguousarray(confusion),
         log_likelihood,
-        iteration,
+        iterations,
         converged,
     )
 
@@ -138,9 +141,3 @@ def _pin(posteriors: FloatArray, rows: IntArray, labels: IntArray) -> None:
     if rows.size:
         posteriors[:, rows] = 0.0
         posteriors[labels, rows] = 1.0
-
-
-def _count(codes: IntArray, given: int | None) -> int:
-    if given is not None:
-        return given
-    return int(codes.max()) + 1 if codes.size else 0

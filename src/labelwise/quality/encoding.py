@@ -7,15 +7,14 @@ the maths never touches Python objects.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-IntArray = npt.NDArray[np.intp]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
+from labelwise.quality._arrays import FloatArray, IntArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,31 +30,39 @@ class CodedAnnotations:
 
 
 def encode(
-    items: Iterable[Hashable],
-    annotators: Iterable[Hashable],
-    labels: Iterable[Hashable],
+    rows: Iterable[tuple[Hashable, Hashable, Hashable]],
     *,
     label_order: Sequence[Hashable] | None = None,
 ) -> CodedAnnotations:
-    """Code items and annotators by first appearance and labels in a stable order.
+    """Code (item, annotator, label) rows: items and annotators by first appearance.
 
     Labels follow `label_order` when given (the schema's order); otherwise they are sorted,
     numerically when every label reads as a number, so that "2" < "10" and ordinal or interval
-    metrics see the values in their natural order.
+    metrics see the values in their natural order. `rows` is consumed once, as a stream, so
+    a file never has to be held in memory as Python objects.
     """
-    item_codes, item_names = _code_by_appearance(items)
-    annotator_codes, annotator_names = _code_by_appearance(annotators)
-    label_list = list(labels)
-    if not len(item_codes) == len(annotator_codes) == len(label_list):
-        raise ValueError("items, annotators and labels must have the same length")
-    names = tuple(label_order) if label_order is not None else sort_labels(set(label_list))
-    index = {name: code for code, name in enumerate(names)}
-    unknown = next((label for label in label_list if label not in index), None)
-    if unknown is not None:
-        raise ValueError(f"label {unknown!r} is not in the label order")
-    label_codes = np.fromiter((index[label] for label in label_list), np.intp, len(label_list))
+    items: dict[Hashable, int] = {}
+    annotators: dict[Hashable, int] = {}
+    labels: dict[Hashable, int] = {}
+    codes = array("q")
+    for item, annotator, label in rows:
+        codes.append(items.setdefault(item, len(items)))
+        codes.append(annotators.setdefault(annotator, len(annotators)))
+        codes.append(labels.setdefault(label, len(labels)))
+    table = np.frombuffer(codes, np.int64).reshape(-1, 3).astype(np.intp)
+    names = tuple(label_order) if label_order is not None else sort_labels(labels)
+    position = {name: code for code, name in enumerate(names)}
+    unknown = [label for label in labels if label not in position]
+    if unknown:
+        raise ValueError(f"label {unknown[0]!r} is not in the label order")
+    recode = np.array([position[label] for label in labels], np.intp)
     return CodedAnnotations(
-        item_codes, annotator_codes, label_codes, item_names, annotator_names, names
+        np.ascontiguousarray(table[:, 0]),
+        np.ascontiguousarray(table[:, 1]),
+        recode[table[:, 2]],
+        tuple(items),
+        tuple(annotators),
+        names,
     )
 
 
@@ -104,12 +111,6 @@ def find_duplicates(items: npt.ArrayLike, annotators: npt.ArrayLike) -> IntArray
     order = np.argsort(keys, kind="stable")
     repeated = np.flatnonzero(keys[order][1:] == keys[order][:-1]) + 1
     return np.sort(order[repeated]).astype(np.intp)
-
-
-def _code_by_appearance(values: Iterable[Hashable]) -> tuple[IntArray, tuple[Hashable, ...]]:
-    index: dict[Hashable, int] = {}
-    codes = [index.setdefault(value, len(index)) for value in values]
-    return np.asarray(codes, np.intp), tuple(index)
 
 
 def _as_number(value: Hashable) -> float | None:

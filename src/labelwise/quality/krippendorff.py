@@ -14,9 +14,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from labelwise.quality.encoding import FloatArray, IntArray
+from labelwise.quality._arrays import FloatArray, IntArray
 
-Level = Literal["nominal", "ordinal", "interval", "ratio"]
+MeasurementLevel = Literal["nominal", "ordinal", "interval", "ratio"]
 
 # Above this many (unit, value) cells, count pairs by sorting instead of a dense bincount.
 _DENSE_CELLS_PER_VALUE = 4
@@ -27,7 +27,7 @@ _RATIO_BLOCK_CELLS = 1 << 22
 def krippendorff_alpha(
     units: npt.ArrayLike,
     codes: npt.ArrayLike,
-    level: Level = "nominal",
+    level: MeasurementLevel = "nominal",
     values: npt.ArrayLike | None = None,
 ) -> float:
     """Alpha for one value per (unit, coder) row; NaN when undefined (no variation at all).

@@ -12,7 +12,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from labelwise.quality.encoding import BoolArray, FloatArray, IntArray, vote_counts
+from labelwise.quality._arrays import BoolArray, FloatArray, IntArray, code_count, divide
+from labelwise.quality.encoding import vote_counts
 
 TiePolicy = Literal["unresolved", "random"]
 NumberMethod = Literal["mean", "median"]
@@ -95,7 +96,9 @@ def log_odds_weights(accuracy: npt.ArrayLike, n_labels: int) -> FloatArray:
     return np.asarray(np.log((n_labels - 1) * p / (1.0 - p)), np.float64)
 
 
-def decide(probabilities: FloatArray, *, ties: TiePolicy = "unresolved", seed: int = 0) -> Consensus:
+def decide(
+    probabilities: FloatArray, *, ties: TiePolicy = "unresolved", seed: int = 0
+) -> Consensus:
     """Pick each item's label from its probability row, applying the tie policy."""
     best = probabilities.max(axis=1, initial=0.0)
     is_best = probabilities >= (best * (1.0 - _TIE_TOLERANCE))[:, None]
@@ -123,12 +126,12 @@ def multilabel_vote(
     """
     item_codes = np.asarray(items, np.intp)
     chosen = np.asarray(selected, np.bool_)
-    n_i = _count(item_codes, n_items)
+    n_i = code_count(item_codes, n_items)
     total = np.bincount(item_codes, minlength=n_i).astype(np.float64)[:, None]
     yes = np.zeros((n_i, chosen.shape[1]), np.float64)
     for label in range(chosen.shape[1]):
         yes[:, label] = np.bincount(item_codes, weights=chosen[:, label], minlength=n_i)
-    share = np.divide(yes, total, out=np.zeros_like(yes), where=total > 0)
+    share = divide(yes, total, 0.0)
     return MultiLabelConsensus(2.0 * yes > total, share, (2.0 * yes == total) & (total > 0))
 
 
@@ -141,11 +144,11 @@ def aggregate_numbers(
     """One number per item, by mean or median (robust to one wild answer); NaN if none."""
     item_codes = np.asarray(items, np.intp)
     numbers = np.asarray(values, np.float64)
-    n_i = _count(item_codes, n_items)
+    n_i = code_count(item_codes, n_items)
     m = np.bincount(item_codes, minlength=n_i)
     if method == "mean":
         sums = np.bincount(item_codes, weights=numbers, minlength=n_i)
-        return np.divide(sums, m, out=np.full(n_i, np.nan), where=m > 0)
+        return divide(sums, m, np.nan)
     if method == "median":
         if numbers.size == 0:
             return np.full(n_i, np.nan)
@@ -162,15 +165,14 @@ def _shape(
 ) -> tuple[IntArray, IntArray, int, int]:
     item_codes = np.asarray(items, np.intp)
     label_codes = np.asarray(labels, np.intp)
-    return item_codes, label_codes, _count(item_codes, n_items), _count(label_codes, n_labels)
-
-
-def _count(codes: IntArray, given: int | None) -> int:
-    if given is not None:
-        return given
-    return int(codes.max()) + 1 if codes.size else 0
+    return (
+        item_codes,
+        label_codes,
+        code_count(item_codes, n_items),
+        code_count(label_codes, n_labels),
+    )
 
 
 def _normalise(scores: FloatArray) -> FloatArray:
     totals = scores.sum(axis=1, keepdims=True)
-    return np.divide(scores, totals, out=np.zeros_like(scores), where=totals > 0.0)
+    return divide(scores, totals, 0.0)

@@ -17,6 +17,7 @@ from labelwise.db.engine import Database
 from labelwise.db.models import ApiToken, BrowserSession, LoginFailure, User
 from labelwise.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
 from labelwise.policies import Actor
+from labelwise.services import audit
 
 TOKEN_PREFIX = "lw_"
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -50,6 +51,16 @@ def create_user(db: Database, username: str, password: str, *, is_admin: bool = 
             raise Conflict(f"user {username!r} already exists")
         user = User(username=username, password_hash=password_hash, is_admin=is_admin)
         session.add(user)
+        session.flush()  # the event needs the user's id
+        audit.record(
+            session,
+            project_id=None,
+            actor_id=None,
+            action="user.created",
+            target_type="user",
+            target_id=user.id,
+            after={"username": username, "is_admin": is_admin},
+        )
     return user
 
 
@@ -200,6 +211,15 @@ def revoke_token(db: Database, username: str, token_id: int) -> None:
             raise NotFound(f"user {username!r} has no token {token_id}")
         if token.revoked_at is None:
             token.revoked_at = now()
+            audit.record(
+                session,
+                project_id=None,
+                actor_id=None,
+                action="token.revoked",
+                target_type="token",
+                target_id=token.id,
+                after={"user": username, "name": token.name},
+            )
 
 
 def user_for_token(db: Database, secret: str) -> User | None:

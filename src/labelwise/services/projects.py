@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +15,7 @@ from labelwise.db.engine import Database
 from labelwise.db.models import Item, Membership, Project, User
 from labelwise.errors import NotFound
 from labelwise.policies import Actor, Role
+from labelwise.services import audit
 from labelwise.services.accounts import now
 from labelwise.spec import ProjectSpec, parse_spec
 
@@ -32,7 +36,13 @@ class ProjectSummary:
 
 
 def spec_of(project: Project) -> ProjectSpec:
-    return parse_spec(project.spec)
+    return _parsed(orjson.dumps(project.spec, option=orjson.OPT_SORT_KEYS))
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed(spec_json: bytes) -> ProjectSpec:
+    """Specs are parsed on every submit: parse each distinct one once."""
+    return parse_spec(orjson.loads(spec_json))
 
 
 def get(db: Database, slug: str) -> Project:
@@ -68,7 +78,7 @@ def find(db: Database, slug: str) -> Project | None:
         return session.scalar(select(Project).where(Project.slug == slug))
 
 
-def apply_spec(db: Database, spec: ProjectSpec) -> ApplyResult:
+def apply_spec(db: Database, spec: ProjectSpec, *, actor_id: int | None = None) -> ApplyResult:
     """Create the project or bring it in line with the spec; the same spec twice is a no-op."""
     canonical = spec.canonical()
     with db.write() as session:
@@ -76,13 +86,31 @@ def apply_spec(db: Database, spec: ProjectSpec) -> ApplyResult:
         if project is None:
             project = Project(slug=spec.slug, name=spec.name, spec=canonical)
             session.add(project)
+            session.flush()  # the event needs the project's id
+            _record_spec(session, project, actor_id, None, canonical)
             return ApplyResult(project, created=True, changed=True)
         if project.spec == canonical:
             return ApplyResult(project, created=False, changed=False)
+        _record_spec(session, project, actor_id, project.spec, canonical)
         project.spec = canonical
         project.name = spec.name
         project.updated_at = now()
         return ApplyResult(project, created=False, changed=True)
+
+
+def _record_spec(
+    session: Session, project: Project, actor_id: int | None, before: Any, after: Any
+) -> None:
+    audit.record(
+        session,
+        project_id=project.id,
+        actor_id=actor_id,
+        action="project.created" if before is None else "project.spec_changed",
+        target_type="project",
+        target_id=project.id,
+        before=before,
+        after=after,
+    )
 
 
 def summaries(db: Database, actor: Actor) -> list[ProjectSummary]:
@@ -149,20 +177,44 @@ def role_of(db: Database, project: Project, username: str) -> Role | None:
     return Role(role) if role else None
 
 
-def set_member(db: Database, project: Project, username: str, role: Role | None) -> None:
+def set_member(
+    db: Database,
+    project: Project,
+    username: str,
+    role: Role | None,
+    *,
+    actor_id: int | None = None,
+) -> None:
     """Give `username` a role in the project, or remove them with `role=None`."""
     with db.write() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise NotFound(f"no user named {username!r}")
         membership = session.get(Membership, (project.id, user.id))
-        if role is None:
-            if membership is not None:
-                session.delete(membership)
-        elif membership is None:
-            session.add(Membership(project_id=project.id, user_id=user.id, role=role.value))
+        before = None if membership is None else membership.role
+        after = None if role is None else role.value
+        if before == after:
+            return
+        if membership is None:
+            session.add(Membership(project_id=project.id, user_id=user.id, role=after))
+        elif after is None:
+            session.delete(membership)
         else:
-            membership.role = role.value
+            membership.role = after
+        audit.record(
+            session,
+            project_id=project.id,
+            actor_id=actor_id,
+            action="member.removed" if after is None else "member.role_changed",
+            target_type="user",
+            target_id=user.id,
+            before=_member_state(username, before),
+            after=_member_state(username, after),
+        )
+
+
+def _member_state(username: str, role: str | None) -> dict[str, str] | None:
+    return None if role is None else {"user": username, "role": role}
 
 
 def item_count(db: Database, project: Project) -> int:

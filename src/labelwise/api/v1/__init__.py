@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter
 
-from labelwise.api.v1 import items, projects
+from labelwise.api.v1 import activity, items, projects, workflow
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(projects.router)
 router.include_router(items.router)
+router.include_router(workflow.router)
+router.include_router(activity.router)

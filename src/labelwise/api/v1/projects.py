@@ -54,7 +54,7 @@ def apply_project(
         authorize_admin(actor, "create projects")
     else:
         authorize(actor, Action.UPDATE_PROJECT, role)
-    result = projects.apply_spec(db, parsed)
+    result = projects.apply_spec(db, parsed, actor_id=actor.user_id)
     if result.created:
         response.status_code = status.HTTP_201_CREATED
     return ApplyOut(slug=parsed.slug, created=result.created, changed=result.changed)
@@ -80,7 +80,7 @@ def set_member(slug: str, username: str, body: MemberIn, db: DbDep, actor: Actor
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.MANAGE_MEMBERS, role)
     authorize_role_change(actor, role, projects.role_of(db, project, username), body.role)
-    projects.set_member(db, project, username, body.role)
+    projects.set_member(db, project, username, body.role, actor_id=actor.user_id)
     return MemberOut(username=username, role=body.role)
 
 
@@ -89,5 +89,5 @@ def remove_member(slug: str, username: str, db: DbDep, actor: ActorDep) -> Respo
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.MANAGE_MEMBERS, role)
     authorize_role_change(actor, role, projects.role_of(db, project, username), None)
-    projects.set_member(db, project, username, None)
+    projects.set_member(db, project, username, None, actor_id=actor.user_id)
     return Response(status_code=204)

@@ -1,0 +1,81 @@
+"""A project's activity log and one target's history, read from the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from labelwise.api.deps import ActorDep, DbDep
+from labelwise.errors import InvalidInput
+from labelwise.policies import Action, authorize
+from labelwise.services import audit, projects
+
+router = APIRouter(tags=["activity"])
+
+
+class EventOut(BaseModel):
+    id: int
+    seq: int = Field(description="Position in the project's hash chain, from 1.")
+    actor: str | None = Field(description="Username; null for the CLI or the system.")
+    action: str = Field(description='What happened, e.g. "annotation.revised".')
+    target_type: str
+    target_id: str | None
+    before: Any
+    after: Any
+    created_at: datetime
+    hash: str = Field(description="This event's link in the chain (`labelwise audit verify`).")
+
+
+class ActivityPage(BaseModel):
+    events: list[EventOut] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null at the end."
+    )
+
+
+@router.get("/projects/{slug}/activity", response_model=ActivityPage)
+def activity(
+    slug: str,
+    db: DbDep,
+    actor: ActorDep,
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page."),
+    limit: int = Query(50, ge=1, le=500),
+) -> ActivityPage:
+    """The project's events, newest first, a keyset page at a time."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.VIEW_ACTIVITY, role)
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidInput("cursor: not a cursor returned by this endpoint")
+    events = audit.events(db, project.id, after=int(cursor or 0), limit=limit)
+    last = events[-1].seq if len(events) == limit else None
+    # seq 1 is the oldest event: a page ending there has nothing after it.
+    next_cursor = str(last) if last is not None and last > 1 else None
+    return ActivityPage(events=[_out(e) for e in events], next_cursor=next_cursor)
+
+
+@router.get("/projects/{slug}/history/{target_type}/{target_id}", response_model=list[EventOut])
+def history(
+    slug: str, target_type: str, target_id: str, db: DbDep, actor: ActorDep
+) -> list[EventOut]:
+    """Every event about one target (an annotation's whole history, say), oldest first."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.VIEW_ACTIVITY, role)
+    return [_out(e) for e in audit.history(db, project.id, target_type, target_id)]
+
+
+def _out(event: audit.Event) -> EventOut:
+    return EventOut(
+        id=event.id,
+        seq=event.seq,
+        actor=event.actor,
+        action=event.action,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        before=event.before,
+        after=event.after,
+        created_at=event.created_at,
+        hash=event.hash,
+    )

@@ -1,0 +1,157 @@
+"""The labeling workflow over HTTP: next item, submit, skip, review verdicts, adjudication."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from labelwise.api.deps import ActorDep, DbDep
+from labelwise.db.engine import Database
+from labelwise.errors import NotFound
+from labelwise.policies import Action, Actor, authorize
+from labelwise.services import projects, routing, submissions
+
+router = APIRouter(tags=["workflow"])
+
+_KIND_ACTION = {
+    "annotate": Action.ANNOTATE,
+    "review": Action.REVIEW,
+    "adjudicate": Action.ADJUDICATE,
+}
+
+
+class ItemIn(BaseModel):
+    id: int
+    external_id: str | None
+    data: dict[str, Any]
+
+
+class LeaseOut(BaseModel):
+    assignment_id: int
+    kind: Literal["annotate", "review", "adjudicate"]
+    item: ItemIn
+    expires_at: datetime
+    annotation_id: int | None = Field(None, description="The annotation under review or rework.")
+    answers: dict[str, Any] | None = Field(None, description="Its answers.")
+    feedback: str | None = Field(None, description="Why a reviewer sent it back (rework).")
+
+
+class SubmitIn(BaseModel):
+    answers: dict[str, Any]
+    time_ms: int | None = Field(None, ge=0, description="Time spent on the item.")
+
+
+class SkipIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class VerdictIn(BaseModel):
+    verdict: Literal["accept", "reject", "correct"]
+    feedback: str | None = Field(None, max_length=5000)
+    answers: dict[str, Any] | None = Field(None, description="The corrected answers (correct).")
+
+
+class SubmittedOut(BaseModel):
+    assignment_id: int
+    annotation_id: int | None
+    revision: int | None
+    item_id: int
+    item_status: str
+
+
+def _lease_out(lease: routing.Lease | None) -> LeaseOut | Response:
+    if lease is None:
+        return Response(status_code=204)
+    return LeaseOut(
+        assignment_id=lease.assignment_id,
+        kind=lease.kind,  # type: ignore[arg-type]
+        item=ItemIn(id=lease.item_id, external_id=lease.external_id, data=lease.data),
+        expires_at=lease.expires_at,
+        annotation_id=lease.annotation_id,
+        answers=lease.answers,
+        feedback=lease.feedback,
+    )
+
+
+def _submitted(result: submissions.Submitted) -> SubmittedOut:
+    return SubmittedOut(**result.__dict__)
+
+
+_NEXT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    204: {"description": "nothing for the caller right now"}
+}
+
+
+@router.post("/projects/{slug}/next", response_model=LeaseOut, responses=_NEXT_RESPONSES)
+def next_item(slug: str, db: DbDep, actor: ActorDep) -> LeaseOut | Response:
+    """The caller's next item to label: the same one again while its lease lasts."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.ANNOTATE, role)
+    spec = projects.spec_of(project)
+    return _lease_out(routing.next_annotation(db, project.id, spec, actor.user_id))
+
+
+@router.post("/projects/{slug}/review/next", response_model=LeaseOut, responses=_NEXT_RESPONSES)
+def next_review(slug: str, db: DbDep, actor: ActorDep) -> LeaseOut | Response:
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.REVIEW, role)
+    minutes = projects.spec_of(project).workflow.lease_minutes
+    return _lease_out(routing.next_review(db, project.id, actor.user_id, minutes))
+
+
+@router.post(
+    "/projects/{slug}/adjudication/next", response_model=LeaseOut, responses=_NEXT_RESPONSES
+)
+def next_adjudication(slug: str, db: DbDep, actor: ActorDep) -> LeaseOut | Response:
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.ADJUDICATE, role)
+    minutes = projects.spec_of(project).workflow.lease_minutes
+    return _lease_out(routing.next_adjudication(db, project.id, actor.user_id, minutes))
+
+
+def _authorize_assignment(db: Database, actor: Actor, assignment_id: int) -> None:
+    """Through the one policy layer; any failure to see it reads as 'not found'."""
+    found = submissions.assignment_project(db, assignment_id)
+    try:
+        if found is None:
+            raise NotFound("")
+        project, kind = found
+        _, role = projects.access(db, project.slug, actor)
+        authorize(actor, _KIND_ACTION[kind], role)
+    except NotFound:
+        raise NotFound(f"assignment {assignment_id} not found") from None
+
+
+@router.post("/assignments/{assignment_id}/submit", response_model=SubmittedOut)
+def submit(assignment_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> SubmittedOut:
+    """Answer an annotate or adjudicate assignment; a retry returns the same annotation."""
+    _authorize_assignment(db, actor, assignment_id)
+    result = submissions.submit(db, assignment_id, actor.user_id, body.answers, body.time_ms)
+    return _submitted(result)
+
+
+@router.post("/assignments/{assignment_id}/skip", status_code=204)
+def skip(assignment_id: int, body: SkipIn, db: DbDep, actor: ActorDep) -> Response:
+    _authorize_assignment(db, actor, assignment_id)
+    submissions.skip(db, assignment_id, actor.user_id, body.reason)
+    return Response(status_code=204)
+
+
+@router.post("/assignments/{assignment_id}/verdict", response_model=SubmittedOut)
+def verdict(assignment_id: int, body: VerdictIn, db: DbDep, actor: ActorDep) -> SubmittedOut:
+    """Accept, reject (feedback required) or correct (answers required) an annotation."""
+    _authorize_assignment(db, actor, assignment_id)
+    result = submissions.verdict(
+        db, assignment_id, actor.user_id, body.verdict, body.feedback, body.answers
+    )
+    return _submitted(result)
+
+
+@router.put("/annotations/{annotation_id}", response_model=SubmittedOut)
+def revise(annotation_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> SubmittedOut:
+    """Edit one's own annotation: a new revision; earlier ones are kept."""
+    result = submissions.revise(db, annotation_id, actor.user_id, body.answers, body.time_ms)
+    return _submitted(result)

@@ -1,0 +1,39 @@
+"""`labelwise audit`: check that nobody edited or deleted audit events behind the app's back."""
+
+from __future__ import annotations
+
+import typer
+
+from labelwise.cli.common import (
+    DataDirOption,
+    console,
+    err_console,
+    load_settings,
+    open_db,
+    reports_errors,
+)
+from labelwise.services import audit
+
+app = typer.Typer(help="Check the tamper-evident audit trail.", no_args_is_help=True)
+
+
+@app.command("verify")
+@reports_errors
+def verify(data_dir: DataDirOption = None) -> None:
+    """Recompute every hash chain; name each chain's first broken link and exit 1 if any."""
+    db = open_db(load_settings(data_dir))
+    report = audit.verify(db)
+    db.dispose()
+    console.print(f"checked {report.chains} chains, {report.events} events", highlight=False)
+    if report.ok:
+        console.print("audit trail intact")
+        return
+    for broken in report.breaks:
+        err_console.print(_describe(broken), highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _describe(broken: audit.Break) -> str:
+    where = "server" if broken.project_id is None else f"project id {broken.project_id}"
+    event = "" if broken.event_id is None else f", event id {broken.event_id}"
+    return f"broken: chain {broken.chain} ({where}) at seq {broken.seq}{event}: {broken.reason}"

@@ -1,0 +1,336 @@
+"""The audit trail: an append-only, hash-chained log of every change, and its verification.
+
+Each project has its own chain (server-level events, such as account changes, share one
+chain for project None). An event's hash covers its fields and the hash of the event before
+it, so editing, deleting, inserting or reordering event rows in the database breaks a link
+that `verify` names. The chain proves the trail was not altered *behind the application's
+back*; someone able to rewrite the whole chain can only be caught by comparing a head hash
+kept elsewhere.
+
+`record` is called inside the caller's write transaction, so an event is committed together
+with the change it describes, or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import ColumnElement, Row, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from labelwise.db.audit_models import AuditEvent, AuditHead
+from labelwise.db.engine import Database
+from labelwise.db.models import User
+
+GENESIS = "0" * 64
+SERVER_CHAIN = "server"
+PROJECT_CHAIN = "project:"
+VERIFY_PAGE = 1000
+
+# What an event's hash covers: everything but its database id and the hashes themselves.
+HASHED_FIELDS = (
+    "chain",
+    "seq",
+    "project_id",
+    "actor_id",
+    "action",
+    "target_type",
+    "target_id",
+    "before",
+    "after",
+    "created_at",
+)
+
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEADS = cast(Table, AuditHead.__table__)
+
+
+def chain_of(project_id: int | None) -> str:
+    return SERVER_CHAIN if project_id is None else f"{PROJECT_CHAIN}{project_id}"
+
+
+# --- appending ---------------------------------------------------------------------------
+
+
+def record(
+    session: Session,
+    *,
+    project_id: int | None,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: str | int | None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append one event to the project's chain, inside the caller's transaction.
+
+    The chain's head row stays locked until the caller commits, so appends to one chain
+    queue there (and only there): call this last in the unit of work to hold it briefly.
+    """
+    chain = chain_of(project_id)
+    seq, prev_hash = _advance_head(session, chain)
+    fields = {
+        "chain": chain,
+        "seq": seq,
+        "project_id": project_id,
+        "actor_id": actor_id,
+        "action": action,
+        "target_type": target_type,
+        "target_id": None if target_id is None else str(target_id),
+        # Hash what a reader will load back, not the caller's objects (enums, tuples...).
+        "before": _as_stored(before),
+        "after": _as_stored(after),
+        "created_at": datetime.now(UTC),
+    }
+    digest = event_hash(prev_hash, fields)
+    session.execute(_EVENTS.insert().values(**fields, prev_hash=prev_hash, hash=digest))
+    session.execute(update(_HEADS).where(_HEADS.c.chain == chain).values(hash=digest))
+
+
+def _advance_head(session: Session, chain: str) -> tuple[int, str]:
+    """Take the next seq of `chain` and the hash to link to, locking the head row.
+
+    One upsert does it: ON CONFLICT DO UPDATE creates the head on the first event and
+    otherwise row-locks it like SELECT ... FOR UPDATE (on SQLite, BEGIN IMMEDIATE has
+    serialised writers already), then RETURNING hands back the new seq and the old hash.
+    """
+    insert = (
+        postgresql.insert(_HEADS)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(_HEADS)
+    )
+    statement = (
+        insert.values(chain=chain, seq=1, hash=GENESIS)
+        .on_conflict_do_update(index_elements=[_HEADS.c.chain], set_={"seq": _HEADS.c.seq + 1})
+        .returning(_HEADS.c.seq, _HEADS.c.hash)
+    )
+    seq, prev_hash = session.execute(statement).one()
+    return int(seq), str(prev_hash)
+
+
+def _as_stored(value: Any) -> Any:
+    return None if value is None else orjson.loads(orjson.dumps(value))
+
+
+def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """sha256 of the previous hash and the canonical JSON of the event's fields.
+
+    Canonical: sorted keys, orjson's compact form, and the time as a UTC ISO string with
+    microseconds, so SQLite and PostgreSQL rows hash to the same bytes.
+    """
+    payload = {**fields, "created_at": _iso(fields["created_at"])}
+    canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes, PostgreSQL the session's zone; all stored is UTC.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- verifying ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first broken link of a chain: where the trail stops being trustworthy."""
+
+    chain: str
+    project_id: int | None
+    seq: int
+    event_id: int | None  # None when the missing events are at the end
+    reason: str
+
+
+@dataclass
+class VerifyReport:
+    """What was checked, and each chain's first broken link (later links prove nothing)."""
+
+    chains: int = 0
+    events: int = 0
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+def verify(db: Database) -> VerifyReport:
+    """Recompute every chain in seq order, in constant memory, from one consistent snapshot."""
+    report = VerifyReport()
+    with db.snapshot() as session:
+        for chain, head in _chains(session):
+            report.chains += 1
+            broken = _verify_chain(session, chain, head, report)
+            if broken is not None:
+                report.breaks.append(broken)
+    return report
+
+
+def _chains(session: Session) -> Iterator[tuple[str, tuple[int, str] | None]]:
+    """Every chain that has a head or an event (a chain whose head was deleted included)."""
+    known = select(_HEADS.c.chain).union(select(_EVENTS.c.chain)).subquery()  # deduplicated
+    after = ""
+    while True:
+        names = session.scalars(
+            select(known.c.chain)
+            .where(known.c.chain > after)
+            .order_by(known.c.chain)
+            .limit(VERIFY_PAGE)
+        ).all()
+        for name in names:
+            head = session.execute(
+                select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.chain == name)
+            ).first()
+            yield name, None if head is None else (int(head.seq), str(head.hash))
+        if len(names) < VERIFY_PAGE:
+            return
+        after = names[-1]
+
+
+def _verify_chain(
+    session: Session, chain: str, head: tuple[int, str] | None, report: VerifyReport
+) -> Break | None:
+    seq, prev_hash = 0, GENESIS
+    for row in _walk(session, chain):
+        report.events += 1
+        reason = _link_error(row, seq + 1, prev_hash)
+        if reason is not None:
+            return Break(chain, row.project_id, row.seq, row.id, reason)
+        seq, prev_hash = row.seq, row.hash
+    return _tail_error(chain, head, seq, prev_hash)
+
+
+def _walk(session: Session, chain: str) -> Iterator[Row[Any]]:
+    """The chain's events in seq order, a keyset page at a time."""
+    after = 0
+    while True:
+        rows = session.execute(
+            select(_EVENTS)
+            .where(_EVENTS.c.chain == chain, _EVENTS.c.seq > after)
+            .order_by(_EVENTS.c.seq)
+            .limit(VERIFY_PAGE)
+        ).all()
+        yield from rows
+        if len(rows) < VERIFY_PAGE:
+            return
+        after = rows[-1].seq
+
+
+def _link_error(row: Row[Any], expected_seq: int, prev_hash: str) -> str | None:
+    if row.seq != expected_seq:
+        return (
+            f"seq gap: expected seq {expected_seq}; an event before this one was deleted, "
+            "or this one's seq was changed"
+        )
+    if event_hash(row.prev_hash, {name: getattr(row, name) for name in HASHED_FIELDS}) != row.hash:
+        return "hash mismatch: the event's fields were changed after it was written"
+    if row.prev_hash != prev_hash:
+        return "prev_hash mismatch: the event before it was replaced, or this one inserted"
+    return None
+
+
+def _tail_error(chain: str, head: tuple[int, str] | None, seq: int, last_hash: str) -> Break | None:
+    """Check the head against the last event, which no later link protects."""
+    project_id = _project_of(chain)
+    if head is None:
+        return Break(chain, project_id, seq, None, "the chain's head row is missing")
+    head_seq, head_hash = head
+    if head_seq > seq:
+        reason = f"the head says {head_seq} events, found {seq}: the last events were deleted"
+        return Break(chain, project_id, seq + 1, None, reason)
+    if head_seq < seq or head_hash != last_hash:
+        return Break(chain, project_id, seq, None, "the head does not match the last event")
+    return None
+
+
+def _project_of(chain: str) -> int | None:
+    return None if chain == SERVER_CHAIN else int(chain.removeprefix(PROJECT_CHAIN))
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    seq: int
+    project_id: int | None
+    actor_id: int | None
+    actor: str | None  # the actor's username; None for the CLI and the system
+    action: str
+    target_type: str
+    target_id: str | None
+    before: Any
+    after: Any
+    created_at: datetime
+    hash: str
+
+
+def events(db: Database, project_id: int, *, after: int, limit: int) -> list[Event]:
+    """A page of the project's events, newest first: an activity log is read from the top.
+
+    `after` is the seq of the last event of the previous page (0: start at the newest), so
+    pages stay stable while new events arrive and each costs O(limit) on the chain index.
+    """
+    where = [AuditEvent.chain == chain_of(project_id)]
+    if after > 0:
+        where.append(AuditEvent.seq < after)
+    return _read(db, where, AuditEvent.seq.desc(), limit)
+
+
+def history(
+    db: Database, project_id: int | None, target_type: str, target_id: str | int
+) -> list[Event]:
+    """Every event about one target (e.g. one annotation), oldest first."""
+    where = [
+        AuditEvent.chain == chain_of(project_id),
+        AuditEvent.target_type == target_type,
+        AuditEvent.target_id == str(target_id),
+    ]
+    return _read(db, where, AuditEvent.seq, None)
+
+
+def _read(
+    db: Database,
+    where: list[ColumnElement[bool]],
+    order: ColumnElement[Any] | InstrumentedAttribute[int],
+    limit: int | None,
+) -> list[Event]:
+    query = (
+        select(AuditEvent, User.username)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(*where)
+        .order_by(order)
+        .limit(limit)
+    )
+    with db.read() as session:
+        return [_event(e, username) for e, username in session.execute(query)]
+
+
+def _event(e: AuditEvent, username: str | None) -> Event:
+    return Event(
+        id=e.id,
+        seq=e.seq,
+        project_id=e.project_id,
+        actor_id=e.actor_id,
+        actor=username,
+        action=e.action,
+        target_type=e.target_type,
+        target_id=e.target_id,
+        before=e.before,
+        after=e.after,
+        created_at=_utc(e.created_at),
+        hash=e.hash,
+    )

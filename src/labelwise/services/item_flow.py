@@ -1,0 +1,113 @@
+"""Where an item goes once its annotations are in: review, adjudication, or done."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from labelwise.db.models import Annotation, Item, Review, ReviewStratum
+from labelwise.spec import ProjectSpec
+
+# Free text almost never matches word for word; it is not a disagreement to adjudicate.
+_NOT_COMPARED = frozenset({"text"})
+
+
+def on_annotation_complete(session: Session, spec: ProjectSpec, item: Item) -> None:
+    """Called with the item row locked, when an annotation was submitted or revised."""
+    annotations = _annotations(session, item.id)
+    if item.status in ("new", "in_progress"):
+        if len(annotations) < spec.workflow.overlap:
+            return
+        if _picked_for_review(session, spec, item):
+            item.status = "in_review"
+            return
+    if item.status == "in_review" and any(
+        a.review_status in ("submitted", "rejected") for a in annotations
+    ):
+        return
+    if item.status in ("new", "in_progress", "in_review"):
+        item.status = "in_adjudication" if _disagree(session, spec, annotations) else "done"
+
+
+def _annotations(session: Session, item_id: int) -> list[Annotation]:
+    return list(
+        session.scalars(
+            select(Annotation).where(Annotation.item_id == item_id).order_by(Annotation.id)
+        )
+    )
+
+
+def effective_answers(session: Session, annotation: Annotation) -> dict[str, Any]:
+    """A reviewer's correction replaces the annotator's answers; the original is kept."""
+    if annotation.review_status == "corrected":
+        corrected = session.scalar(
+            select(Review.corrected_answers)
+            .where(Review.annotation_id == annotation.id, Review.verdict == "correct")
+            .order_by(Review.id.desc())
+            .limit(1)
+        )
+        if corrected is not None:
+            return dict(corrected)
+    return dict(annotation.answers)
+
+
+def _disagree(session: Session, spec: ProjectSpec, annotations: list[Annotation]) -> bool:
+    if spec.workflow.adjudicate != "disagreement" or len(annotations) < 2:
+        return False
+    answers = [effective_answers(session, a) for a in annotations]
+    compared = [q.name for q in spec.questions if q.type not in _NOT_COMPARED]
+    return any(len({_key(a.get(name)) for a in answers}) > 1 for name in compared)
+
+
+def _key(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _picked_for_review(session: Session, spec: ProjectSpec, item: Item) -> bool:
+    review = spec.workflow.review
+    if review.policy == "none":
+        return False
+    if review.policy == "all":
+        return True
+    if review.policy == "random":
+        return _uniform(item.project_id, item.id) < (review.rate or 0)
+    return _stratified_pick(
+        session, item, review.slice_by or "", review.rate or 0, review.min_per_slice
+    )
+
+
+def _uniform(project_id: int, item_id: int) -> float:
+    """A fixed pseudo-random number per item: the same sample on every server and rerun."""
+    digest = hashlib.blake2b(f"{project_id}:{item_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def _stratified_pick(
+    session: Session, item: Item, slice_by: str, rate: float, min_per_slice: int
+) -> bool:
+    """Systematic sampling per slice: the first `min_per_slice`, then a `rate` share."""
+    stratum = str(item.data.get(slice_by, ""))[:255]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(ReviewStratum)
+        .values(project_id=item.project_id, stratum=stratum, seen=0, selected=0)
+        .on_conflict_do_nothing()
+    )
+    row = session.scalar(
+        select(ReviewStratum)
+        .where(ReviewStratum.project_id == item.project_id, ReviewStratum.stratum == stratum)
+        .with_for_update()
+    )
+    assert row is not None
+    row.seen += 1
+    picked = row.selected < max(min_per_slice, math.ceil(rate * row.seen))
+    if picked:
+        row.selected += 1
+    return picked
