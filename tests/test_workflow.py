@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,70 +11,10 @@ from sqlalchemy import select, update
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project
 from labelwise.policies import Role
-from labelwise.services import imports, projects
+from labelwise.services import audit
 from labelwise.services.accounts import now
-from labelwise.spec import parse_spec
-from tests.conftest import bearer, make_token
-
-
-def spec(**workflow: Any) -> dict[str, Any]:
-    return {
-        "name": "Tickets",
-        "slug": "t",
-        "fields": [{"name": "text", "type": "text"}, {"name": "channel", "type": "metadata"}],
-        "questions": [
-            {"name": "team", "type": "single_label", "labels": ["billing", "tech"]},
-            {"name": "urgency", "type": "rating", "min": 1, "max": 5, "required": False},
-        ],
-        "workflow": {"overlap": 1, **workflow},
-    }
-
-
-class Team:
-    """A project with items and people, driven over HTTP like the UI and scripts do."""
-
-    def __init__(self, client: TestClient, db: Database, n_items: int, **workflow: Any) -> None:
-        self.client, self.db = client, db
-        parsed = parse_spec(spec(**workflow))
-        self.project = projects.apply_spec(db, parsed).project
-        rows = [
-            (
-                i + 1,
-                {"id": f"t-{i}", "text": f"ticket {i}", "channel": ["email", "chat"][i % 2]},
-                None,
-            )
-            for i in range(n_items)
-        ]
-        imports.import_items(db, self.project.id, parsed, rows, source="test")
-        self.tokens: dict[str, str] = {}
-
-    def member(self, name: str, role: Role = Role.ANNOTATOR) -> str:
-        self.tokens[name] = make_token(self.db, name)
-        projects.set_member(self.db, self.project, name, role)
-        return name
-
-    def post(self, who: str, path: str, body: Any = None) -> Any:
-        return self.client.post(path, json=body, headers=bearer(self.tokens[who]))
-
-    def next(self, who: str, queue: str = "") -> Any:
-        answer = self.post(who, f"/api/v1/projects/t/{queue}next")
-        assert answer.status_code in (200, 204), answer.text
-        return answer.json() if answer.status_code == 200 else None
-
-    def submit(self, who: str, assignment_id: int, team: str = "billing", **extra: Any) -> Any:
-        body = {"answers": {"team": team, **extra}, "time_ms": 1500}
-        return self.post(who, f"/api/v1/assignments/{assignment_id}/submit", body)
-
-    def label(self, who: str, team: str = "billing") -> Any:
-        lease = self.next(who)
-        assert lease is not None
-        answer = self.submit(who, lease["assignment_id"], team)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def item(self, external_id: str) -> Item:
-        with self.db.read() as session:
-            return session.scalars(select(Item).where(Item.external_id == external_id)).one()
+from tests.conftest import bearer
+from tests.teams import Team
 
 
 def test_next_gives_the_same_item_until_submitted(client: TestClient, db: Database) -> None:
@@ -319,3 +258,26 @@ def test_stratified_review_sample(client: TestClient, db: Database, rate: float)
             select(Item.data).where(Item.project_id == project.id, Item.status == "in_review")
         ).all()
     assert sorted(d["channel"] for d in reviewed) == ["chat"] * 5 + ["email"] * 5
+
+
+def test_every_step_lands_in_the_audit_trail(client: TestClient, db: Database) -> None:
+    team = Team(client, db, 1, review={"policy": "all"})
+    team.member("ana")
+    team.member("rev", Role.REVIEWER)
+    annotation_id = team.label("ana")["annotation_id"]
+    lease = team.next("rev", "review/")
+    verdict = {"verdict": "reject", "feedback": "It is tech."}
+    team.post("rev", f"/api/v1/assignments/{lease['assignment_id']}/verdict", verdict)
+    team.submit("ana", team.next("ana")["assignment_id"], "tech")
+    history = client.get(
+        f"/api/v1/projects/t/history/annotation/{annotation_id}", headers=team.auth("rev")
+    ).json()
+    steps = [(e["action"], e["actor"]) for e in history]
+    assert steps == [
+        ("annotation.created", "ana"),
+        ("review.verdict", "rev"),
+        ("annotation.revised", "ana"),
+    ]
+    assert history[2]["before"]["answers"] == {"team": "billing"}
+    assert history[2]["after"]["answers"] == {"team": "tech"}
+    assert audit.verify(db).ok

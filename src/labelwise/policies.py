@@ -32,6 +32,8 @@ class Action(StrEnum):
     ANNOTATE = "label items"
     REVIEW = "review annotations"
     ADJUDICATE = "adjudicate disagreements"
+    DISCUSS = "comment on items"
+    ANSWER_ESCALATIONS = "answer escalated questions"
 
 
 _READ = {
@@ -41,11 +43,17 @@ _READ = {
     Action.EXPORT,
     Action.VIEW_ACTIVITY,
 }
-_QC = {Action.REVIEW, Action.ADJUDICATE}
+_QC = {Action.REVIEW, Action.ADJUDICATE, Action.DISCUSS}
 _MANAGE = (
     _READ
     | _QC
-    | {Action.UPDATE_PROJECT, Action.MANAGE_MEMBERS, Action.IMPORT_ITEMS, Action.ANNOTATE}
+    | {
+        Action.UPDATE_PROJECT,
+        Action.MANAGE_MEMBERS,
+        Action.IMPORT_ITEMS,
+        Action.ANNOTATE,
+        Action.ANSWER_ESCALATIONS,
+    }
 )
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
@@ -53,8 +61,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.MANAGER: frozenset(_MANAGE),
     Role.REVIEWER: frozenset(_READ | _QC),
     Role.VIEWER: frozenset(_READ),
-    # Annotators see items only through their queue, never the whole data set.
-    Role.ANNOTATOR: frozenset({Action.VIEW_PROJECT, Action.ANNOTATE}),
+    # Annotators see items only through their queue, never the whole data set, and
+    # discuss only items handed to them (checked row by row in the routes).
+    Role.ANNOTATOR: frozenset({Action.VIEW_PROJECT, Action.ANNOTATE, Action.DISCUSS}),
 }
 
 

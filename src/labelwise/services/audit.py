@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Row, Table, select, update
+from sqlalchemy import ColumnElement, Executable, Row, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -74,8 +74,9 @@ def record(
     The chain's head row stays locked until the caller commits, so appends to one chain
     queue there (and only there): call this last in the unit of work to hold it briefly.
     """
+    connection = session.connection()
     chain = chain_of(project_id)
-    seq, prev_hash = _advance_head(session, chain)
+    seq, prev_hash = connection.execute(_ADVANCE[connection.dialect.name], {"c": chain}).one()
     fields = {
         "chain": chain,
         "seq": seq,
@@ -90,29 +91,32 @@ def record(
         "created_at": datetime.now(UTC),
     }
     digest = event_hash(prev_hash, fields)
-    session.execute(_EVENTS.insert().values(**fields, prev_hash=prev_hash, hash=digest))
-    session.execute(update(_HEADS).where(_HEADS.c.chain == chain).values(hash=digest))
+    connection.execute(_INSERT_EVENT, {**fields, "prev_hash": prev_hash, "hash": digest})
+    connection.execute(_SET_HEAD_HASH, {"c": chain, "h": digest})
 
 
-def _advance_head(session: Session, chain: str) -> tuple[int, str]:
-    """Take the next seq of `chain` and the hash to link to, locking the head row.
+def _upsert_head(insert: postgresql.Insert | sqlite.Insert) -> Executable:
+    """Take the next seq of a chain and the hash to link to, locking the head row.
 
     One upsert does it: ON CONFLICT DO UPDATE creates the head on the first event and
     otherwise row-locks it like SELECT ... FOR UPDATE (on SQLite, BEGIN IMMEDIATE has
     serialised writers already), then RETURNING hands back the new seq and the old hash.
     """
-    insert = (
-        postgresql.insert(_HEADS)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(_HEADS)
-    )
-    statement = (
-        insert.values(chain=chain, seq=1, hash=GENESIS)
+    return (
+        insert.values(chain=bindparam("c"), seq=1, hash=GENESIS)
         .on_conflict_do_update(index_elements=[_HEADS.c.chain], set_={"seq": _HEADS.c.seq + 1})
         .returning(_HEADS.c.seq, _HEADS.c.hash)
     )
-    seq, prev_hash = session.execute(statement).one()
-    return int(seq), str(prev_hash)
+
+
+# Built once: `record` sits on the submit hot path, where building and cache-keying
+# statements per call would cost more than running them.
+_ADVANCE = {
+    "postgresql": _upsert_head(postgresql.insert(_HEADS)),
+    "sqlite": _upsert_head(sqlite.insert(_HEADS)),
+}
+_INSERT_EVENT = _EVENTS.insert()
+_SET_HEAD_HASH = update(_HEADS).where(_HEADS.c.chain == bindparam("c")).values(hash=bindparam("h"))
 
 
 def _as_stored(value: Any) -> Any:

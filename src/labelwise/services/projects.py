@@ -73,6 +73,16 @@ def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]
     return row[0], Role(row[1]) if row[1] else None
 
 
+def role_in(db: Database, project_id: int, user_id: int) -> Role | None:
+    with db.read() as session:
+        role = session.scalar(
+            select(Membership.role).where(
+                Membership.project_id == project_id, Membership.user_id == user_id
+            )
+        )
+    return Role(role) if role else None
+
+
 def find(db: Database, slug: str) -> Project | None:
     with db.read() as session:
         return session.scalar(select(Project).where(Project.slug == slug))

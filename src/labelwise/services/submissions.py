@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project, Review
 from labelwise.errors import Conflict, InvalidInput, NotFound
+from labelwise.services import audit
 from labelwise.services.accounts import now
 from labelwise.services.item_flow import on_annotation_complete
 from labelwise.services.projects import spec_of
@@ -76,6 +77,27 @@ def submit(
         return _result(session, assignment, item)
 
 
+def _record(
+    session: Session,
+    project_id: int,
+    actor_id: int,
+    action: str,
+    target: tuple[str, int],
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    audit.record(
+        session,
+        project_id=project_id,
+        actor_id=actor_id,
+        action=action,
+        target_type=target[0],
+        target_id=target[1],
+        before=before,
+        after=after,
+    )
+
+
 def _annotate(
     session: Session,
     spec: ProjectSpec,
@@ -109,6 +131,14 @@ def _annotate(
     )
     assignment.annotation_id = annotation.id
     on_annotation_complete(session, spec, item)
+    _record(
+        session,
+        annotation.project_id,
+        annotation.user_id,
+        "annotation.created",
+        ("annotation", annotation.id),
+        after={"item": item.id, "answers": answers, "time_ms": time_ms},
+    )
 
 
 def _retake_slot(spec: ProjectSpec, item: Item) -> None:
@@ -125,6 +155,15 @@ def _retake_slot(spec: ProjectSpec, item: Item) -> None:
 def _revise(
     session: Session, annotation: Annotation, answers: dict[str, Any], time_ms: int | None
 ) -> None:
+    _record(
+        session,
+        annotation.project_id,
+        annotation.user_id,
+        "annotation.revised",
+        ("annotation", annotation.id),
+        before={"revision": annotation.revision, "answers": annotation.answers},
+        after={"revision": annotation.revision + 1, "answers": answers},
+    )
     annotation.revision += 1
     annotation.answers = answers
     annotation.time_ms = time_ms
@@ -181,6 +220,14 @@ def skip(db: Database, assignment_id: int, user_id: int, reason: str) -> None:
         assignment.status = "skipped"
         assignment.skip_reason = reason.strip()
         assignment.finished_at = now()
+        _record(
+            session,
+            assignment.project_id,
+            user_id,
+            "item.skipped",
+            ("item", assignment.item_id),
+            after={"reason": assignment.skip_reason},
+        )
 
 
 def verdict(
@@ -233,6 +280,14 @@ def verdict(
         assignment.finished_at = now()
         session.flush()
         on_annotation_complete(session, spec, item)
+        _record(
+            session,
+            assignment.project_id,
+            user_id,
+            "review.verdict",
+            ("annotation", annotation.id),
+            after={"verdict": decision, "feedback": feedback, "corrected_answers": corrected},
+        )
         return _result(session, assignment, item)
 
 
@@ -241,6 +296,15 @@ def _adjudicate(
 ) -> None:
     if item.status != "in_adjudication":
         raise Conflict("this item was settled by someone else meanwhile")
+    _record(
+        session,
+        item.project_id,
+        assignment.user_id,
+        "item.adjudicated",
+        ("item", item.id),
+        before={"final_answers": item.final_answers},
+        after={"final_answers": answers},
+    )
     item.final_answers = answers
     item.final_by = assignment.user_id
     item.status = "done"

@@ -1,0 +1,205 @@
+"""Escalations (an annotator's question to the managers) and per-item comment threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Assignment, Comment, Escalation, Item, User
+from labelwise.errors import Conflict, InvalidInput, NotFound
+from labelwise.services import audit
+from labelwise.services.accounts import now
+from labelwise.services.routing import release_slot
+from labelwise.services.submissions import load_assignment
+
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    id: int
+    item_id: int
+    external_id: str | None
+    asked_by: str
+    question: str
+    created_at: datetime
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CommentView:
+    id: int
+    item_id: int
+    author: str
+    body: str
+    created_at: datetime
+
+
+def _text(value: str, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput(f"{what}: must not be empty")
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"{what}: longer than {MAX_TEXT} characters")
+    return value
+
+
+def escalate(db: Database, assignment_id: int, user_id: int, question: str) -> int:
+    """Take the item out of every queue until a manager answers the question."""
+    question = _text(question, "question")
+    with db.write() as session:
+        assignment = load_assignment(session, assignment_id, user_id)
+        if assignment.kind != "annotate" or assignment.status not in ("active", "expired"):
+            raise Conflict(f"this assignment is {assignment.status}; it cannot be escalated")
+        item = session.scalars(
+            select(Item).where(Item.id == assignment.item_id).with_for_update()
+        ).one()
+        if assignment.status == "active":
+            release_slot(session, item.id)
+        assignment.status = "escalated"
+        assignment.finished_at = now()
+        item.on_hold = True
+        escalation = Escalation(
+            project_id=item.project_id, item_id=item.id, user_id=user_id, question=question
+        )
+        session.add(escalation)
+        session.flush()
+        audit.record(
+            session,
+            project_id=item.project_id,
+            actor_id=user_id,
+            action="item.escalated",
+            target_type="item",
+            target_id=item.id,
+            after={"escalation": escalation.id, "question": question},
+        )
+        return escalation.id
+
+
+def answer(db: Database, project_id: int, escalation_id: int, user_id: int, text: str) -> None:
+    """Answer a question; the item returns to the pool once none of its questions is open."""
+    text = _text(text, "answer")
+    with db.write() as session:
+        escalation = session.scalar(
+            select(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.project_id == project_id)
+            .with_for_update()
+        )
+        if escalation is None:
+            raise NotFound(f"escalation {escalation_id} not found")
+        if escalation.answered_at is not None:
+            raise Conflict("this question was answered already")
+        item = session.scalars(
+            select(Item).where(Item.id == escalation.item_id).with_for_update()
+        ).one()
+        escalation.answer, escalation.answered_by = text, user_id
+        escalation.answered_at = now()
+        session.flush()
+        item.on_hold = bool(_open_count(session, item.id))
+        audit.record(
+            session,
+            project_id=project_id,
+            actor_id=user_id,
+            action="escalation.answered",
+            target_type="escalation",
+            target_id=escalation.id,
+            after={"answer": text},
+        )
+
+
+def _open_count(session: Session, item_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Escalation)
+            .where(Escalation.item_id == item_id, Escalation.answered_at.is_(None))
+        )
+        or 0
+    )
+
+
+def escalations(
+    db: Database,
+    project_id: int,
+    *,
+    open_only: bool = False,
+    asked_by: int | None = None,
+    item_id: int | None = None,
+) -> list[EscalationView]:
+    asker, answerer = User.__table__.alias("asker"), User.__table__.alias("answerer")
+    query = (
+        select(Escalation, Item.external_id, asker.c.username, answerer.c.username)
+        .join(Item, Item.id == Escalation.item_id)
+        .join(asker, asker.c.id == Escalation.user_id)
+        .outerjoin(answerer, answerer.c.id == Escalation.answered_by)
+        .where(Escalation.project_id == project_id)
+        .order_by(Escalation.id)
+    )
+    if open_only:
+        query = query.where(Escalation.answered_at.is_(None))
+    if asked_by is not None:
+        query = query.where(Escalation.user_id == asked_by)
+    if item_id is not None:
+        query = query.where(Escalation.item_id == item_id)
+    with db.read() as session:
+        rows = session.execute(query).all()
+    return [
+        EscalationView(
+            e.id, e.item_id, ext, who, e.question, e.created_at, e.answer, by, e.answered_at
+        )
+        for e, ext, who, by in rows
+    ]
+
+
+def item_was_assigned(db: Database, item_id: int, user_id: int) -> bool:
+    """Annotators may only see and discuss items that were handed to them."""
+    with db.read() as session:
+        return bool(
+            session.scalar(
+                select(exists().where(Assignment.item_id == item_id, Assignment.user_id == user_id))
+            )
+        )
+
+
+def add_comment(db: Database, project_id: int, item_id: int, user_id: int, body: str) -> int:
+    body = _text(body, "body")
+    with db.write() as session:
+        _project_item(session, project_id, item_id)
+        comment = Comment(project_id=project_id, item_id=item_id, user_id=user_id, body=body)
+        session.add(comment)
+        session.flush()
+        audit.record(
+            session,
+            project_id=project_id,
+            actor_id=user_id,
+            action="comment.added",
+            target_type="item",
+            target_id=item_id,
+            after={"comment": comment.id, "body": body},
+        )
+        return comment.id
+
+
+def comments(db: Database, project_id: int, item_id: int) -> list[CommentView]:
+    with db.read() as session:
+        _project_item(session, project_id, item_id)
+        rows = session.execute(
+            select(Comment, User.username)
+            .join(User, User.id == Comment.user_id)
+            .where(Comment.item_id == item_id)
+            .order_by(Comment.id)
+        ).all()
+    return [CommentView(c.id, c.item_id, who, c.body, c.created_at) for c, who in rows]
+
+
+def _project_item(session: Session, project_id: int, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None or item.project_id != project_id:
+        raise NotFound(f"item {item_id} not found")
+    return item
