@@ -44,15 +44,15 @@ def load_assignment(session: Session, assignment_id: int, user_id: int) -> Assig
     return assignment
 
 
-def assignment_project(db: Database, assignment_id: int) -> tuple[Project, str] | None:
-    """For authorization before the unit of work: an assignment's project and kind."""
+def assignment_project(db: Database, assignment_id: int) -> tuple[Project, str, int] | None:
+    """For authorization before the unit of work: an assignment's project, kind, holder."""
     with db.read() as session:
         row = session.execute(
-            select(Project, Assignment.kind)
+            select(Project, Assignment.kind, Assignment.user_id)
             .join(Assignment, Assignment.project_id == Project.id)
             .where(Assignment.id == assignment_id)
         ).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
 
 
 def submit(

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from labelwise.api.deps import ActorDep, DbDep
+from labelwise.api.v1.workflow import authorize_assignment
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
 from labelwise.errors import NotFound
 from labelwise.policies import Action, Actor, Role, authorize, can
-from labelwise.services import discussion, item_views, projects, submissions
+from labelwise.services import discussion, item_views, projects
 
 router = APIRouter(tags=["discussion"])
 
@@ -107,14 +108,7 @@ class FeedbackOut(BaseModel):
 @router.post("/assignments/{assignment_id}/escalate", response_model=CreatedOut, status_code=201)
 def escalate(assignment_id: int, body: QuestionIn, db: DbDep, actor: ActorDep) -> CreatedOut:
     """Ask the managers about an item: it leaves your queue until they answer."""
-    found = submissions.assignment_project(db, assignment_id)
-    try:
-        if found is None:
-            raise NotFound("")
-        _, role = projects.access(db, found[0].slug, actor)
-        authorize(actor, Action.ANNOTATE, role)
-    except NotFound:
-        raise NotFound(f"assignment {assignment_id} not found") from None
+    authorize_assignment(db, actor, assignment_id)
     return CreatedOut(id=discussion.escalate(db, assignment_id, actor.user_id, body.question))
 
 

@@ -112,30 +112,30 @@ def next_adjudication(slug: str, db: DbDep, actor: ActorDep) -> LeaseOut | Respo
     return _lease_out(routing.next_adjudication(db, project.id, actor.user_id, minutes))
 
 
-def _authorize_assignment(db: Database, actor: Actor, assignment_id: int) -> None:
-    """Through the one policy layer; any failure to see it reads as 'not found'."""
+def authorize_assignment(db: Database, actor: Actor, assignment_id: int) -> None:
+    """Only its holder may act on an assignment, and only while their role allows it.
+
+    Anyone else is told it does not exist, whatever their role in its project.
+    """
     found = submissions.assignment_project(db, assignment_id)
-    try:
-        if found is None:
-            raise NotFound("")
-        project, kind = found
-        _, role = projects.access(db, project.slug, actor)
-        authorize(actor, _KIND_ACTION[kind], role)
-    except NotFound:
-        raise NotFound(f"assignment {assignment_id} not found") from None
+    if found is None or found[2] != actor.user_id:
+        raise NotFound(f"assignment {assignment_id} not found")
+    project, kind, _ = found
+    _, role = projects.access(db, project.slug, actor)
+    authorize(actor, _KIND_ACTION[kind], role)
 
 
 @router.post("/assignments/{assignment_id}/submit", response_model=SubmittedOut)
 def submit(assignment_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> SubmittedOut:
     """Answer an annotate or adjudicate assignment; a retry returns the same annotation."""
-    _authorize_assignment(db, actor, assignment_id)
+    authorize_assignment(db, actor, assignment_id)
     result = submissions.submit(db, assignment_id, actor.user_id, body.answers, body.time_ms)
     return _submitted(result)
 
 
 @router.post("/assignments/{assignment_id}/skip", status_code=204)
 def skip(assignment_id: int, body: SkipIn, db: DbDep, actor: ActorDep) -> Response:
-    _authorize_assignment(db, actor, assignment_id)
+    authorize_assignment(db, actor, assignment_id)
     submissions.skip(db, assignment_id, actor.user_id, body.reason)
     return Response(status_code=204)
 
@@ -143,7 +143,7 @@ def skip(assignment_id: int, body: SkipIn, db: DbDep, actor: ActorDep) -> Respon
 @router.post("/assignments/{assignment_id}/verdict", response_model=SubmittedOut)
 def verdict(assignment_id: int, body: VerdictIn, db: DbDep, actor: ActorDep) -> SubmittedOut:
     """Accept, reject (feedback required) or correct (answers required) an annotation."""
-    _authorize_assignment(db, actor, assignment_id)
+    authorize_assignment(db, actor, assignment_id)
     result = submissions.verdict(
         db, assignment_id, actor.user_id, body.verdict, body.feedback, body.answers
     )
