@@ -8,7 +8,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelwise.quality import (
@@ -36,6 +36,7 @@ def test_cohen_undefined_and_empty() -> None:
 
 
 @pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=2, max_size=40))
 def test_cohen_matches_scikit_learn(
     sklearn_metrics: ModuleType, weights: KappaWeights | None, pairs: list[tuple[int, int]]
@@ -47,6 +48,7 @@ def test_cohen_matches_scikit_learn(
     assert cohen_kappa(a, b, 5, weights) == pytest.approx(expected, abs=1e-12, nan_ok=True)
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(0, 3), min_size=2, max_size=30), st.randoms(use_true_random=False))
 def test_cohen_equals_fleiss_when_marginals_match(labels: list[int], random: Random) -> None:
     # b is a shuffle of a, so both raters have the same marginals; then Cohen's chance term

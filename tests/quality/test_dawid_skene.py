@@ -89,11 +89,11 @@ def test_matches_crowdkit_iteration_for_iteration(crowdkit: ModuleType, seed: in
     # iterations the posteriors must agree. tol < 0 makes both run all n_iter iterations.
     import pandas as pd
 
-    items, annotators, labels, _ = simulate(seed)
+    items, annotators, labels, _ = simulate(seed, 200)
     frame = pd.DataFrame({"task": items, "worker": annotators, "label": labels})
-    model = crowdkit.DawidSkene(n_iter=15, tol=-1.0).fit(frame)
+    model = crowdkit.DawidSkene(n_iter=10, tol=-1.0).fit(frame)
     expected = model.probas_.sort_index()[[0, 1, 2]].to_numpy()
-    result = dawid_skene(items, annotators, labels, max_iter=15, tol=-1.0)
+    result = dawid_skene(items, annotators, labels, max_iter=10, tol=-1.0)
     assert np.allclose(result.consensus.probabilities, expected, atol=1e-6)
     # crowd-kit reports the priors re-estimated from these posteriors (half a step on).
     priors = model.priors_.sort_index().to_numpy()
@@ -104,7 +104,7 @@ def test_matches_crowdkit_iteration_for_iteration(crowdkit: ModuleType, seed: in
 def test_matches_crowdkit_labels_at_default_convergence(crowdkit: ModuleType) -> None:
     import pandas as pd
 
-    items, annotators, labels, truth = simulate(6, 1000)
+    items, annotators, labels, truth = simulate(6, 300)
     frame = pd.DataFrame({"task": items, "worker": annotators, "label": labels})
     expected = crowdkit.DawidSkene().fit_predict(frame).sort_index().to_numpy()
     ours = dawid_skene(items, annotators, labels).consensus.labels

@@ -7,7 +7,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelwise.quality import MeasurementLevel, fleiss_kappa, krippendorff_alpha
@@ -126,6 +126,7 @@ def test_many_distinct_values_match_the_package(
 unit_values = st.lists(st.lists(st.integers(0, 4), min_size=1, max_size=5), min_size=2, max_size=12)
 
 
+@settings(deadline=None)
 @given(unit_values, st.sampled_from(["nominal", "ordinal", "interval", "ratio"]))
 def test_perfect_agreement_gives_one(units: list[list[int]], level: MeasurementLevel) -> None:
     # Every coder of a unit gives that unit's first value; at least two units differ.
@@ -138,6 +139,7 @@ def test_perfect_agreement_gives_one(units: list[list[int]], level: MeasurementL
         assert np.isnan(alpha)
 
 
+@settings(max_examples=50, deadline=None)
 @given(unit_values, st.randoms(use_true_random=False))
 def test_unit_order_and_names_do_not_matter(units: list[list[int]], random: Random) -> None:
     rows = [(unit, value) for unit, values in enumerate(units) for value in values]
@@ -149,6 +151,7 @@ def test_unit_order_and_names_do_not_matter(units: list[list[int]], random: Rand
     assert before == pytest.approx(after, nan_ok=True)
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=2, max_size=30))
 def test_two_coders_relate_to_scotts_pi(pairs: list[tuple[int, int]]) -> None:
     # With two coders and no gaps, Fleiss' kappa is Scott's pi and

@@ -6,7 +6,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelwise.quality import (
@@ -91,6 +91,7 @@ def test_matches_crowdkit_majority_vote_where_there_is_no_tie(crowdkit: ModuleTy
     assert np.array_equal(result.labels[clear], expected[clear])
 
 
+@settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 3)), min_size=1, max_size=60))
 def test_probabilities_are_vote_shares(rows: list[tuple[int, int]]) -> None:
     items, labels = [r[0] for r in rows], [r[1] for r in rows]
@@ -125,6 +126,7 @@ def test_numbers_by_mean_and_median() -> None:
     assert np.isnan(aggregate_numbers([], [], n_items=1, method="median")[0])
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.floats(-1e6, 1e6)), min_size=1, max_size=40))
 def test_median_matches_numpy(rows: list[tuple[int, float]]) -> None:
     items = np.array([r[0] for r in rows])
