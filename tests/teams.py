@@ -15,8 +15,9 @@ from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
 
 
-def spec(**workflow: Any) -> dict[str, Any]:
+def spec(quality: dict[str, Any] | None = None, **workflow: Any) -> dict[str, Any]:
     return {
+        "quality": quality or {},
         "name": "Tickets",
         "slug": "t",
         "fields": [{"name": "text", "type": "text"}, {"name": "channel", "type": "metadata"}],

@@ -96,6 +96,21 @@ ENDPOINTS = [
         {"body": "A note."},
     ),
     Endpoint("GET", "/api/v1/projects/secret/feedback", _row(200, 200, 200, 200, 200, 404, 200)),
+    Endpoint(
+        "PUT",
+        "/api/v1/projects/secret/items/1/gold",
+        _row(204, 204, 403, 403, 403, 404, 204),
+        {"answers": {"q": "a"}},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/projects/secret/gold",
+        _row(200, 200, 403, 403, 403, 404, 200),
+        [{"id": "s-1", "answers": {"q": "b"}}],
+    ),
+    Endpoint(
+        "GET", "/api/v1/projects/secret/qualification", _row(200, 200, 200, 200, 200, 404, 200)
+    ),
 ]
 
 

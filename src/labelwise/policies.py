@@ -29,11 +29,13 @@ class Action(StrEnum):
     LIST_ITEMS = "list items"
     EXPORT = "export the data"
     VIEW_ACTIVITY = "see the activity log"
+    VIEW_QUALITY = "see quality reports"
     ANNOTATE = "label items"
     REVIEW = "review annotations"
     ADJUDICATE = "adjudicate disagreements"
     DISCUSS = "comment on items"
     ANSWER_ESCALATIONS = "answer escalated questions"
+    MANAGE_GOLD = "set gold answers"
 
 
 _READ = {
@@ -42,6 +44,7 @@ _READ = {
     Action.LIST_ITEMS,
     Action.EXPORT,
     Action.VIEW_ACTIVITY,
+    Action.VIEW_QUALITY,
 }
 _QC = {Action.REVIEW, Action.ADJUDICATE, Action.DISCUSS}
 _MANAGE = (
@@ -53,6 +56,7 @@ _MANAGE = (
         Action.IMPORT_ITEMS,
         Action.ANNOTATE,
         Action.ANSWER_ESCALATIONS,
+        Action.MANAGE_GOLD,
     }
 )
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from labelwise.cli import accounts, audit, data, demo, projects, quality
+from labelwise.cli import accounts, audit, data, demo, gold, projects, quality
 from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
 from labelwise.settings import Settings
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
 app.add_typer(projects.app, name="projects")
+app.add_typer(gold.app, name="gold")
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")
 app.command("import")(data.import_command)

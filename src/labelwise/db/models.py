@@ -200,7 +200,8 @@ class Assignment(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(12))  # annotate | review | adjudicate
+    # annotate | gold (a qualification or honeypot item, shown as annotate) | review | adjudicate
+    kind: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(12))
     annotation_id: Mapped[int | None] = mapped_column(
         ForeignKey("annotations.id", ondelete="CASCADE")
@@ -210,14 +211,14 @@ class Assignment(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     skip_reason: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
-        # Nobody labels an item twice.
+        # Nobody labels an item twice, gold items included.
         Index(
             "uq_assignments_annotate",
             "item_id",
             "user_id",
             unique=True,
-            sqlite_where=text("kind = 'annotate'"),
-            postgresql_where=text("kind = 'annotate'"),
+            sqlite_where=text("kind IN ('annotate', 'gold')"),
+            postgresql_where=text("kind IN ('annotate', 'gold')"),
         ),
         Index("ix_assignments_user", "project_id", "user_id", "status"),
         Index("ix_assignments_expiry", "project_id", "status", "expires_at"),
@@ -284,6 +285,37 @@ class Comment(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
     __table_args__ = (Index("ix_comments_item", "item_id", "id"),)
+
+
+class GoldAnswer(Base):
+    """The known answer to an item (some questions or all), used to test annotators."""
+
+    __tablename__ = "gold_answers"
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    answers: Mapped[Any] = mapped_column(JSONText)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+
+
+class Qualification(Base):
+    """An annotator's qualification test in a project: their first gold items."""
+
+    __tablename__ = "qualifications"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(10), server_default="pending")  # passed|failed
+    answered: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    correct: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # The audit tables live in their own module; importing it here registers them on Base.

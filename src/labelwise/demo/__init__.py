@@ -10,12 +10,13 @@ from labelwise.db.engine import Database
 from labelwise.errors import Conflict
 from labelwise.formats import FORMATS
 from labelwise.policies import Role
-from labelwise.services import accounts, imports, projects
+from labelwise.services import accounts, gold, imports, projects
 from labelwise.spec import load_spec_file
 
 HERE = Path(__file__).parent
 SPEC_FILE = HERE / "project.yaml"
 ITEMS_FILE = HERE / "items.jsonl"
+GOLD_FILE = HERE / "gold.jsonl"
 # username, project role (None: the server admin)
 TEAM: list[tuple[str, Role | None]] = [
     ("admin", None),
@@ -37,10 +38,12 @@ def set_up(db: Database) -> DemoSetup:
     """Idempotent: a second run adds nothing and leaves passwords as they were."""
     spec = load_spec_file(SPEC_FILE)
     project = projects.apply_spec(db, spec).project
+    reader = FORMATS["jsonl"].read
+    assert reader is not None
     with ITEMS_FILE.open("rb") as handle:
-        reader = FORMATS["jsonl"].read
-        assert reader is not None
         summary = imports.import_items(db, project.id, spec, reader(handle), source=ITEMS_FILE.name)
+    with GOLD_FILE.open("rb") as handle:
+        gold.import_gold(db, project.id, spec, reader(handle), source=GOLD_FILE.name)
     setup = DemoSetup(slug=spec.slug, new_items=summary.created)
     for username, role in TEAM:
         password = secrets.token_urlsafe(9)

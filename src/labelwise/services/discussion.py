@@ -55,12 +55,15 @@ def escalate(db: Database, assignment_id: int, user_id: int, question: str) -> i
     question = _text(question, "question")
     with db.write() as session:
         assignment = load_assignment(session, assignment_id, user_id)
-        if assignment.kind != "annotate" or assignment.status not in ("active", "expired"):
+        if assignment.kind not in ("annotate", "gold") or assignment.status not in (
+            "active",
+            "expired",
+        ):
             raise Conflict(f"this assignment is {assignment.status}; it cannot be escalated")
         item = session.scalars(
             select(Item).where(Item.id == assignment.item_id).with_for_update()
         ).one()
-        if assignment.status == "active":
+        if assignment.status == "active" and assignment.kind == "annotate":
             release_slot(session, item.id)
         assignment.status = "escalated"
         assignment.finished_at = now()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, Review
+from labelwise.services import gold
 from labelwise.services.accounts import now
 from labelwise.spec import ProjectSpec
 
@@ -44,29 +45,34 @@ def next_annotation(db: Database, project_id: int, spec: ProjectSpec, user_id: i
         _serialise_per_person(session, db, project_id, user_id)
         moment = now()
         expire_leases(session, project_id, moment)
-        held = _held(session, project_id, user_id, "annotate")
+        held = _held(session, project_id, user_id, ("annotate", "gold"))
         if held is not None:
             return _lease(session, held)
         cap = spec.workflow.max_per_annotator
         if cap is not None and _taken(session, project_id, user_id) >= cap:
             return None
-        item_id = _candidate(session, db, project_id, user_id, spec.workflow.overlap)
+        gold_item = gold.gold_to_serve(session, spec, project_id, user_id)
+        if gold_item is False:
+            return None  # failed the qualification test
+        kind = "gold" if gold_item is not None else "annotate"
+        item_id = gold_item or _candidate(session, db, project_id, user_id, spec.workflow.overlap)
         if item_id is None:
             return None
         assignment = Assignment(
             project_id=project_id,
             item_id=item_id,
             user_id=user_id,
-            kind="annotate",
+            kind=kind,
             status="active",
             expires_at=moment + timedelta(minutes=spec.workflow.lease_minutes),
         )
         session.add(assignment)
-        session.execute(
-            update(Item)
-            .where(Item.id == item_id)
-            .values(slots_used=Item.slots_used + 1, status="in_progress")
-        )
+        if kind == "annotate":  # gold items are shared by everyone: they take no slot
+            session.execute(
+                update(Item)
+                .where(Item.id == item_id)
+                .values(slots_used=Item.slots_used + 1, status="in_progress")
+            )
         session.flush()
         return _lease(session, assignment)
 
@@ -131,7 +137,7 @@ def _next_shared(
         _serialise_per_person(session, db, project_id, user_id)
         moment = now()
         expire_leases(session, project_id, moment)
-        held = _held(session, project_id, user_id, kind)
+        held = _held(session, project_id, user_id, (kind,))
         if held is not None:
             return _lease(session, held)
         if not db.is_sqlite:
@@ -197,14 +203,16 @@ def release_slot(session: Session, item_id: int) -> None:
     )
 
 
-def _held(session: Session, project_id: int, user_id: int, kind: str) -> Assignment | None:
+def _held(
+    session: Session, project_id: int, user_id: int, kinds: tuple[str, ...]
+) -> Assignment | None:
     """A live lease (asking again gives the same item), else handed-back rework."""
     return session.scalar(
         select(Assignment)
         .where(
             Assignment.project_id == project_id,
             Assignment.user_id == user_id,
-            Assignment.kind == kind,
+            Assignment.kind.in_(kinds),
             Assignment.status.in_(("active", "rework")),
         )
         .order_by(case((Assignment.status == "active", 0), else_=1), Assignment.id)
@@ -246,6 +254,7 @@ def _candidate(
                 Item.slots_used < overlap,
                 ~Item.on_hold,
                 ~seen,
+                gold.not_gold(Item.id),
             )
             .order_by(Item.priority.desc(), Item.id)
             .limit(1)
@@ -273,7 +282,8 @@ def _lease(session: Session, assignment: Assignment) -> Lease:
         )
     return Lease(
         assignment_id=assignment.id,
-        kind=assignment.kind,
+        # A honeypot must look like any other item.
+        kind="annotate" if assignment.kind == "gold" else assignment.kind,
         item_id=item.id,
         external_id=item.external_id,
         data=item.data,

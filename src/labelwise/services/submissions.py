@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project, Review
 from labelwise.errors import Conflict, InvalidInput, NotFound
-from labelwise.services import audit
+from labelwise.services import audit, gold
 from labelwise.services.accounts import now
 from labelwise.services.item_flow import on_annotation_complete
 from labelwise.services.projects import spec_of
@@ -113,8 +113,23 @@ def _annotate(
         return
     if assignment.status in ("skipped", "escalated"):
         raise Conflict(f"this item was {assignment.status}; ask for the next item")
+    if assignment.kind == "gold":
+        _new_annotation(session, assignment, item, answers, time_ms)
+        gold.score(session, spec, item.id, assignment.user_id, answers)
+        return
     if assignment.status == "expired":
         _retake_slot(spec, item)
+    _new_annotation(session, assignment, item, answers, time_ms)
+    on_annotation_complete(session, spec, item)
+
+
+def _new_annotation(
+    session: Session,
+    assignment: Assignment,
+    item: Item,
+    answers: dict[str, Any],
+    time_ms: int | None,
+) -> None:
     annotation = Annotation(
         project_id=assignment.project_id,
         item_id=item.id,
@@ -130,7 +145,6 @@ def _annotate(
         )
     )
     assignment.annotation_id = annotation.id
-    on_annotation_complete(session, spec, item)
     _record(
         session,
         annotation.project_id,
@@ -212,10 +226,10 @@ def skip(db: Database, assignment_id: int, user_id: int, reason: str) -> None:
         raise InvalidInput("reason: say why you skip this item")
     with db.write() as session:
         assignment = load_assignment(session, assignment_id, user_id)
-        if assignment.status not in ("active", "expired") or assignment.kind != "annotate":
+        if assignment.status not in ("active", "expired") or assignment.kind == "review":
             raise Conflict(f"this assignment is {assignment.status}; it cannot be skipped")
         _locked_item(session, assignment.item_id)
-        if assignment.status == "active":
+        if assignment.status == "active" and assignment.kind == "annotate":
             release_slot(session, assignment.item_id)
         assignment.status = "skipped"
         assignment.skip_reason = reason.strip()

@@ -21,10 +21,16 @@ class AnswerError(ValueError):
 
 
 def validate_answers(
-    spec: ProjectSpec, answers: object, item_data: Mapping[str, object]
+    spec: ProjectSpec,
+    answers: object,
+    item_data: Mapping[str, object],
+    *,
+    partial: bool = False,
 ) -> dict[str, object]:
     """The answers, normalised (spans sorted, labels in display order), unanswered optional
-    questions left out; AnswerError at the first answer that does not fit its question."""
+    questions left out; AnswerError at the first answer that does not fit its question.
+
+    `partial` lets any question go unanswered: gold answers may cover only some questions."""
     if not isinstance(answers, dict):
         expected = "an object of question name to answer"
         raise AnswerError("answers", f"must be {expected}; got {show(answers)}")
@@ -36,7 +42,7 @@ def validate_answers(
     for question in spec.questions:
         value = answers.get(question.name)
         if value is None or (_is_blank(value) and question.type != "spans"):
-            if question.required:
+            if question.required and not partial:
                 raise AnswerError(question.name, "an answer is required")
             continue
         result[question.name] = _CHECKS[question.type](question, value, item_data)

@@ -18,6 +18,7 @@ router = APIRouter(tags=["workflow"])
 
 _KIND_ACTION = {
     "annotate": Action.ANNOTATE,
+    "gold": Action.ANNOTATE,
     "review": Action.REVIEW,
     "adjudicate": Action.ADJUDICATE,
 }
