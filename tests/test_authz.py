@@ -63,6 +63,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/projects/secret/items", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/export", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/activity", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint("GET", "/api/v1/projects/secret/quality", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint(
         "GET",
         "/api/v1/projects/secret/history/project/1",
@@ -111,6 +112,8 @@ ENDPOINTS = [
     Endpoint(
         "GET", "/api/v1/projects/secret/qualification", _row(200, 200, 200, 200, 200, 404, 200)
     ),
+    Endpoint("POST", "/api/v1/projects/secret/checks/run", _row(200, 200, 403, 403, 403, 404, 200)),
+    Endpoint("GET", "/api/v1/projects/secret/checks", _row(200, 200, 200, 403, 200, 404, 200)),
 ]
 
 

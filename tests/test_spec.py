@@ -216,6 +216,13 @@ def test_canonical_of_a_minimal_spec_equals_that_of_its_explicit_form() -> None:
         "gold_rate": 0.0,
         "qualification": None,
         "agreement_target": None,
+        "checks": {
+            "invalid_answers": True,
+            "too_fast": None,
+            "straight_lining": None,
+            "low_gold_accuracy": None,
+            "send_to_review": False,
+        },
     }
     assert parse_spec(canonical) == parse_spec(minimal)
 

@@ -36,6 +36,7 @@ class Action(StrEnum):
     DISCUSS = "comment on items"
     ANSWER_ESCALATIONS = "answer escalated questions"
     MANAGE_GOLD = "set gold answers"
+    RUN_CHECKS = "run the automated checks"
 
 
 _READ = {
@@ -57,6 +58,7 @@ _MANAGE = (
         Action.ANNOTATE,
         Action.ANSWER_ESCALATIONS,
         Action.MANAGE_GOLD,
+        Action.RUN_CHECKS,
     }
 )
 

@@ -318,5 +318,23 @@ class Qualification(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class CheckFinding(Base):
+    """A problem an automated check found in the latest run: on an answer, or on a person."""
+
+    __tablename__ = "check_findings"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    check: Mapped[str] = mapped_column(String(40))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    annotation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+
+
 # The audit tables live in their own module; importing it here registers them on Base.
 from labelwise.db import audit_models as _audit_models  # noqa: E402,F401

@@ -248,10 +248,41 @@ class AgreementTargetSpec(SpecModel):
     min: float = Field(ge=-1, le=1)
 
 
+class TooFastSpec(SpecModel):
+    """Flag answers given faster than `min_ms`, or than the project's `percentile` of times."""
+
+    min_ms: int | None = Field(default=None, ge=1)
+    percentile: float | None = Field(default=None, gt=0, lt=50)
+
+
+class StraightLiningSpec(SpecModel):
+    """Flag annotators whose most used label is `margin` above that label's overall share."""
+
+    min_items: int = Field(default=20, ge=2)
+    margin: float = Field(default=0.3, gt=0, lt=1)
+
+
+class LowGoldAccuracySpec(SpecModel):
+    """Flag annotators whose gold accuracy is surely (95% Wilson bound) under `min_accuracy`."""
+
+    min_accuracy: float = Field(ge=0, le=1)
+
+
+class ChecksSpec(SpecModel):
+    """Automated checks over submitted work (`labelwise checks run`); each is off unless set."""
+
+    invalid_answers: bool = True  # stored answers that no longer fit the questions
+    too_fast: TooFastSpec | None = None
+    straight_lining: StraightLiningSpec | None = None
+    low_gold_accuracy: LowGoldAccuracySpec | None = None
+    send_to_review: bool = False  # send items with a flagged answer back to review
+
+
 class QualitySpec(SpecModel):
     gold_rate: float = Field(default=0.0, ge=0, lt=1)
     qualification: QualificationSpec | None = None
     agreement_target: AgreementTargetSpec | None = None
+    checks: ChecksSpec = Field(default_factory=ChecksSpec)
 
 
 class ProjectSpec(SpecModel):

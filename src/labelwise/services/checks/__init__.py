@@ -1,0 +1,147 @@
+"""Automated checks: a registry of small modules, each switched on in the project spec.
+
+A run reads every annotation once, page by page, lets each enabled check observe it, stores
+the findings (replacing the previous run's), and can send items with a flagged answer back
+to review.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Annotation, CheckFinding, Item, Project, User
+from labelwise.services import audit, gold
+from labelwise.services.checks import answers, gold_accuracy, straight_lining, timing
+from labelwise.services.checks.base import CheckFactory, Finding, Row
+from labelwise.services.projects import spec_of
+
+REGISTRY: dict[str, CheckFactory] = {
+    "invalid_answers": answers.make,
+    "too_fast": timing.make,
+    "straight_lining": straight_lining.make,
+    "low_gold_accuracy": gold_accuracy.make,
+}
+PAGE = 5000
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    checks: list[str]
+    counts: dict[str, int]
+    sent_to_review: int
+
+
+def run(db: Database, project: Project, actor_id: int | None = None) -> CheckRun:
+    spec = spec_of(project)
+    context: dict[str, Any] = {
+        "gold_scores": lambda: gold.accuracy_by_annotator(db, project.id),
+        "user_ids": lambda: _user_ids(db),
+    }
+    checks = [check for make in REGISTRY.values() if (check := make(spec, context))]
+    found: list[Finding] = []
+    for page in _pages(db, project.id):
+        for check in checks:
+            found.extend(check.observe(page))
+    for check in checks:
+        found.extend(check.conclude())
+    with db.write() as session:
+        session.execute(delete(CheckFinding).where(CheckFinding.project_id == project.id))
+        session.add_all(
+            CheckFinding(project_id=project.id, **finding.__dict__) for finding in found
+        )
+        sent = _send_to_review(session, found) if spec.quality.checks.send_to_review else 0
+        result = CheckRun([c.name for c in checks], dict(Counter(f.check for f in found)), sent)
+        audit.record(
+            session,
+            project_id=project.id,
+            actor_id=actor_id,
+            action="checks.run",
+            target_type="project",
+            target_id=project.id,
+            after={"counts": result.counts, "sent_to_review": sent},
+        )
+    return result
+
+
+def _pages(db: Database, project_id: int) -> Iterator[list[Row]]:
+    after = 0
+    while True:
+        with db.read() as session:
+            page = session.execute(
+                select(Annotation, Item.data, User.username)
+                .join(Item, Item.id == Annotation.item_id)
+                .join(User, User.id == Annotation.user_id)
+                .where(Annotation.project_id == project_id, Annotation.id > after)
+                .order_by(Annotation.id)
+                .limit(PAGE)
+            ).all()
+        if not page:
+            return
+        yield [
+            Row(a.id, a.item_id, a.user_id, name, a.answers, a.time_ms, data)
+            for a, data, name in page
+        ]
+        after = page[-1][0].id
+
+
+def _user_ids(db: Database) -> dict[str, int]:
+    with db.read() as session:
+        return {name: user_id for user_id, name in session.execute(select(User.id, User.username))}
+
+
+def _send_to_review(session: Session, found: list[Finding]) -> int:
+    """Finished items with a flagged answer go back to review; that answer awaits a verdict."""
+    flagged = {f.annotation_id: f.item_id for f in found if f.annotation_id and f.item_id}
+    items = sorted(set(flagged.values()))
+    sent = (
+        session.scalars(
+            update(Item)
+            .where(Item.id.in_(items), Item.status == "done")
+            .values(status="in_review")
+            .returning(Item.id)
+        ).all()
+        if items
+        else []
+    )
+    reopened = set(sent)
+    session.execute(
+        update(Annotation)
+        .where(Annotation.id.in_([a for a, i in flagged.items() if i in reopened]))
+        .values(review_status="submitted")
+    )
+    return len(reopened)
+
+
+@dataclass(frozen=True)
+class FindingView:
+    check: str
+    message: str
+    item_id: int | None
+    external_id: str | None
+    annotation_id: int | None
+    username: str | None
+    created_at: datetime
+
+
+def findings(db: Database, project_id: int, limit: int = 1000) -> list[FindingView]:
+    with db.read() as session:
+        rows = session.execute(
+            select(CheckFinding, Item.external_id, User.username)
+            .outerjoin(Item, Item.id == CheckFinding.item_id)
+            .outerjoin(User, User.id == CheckFinding.user_id)
+            .where(CheckFinding.project_id == project_id)
+            .order_by(CheckFinding.check, CheckFinding.id)
+            .limit(limit)
+        ).all()
+    return [
+        FindingView(f.check, f.message, f.item_id, ext, f.annotation_id, who, f.created_at)
+        for f, ext, who in rows
+    ]
