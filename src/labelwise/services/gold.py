@@ -15,10 +15,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from labelwise.db.engine import Database
+from labelwise.db.engine import Database, insert_if_missing
 from labelwise.db.models import Annotation, Assignment, GoldAnswer, Item, Qualification, User
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.formats import ParsedRow
@@ -181,12 +180,14 @@ def _unseen_gold(session: Session, project_id: int, user_id: int) -> int | None:
 
 
 def _qualification(session: Session, project_id: int, user_id: int) -> Qualification:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Qualification)
-        .values(project_id=project_id, user_id=user_id, status="pending", answered=0, correct=0)
-        .on_conflict_do_nothing()
+    insert_if_missing(
+        session,
+        Qualification,
+        project_id=project_id,
+        user_id=user_id,
+        status="pending",
+        answered=0,
+        correct=0,
     )
     return session.scalars(
         select(Qualification)

@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from labelwise.db.engine import insert_if_missing
 from labelwise.db.models import Annotation, Item, Review, ReviewStratum
 from labelwise.spec import ProjectSpec
 
@@ -93,12 +93,8 @@ def _stratified_pick(
 ) -> bool:
     """Systematic sampling per slice: the first `min_per_slice`, then a `rate` share."""
     stratum = str(item.data.get(slice_by, ""))[:255]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(ReviewStratum)
-        .values(project_id=item.project_id, stratum=stratum, seen=0, selected=0)
-        .on_conflict_do_nothing()
+    insert_if_missing(
+        session, ReviewStratum, project_id=item.project_id, stratum=stratum, seen=0, selected=0
     )
     row = session.scalar(
         select(ReviewStratum)
