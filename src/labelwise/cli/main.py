@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from labelwise.cli import accounts, audit, data, demo, gold, projects, quality
+from labelwise.cli import accounts, audit, checks, data, demo, gold, projects, quality, stats
 from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
 from labelwise.settings import Settings
 
@@ -22,10 +22,12 @@ app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
 app.add_typer(projects.app, name="projects")
 app.add_typer(gold.app, name="gold")
+app.add_typer(checks.app, name="checks")
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")
 app.command("import")(data.import_command)
 app.command("export")(data.export_command)
+app.command("stats")(stats.stats_command)
 
 HostOption = Annotated[
     str | None, typer.Option("--host", help="Address to listen on.", show_default="127.0.0.1")

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from labelwise.api.v1 import activity, discussion, gold, items, projects, quality, workflow
+from labelwise.api.v1 import activity, checks, discussion, gold, items, projects, quality, workflow
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(projects.router)
@@ -10,5 +10,6 @@ router.include_router(items.router)
 router.include_router(workflow.router)
 router.include_router(discussion.router)
 router.include_router(gold.router)
+router.include_router(checks.router)
 router.include_router(activity.router)
 router.include_router(quality.router)

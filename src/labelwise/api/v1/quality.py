@@ -1,0 +1,27 @@
+"""The quality report over HTTP: load -> authorize -> service -> schema.
+
+The report's dataclasses (`services.quality_model`) are the response schema: FastAPI derives
+the pydantic model and the OpenAPI document from them, so the JSON, the CLI tables and the
+docs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from labelwise.api.deps import ActorDep, DbDep
+from labelwise.policies import Action, authorize
+from labelwise.services import projects, quality_report
+from labelwise.services.quality_model import QualityReport
+
+router = APIRouter(tags=["quality"])
+
+
+@router.get("/projects/{slug}/quality", response_model=QualityReport)
+def quality(slug: str, db: DbDep, actor: ActorDep) -> QualityReport:
+    """Progress, agreement per question, label, slice and annotator, consensus, the
+    agreement target, review outcomes, the estimated label accuracy with its interval, and
+    the findings of the latest automated-check run."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.VIEW_QUALITY, role)
+    return quality_report.build(db, project)

@@ -1,0 +1,228 @@
+"""The consensus answer of every item to one question, for the export and dataset releases.
+
+`consensus()` returns a read-only mapping from item id to (answer, confidence, probabilities).
+Inside it holds numpy arrays, and each entry is built when it is looked up, so an export that
+walks a million items asks for one entry at a time instead of holding a million tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Project
+from labelwise.errors import InvalidInput, NotFound
+from labelwise.quality import (
+    aggregate_numbers,
+    dawid_skene,
+    majority_vote,
+    multilabel_vote,
+)
+from labelwise.services.projects import spec_of
+from labelwise.services.quality_data import (
+    AnswerColumns,
+    ItemColumns,
+    LabelColumns,
+    MultiLabelColumns,
+    NumberColumns,
+    choices_of,
+    codes,
+    load,
+)
+from labelwise.spec import QuestionSpec
+
+IntArray = npt.NDArray[np.intp]
+FloatArray = npt.NDArray[np.float64]
+
+# The methods each question type can be aggregated by; the first is the default.
+METHODS: dict[str, tuple[str, ...]] = {
+    "single_label": ("majority", "dawid-skene"),
+    "preference": ("majority", "dawid-skene"),
+    "rating": ("majority", "dawid-skene"),
+    "multi_label": ("majority",),
+    "number": ("median", "mean"),
+}
+
+
+class ItemConsensus(NamedTuple):
+    """An item's consensus answer.
+
+    `answer`: the label (None when the top labels tied: ties are never settled by label
+    order), the list of labels chosen by a strict majority (multi-label), or the number.
+    `confidence`: the probability of the chosen label; for multi-label the lowest share of
+    agreement over the labels decided; None for numbers. `probabilities`: every label's vote
+    share or Dawid-Skene posterior (multi-label: each label's share of votes); None for numbers.
+    """
+
+    answer: Any
+    confidence: float | None
+    probabilities: dict[str, float] | None
+
+
+class ConsensusTable(Mapping[int, ItemConsensus]):
+    """Item id -> ItemConsensus for the items answered (or adjudicated), built on lookup."""
+
+    def __init__(
+        self,
+        item_ids: IntArray,
+        entry: Callable[[int], ItemConsensus],
+        settled: dict[int, ItemConsensus],
+    ) -> None:
+        self._ids = item_ids  # ascending
+        self._entry = entry
+        self._settled = settled
+
+    def __getitem__(self, item_id: int) -> ItemConsensus:
+        row = int(np.searchsorted(self._ids, item_id))
+        if row == self._ids.size or self._ids[row] != item_id:
+            raise KeyError(item_id)
+        settled = self._settled.get(row)
+        return settled if settled is not None else self._entry(row)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        return int(self._ids.size)
+
+
+def consensus(
+    db: Database, project_id: int, question: str, method: str | None = None
+) -> ConsensusTable:
+    """The consensus of `question` on every item that has an answer to it.
+
+    `method`: majority or dawid-skene for single-label, preference and rating questions,
+    majority for multi-label, median or mean for numbers (the default is the first of these).
+    An item settled by adjudication answers with the adjudicator's decision at confidence 1:
+    a person's ruling on a disagreement outranks any vote over it.
+    """
+    project = _project(db, project_id)
+    spec = spec_of(project)
+    try:
+        asked = spec.question(question)
+    except KeyError as error:
+        raise InvalidInput(f"question: {error.args[0]}") from None
+    chosen = _method(asked, method)
+    columns = load(db, project_id, spec, [asked])
+    answers = columns.answers[asked.name]
+    item_codes = np.union1d(codes(answers.items), _settled_items(columns.items, asked.name)).astype(
+        np.intp
+    )
+    entry = _entries(asked, answers, chosen, item_codes)
+    settled = _settled(columns.items, asked, item_codes)
+    return ConsensusTable(codes(columns.items.ids)[item_codes], entry, settled)
+
+
+def _project(db: Database, project_id: int) -> Project:
+    with db.read() as session:
+        project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    return project
+
+
+def _method(question: QuestionSpec, method: str | None) -> str:
+    allowed = METHODS.get(question.type)
+    if allowed is None:
+        raise InvalidInput(f"{question.name}: {question.type} answers have no consensus here")
+    if method is None:
+        return allowed[0]
+    if method not in allowed:
+        raise InvalidInput(
+            f"method: a {question.type} question takes {' or '.join(allowed)}; got {method!r}"
+        )
+    return method
+
+
+def _entries(
+    question: QuestionSpec, answers: AnswerColumns, method: str, item_codes: IntArray
+) -> Callable[[int], ItemConsensus]:
+    """A function from row (position in `item_codes`) to that item's consensus."""
+    rows = np.searchsorted(item_codes, codes(answers.items))
+    n = int(item_codes.size)
+    if isinstance(answers, LabelColumns):
+        return _label_entries(answers, rows, n, method)
+    if isinstance(answers, MultiLabelColumns):
+        return _multi_label_entries(answers, rows, n)
+    assert isinstance(answers, NumberColumns)  # METHODS admits no other kind
+    values = np.asarray(answers.values, np.float64)
+    numbers = aggregate_numbers(rows, values, n, "mean" if method == "mean" else "median")
+    return lambda row: ItemConsensus(_number(numbers[row]), None, None)
+
+
+def _label_entries(
+    answers: LabelColumns, rows: IntArray, n: int, method: str
+) -> Callable[[int], ItemConsensus]:
+    labels = codes(answers.labels)
+    k = len(answers.choices)
+    if method == "dawid-skene":
+        annotators = codes(answers.annotators)
+        result = dawid_skene(rows, annotators, labels, n_items=n, n_labels=k).consensus
+    else:
+        result = majority_vote(rows, labels, n_items=n, n_labels=k)
+    names = [str(choice) for choice in answers.choices]
+
+    def entry(row: int) -> ItemConsensus:
+        code = int(result.labels[row])
+        answer = answers.choices[code] if code >= 0 else None
+        probabilities = dict(zip(names, result.probabilities[row].tolist(), strict=True))
+        return ItemConsensus(answer, float(result.confidence[row]), probabilities)
+
+    return entry
+
+
+def _multi_label_entries(
+    answers: MultiLabelColumns, rows: IntArray, n: int
+) -> Callable[[int], ItemConsensus]:
+    k = len(answers.choices)
+    vote = multilabel_vote(rows, codes(answers.selected).reshape(-1, k), n)
+
+    def entry(row: int) -> ItemConsensus:
+        share = vote.share[row]
+        picked = zip(answers.choices, vote.selected[row].tolist(), strict=True)
+        chosen = [label for label, yes in picked if yes]
+        # A label's decision is as sure as the side that won it: max(share, 1 - share).
+        confidence = float(np.maximum(share, 1.0 - share).min()) if k else 1.0
+        shares = dict(zip(answers.choices, share.tolist(), strict=True))
+        return ItemConsensus(chosen, confidence, shares)
+
+    return entry
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def _settled_items(items: ItemColumns, question: str) -> IntArray:
+    found = [code for code, final in items.final_answers.items() if question in final]
+    return np.asarray(sorted(found), dtype=np.intp)
+
+
+def _settled(
+    items: ItemColumns, question: QuestionSpec, item_codes: IntArray
+) -> dict[int, ItemConsensus]:
+    """Adjudicated items, by row: the final answer, certain."""
+    labels = [str(choice) for choice in choices_of(question)]
+    settled: dict[int, ItemConsensus] = {}
+    for code, final in items.final_answers.items():
+        if question.name not in final:
+            continue
+        answer = final[question.name]
+        row = int(np.searchsorted(item_codes, code))
+        settled[row] = ItemConsensus(answer, _certain(question), _one_hot(labels, answer))
+    return settled
+
+
+def _certain(question: QuestionSpec) -> float | None:
+    return None if question.type == "number" else 1.0
+
+
+def _one_hot(labels: Sequence[str], answer: Any) -> dict[str, float] | None:
+    if not labels:
+        return None
+    chosen = {str(label) for label in answer} if isinstance(answer, list) else {str(answer)}
+    return {label: float(label in chosen) for label in labels}

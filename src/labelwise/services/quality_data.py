@@ -1,0 +1,444 @@
+"""One streaming pass over a project's items, annotations and reviews, into integer arrays.
+
+Items are read a keyset page at a time with their annotations, and every answer is coded on
+the way in, so memory grows with the annotations as machine integers (a few per answer), not
+as Python objects per annotation. Span answers are scored item by item as they stream past,
+since a pair of annotators' spans only ever meet on one item.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, Connection, func, select
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review, User
+from labelwise.quality import Span, SpanMatch, pairwise_span_f1
+from labelwise.spec import ProjectSpec, QuestionSpec
+
+PAGE = 5000
+# Items whose annotation is complete: the population the review sample is drawn from.
+FINISHED = frozenset({"in_review", "in_adjudication", "done"})
+_PREFERENCES = ("a", "b", "tie")
+_items = Item.__table__
+_annotations = Annotation.__table__
+_reviews = Review.__table__
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Codebook(Generic[K]):
+    """Integer codes for values (annotators, slice values), in order of first appearance."""
+
+    def __init__(self) -> None:
+        self._codes: dict[K, int] = {}
+
+    def __call__(self, value: K) -> int:
+        return self._codes.setdefault(value, len(self._codes))
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    @property
+    def names(self) -> list[K]:
+        return list(self._codes)
+
+
+def codes(values: Sequence[int]) -> npt.NDArray[np.intp]:
+    """Codes collected in an array('q') or array('B'), as a numpy index array."""
+    return np.asarray(values, dtype=np.intp)
+
+
+class AnswerColumns:
+    """Who answered a question on which item: one (item, annotator) code pair per answer."""
+
+    def __init__(self) -> None:
+        self.items = array("q")
+        self.annotators = array("q")
+        # Answers that no longer fit the question (its labels changed since): left out.
+        self.unmatched = 0
+
+    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
+        for annotator, _ in answers:
+            self._row(item, annotator)
+
+    def _row(self, item: int, annotator: int) -> None:
+        self.items.append(item)
+        self.annotators.append(annotator)
+
+
+class LabelColumns(AnswerColumns):
+    """Single-label, preference and rating answers as codes into the question's choices."""
+
+    def __init__(self, choices: Sequence[Hashable]) -> None:
+        super().__init__()
+        self.choices = tuple(choices)
+        self._position = {choice: code for code, choice in enumerate(self.choices)}
+        self.labels = array("q")
+
+    def code(self, value: Any) -> int | None:
+        """The code of an answer, None if it is not one of the choices."""
+        return self._position.get(value) if isinstance(value, str | int | float) else None
+
+    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
+        # The hot loop of a report (once per answer): no method calls beyond the appends.
+        position = self._position
+        for annotator, value in answers:
+            code = position.get(value) if isinstance(value, str | int | float) else None
+            if code is None:
+                self.unmatched += 1
+                continue
+            self.items.append(item)
+            self.annotators.append(annotator)
+            self.labels.append(code)
+
+
+class NumberColumns(AnswerColumns):
+    def __init__(self) -> None:
+        super().__init__()
+        self.values = array("d")
+
+    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
+        for annotator, value in answers:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.unmatched += 1
+                continue
+            self._row(item, annotator)
+            self.values.append(float(value))
+
+
+class MultiLabelColumns(AnswerColumns):
+    """Multi-label answers as one 0/1 flag per choice and answer (row-major)."""
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        super().__init__()
+        self.choices = tuple(choices)
+        self._position = {choice: code for code, choice in enumerate(self.choices)}
+        self.selected = array("B")
+
+    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
+        for annotator, value in answers:
+            if not isinstance(value, list) or any(label not in self._position for label in value):
+                self.unmatched += 1
+                continue
+            self._row(item, annotator)
+            flags = [0] * len(self.choices)
+            for label in value:
+                flags[self._position[label]] = 1
+            self.selected.extend(flags)
+
+
+class SpanColumns(AnswerColumns):
+    """Span answers, scored per item: the pairwise F1 counts, overall and per label.
+
+    For each item with two or more annotators: `total` is the number of spans on both sides
+    of every annotator pair and `exact`/`overlap` how many the other side matched, so the
+    project's micro F1 is sum(matched) / sum(total) and any slice of items sums the same way.
+    """
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        super().__init__()
+        self.choices = tuple(choices)
+        self.spans_per_label = [0] * len(self.choices)
+        self.scored_items = array("q")
+        self.total = array("q")
+        self.exact = array("q")
+        self.overlap = array("q")
+        self.label_total = array("q")  # one per choice and scored item (row-major)
+        self.label_exact = array("q")
+
+    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
+        marked: dict[Hashable, Sequence[Span]] = {}
+        for annotator, value in answers:
+            spans = _spans(value, self.choices)
+            if spans is None:
+                self.unmatched += 1
+                continue
+            self._row(item, annotator)
+            marked[annotator] = spans
+            for span in spans:
+                self.spans_per_label[self.choices.index(span.label)] += 1
+        if len(marked) < 2:
+            return
+        self.scored_items.append(item)
+        exact, total = _pair_counts(marked, "exact")
+        self.exact.append(exact)
+        self.overlap.append(_pair_counts(marked, "overlap")[0])
+        self.total.append(total)
+        for label in self.choices:
+            by_label = {a: [s for s in spans if s.label == label] for a, spans in marked.items()}
+            exact, total = _pair_counts(by_label, "exact")
+            self.label_total.append(total)
+            self.label_exact.append(exact)
+
+
+def _spans(value: Any, choices: Sequence[str]) -> list[Span] | None:
+    if not isinstance(value, list):
+        return None
+    try:
+        spans = [Span(int(s["start"]), int(s["end"]), str(s["label"])) for s in value]
+    except (TypeError, KeyError, ValueError):
+        return None
+    return spans if all(span.label in choices for span in spans) else None
+
+
+def _pair_counts(marked: Mapping[Hashable, Sequence[Span]], match: SpanMatch) -> tuple[int, int]:
+    """(matched, total) over every annotator pair on one item.
+
+    Each pair's total is |A| + |B|, so over all pairs of m annotators it is (m - 1) times
+    the spans marked; the matched count is the library's F1 times that total.
+    """
+    total = (len(marked) - 1) * sum(len(spans) for spans in marked.values())
+    if total == 0:
+        return 0, 0
+    one_item: dict[Hashable, Mapping[Hashable, Sequence[Span]]] = {0: marked}
+    f1 = pairwise_span_f1(one_item, match)
+    return round(f1 * total), total
+
+
+def collector_for(question: QuestionSpec) -> AnswerColumns:
+    """The columns that hold answers of this question's type."""
+    if question.type in ("single_label", "preference", "rating"):
+        return LabelColumns(choices_of(question))
+    if question.type == "number":
+        return NumberColumns()
+    if question.type == "multi_label":
+        return MultiLabelColumns(question.choices)
+    if question.type == "spans":
+        return SpanColumns(question.choices)
+    return AnswerColumns()
+
+
+def choices_of(question: QuestionSpec) -> tuple[Hashable, ...]:
+    """The answers a question's labels can take: its labels, a/b/tie, or the rating scale."""
+    if question.type == "preference":
+        return _PREFERENCES
+    if question.type == "rating":
+        assert question.min is not None and question.max is not None  # the spec requires them
+        return tuple(range(int(question.min), int(question.max) + 1))
+    return question.choices
+
+
+@dataclass
+class ItemColumns:
+    """Per item code: its database id (ascending), whether it is finished, its slice codes."""
+
+    ids: array[int] = field(default_factory=lambda: array("q"))
+    finished: array[int] = field(default_factory=lambda: array("B"))
+    slices: dict[str, tuple[array[int], Codebook[str | None]]] = field(default_factory=dict)
+    strata: array[int] = field(default_factory=lambda: array("q"))
+    stratum_names: Codebook[str | None] = field(default_factory=Codebook)
+    # Answers settled by adjudication, and gold answers, by item code: few, kept as they are.
+    final_answers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    gold: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class ProjectColumns:
+    """Everything a quality report reads from the database, read in one snapshot."""
+
+    items: ItemColumns
+    answers: dict[str, AnswerColumns]
+    annotator_names: list[str] = field(default_factory=list)
+    annotations: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    verdicts: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
+    # The first verdict on each reviewed annotation: its item code, and 1 if it was "accept".
+    reviewed_items: array[int] = field(default_factory=lambda: array("q"))
+    accepted: array[int] = field(default_factory=lambda: array("B"))
+
+
+def load(
+    db: Database, project_id: int, spec: ProjectSpec, questions: Sequence[QuestionSpec]
+) -> ProjectColumns:
+    """Read the project in keyset pages inside one read snapshot: the figures agree."""
+    columns = ProjectColumns(_item_columns(spec), {q.name: collector_for(q) for q in questions})
+    annotators: Codebook[int] = Codebook()
+    with db.snapshot() as session:
+        connection = session.connection()
+        for page in _item_pages(connection, db.is_sqlite, project_id):
+            first, last = page[0][0], page[-1][0]
+            fixes = _corrections(connection, project_id, first, last)
+            item_codes = _add_items(columns.items, spec, page)
+            rows = _annotation_rows(connection, project_id, first, last)
+            for item_id, group in groupby(rows, key=lambda row: row[1]):
+                answers = [(annotators(r[2]), _effective(r, fixes)) for r in group]
+                columns.annotations += len(answers)
+                _add_answers(columns.answers, item_codes[item_id], answers)
+        names = {uid: name for uid, name in connection.execute(select(User.id, User.username))}
+        columns.annotator_names = [names.get(uid, str(uid)) for uid in annotators.names]
+        columns.by_status = _status_counts(connection, project_id)
+        columns.verdicts = _verdict_counts(connection, project_id)
+        columns.findings = _finding_counts(connection, project_id)
+        _gold_answers(connection, project_id, columns.items)
+        _first_verdicts(connection, project_id, columns)
+    return columns
+
+
+def _item_columns(spec: ProjectSpec) -> ItemColumns:
+    metadata = [f.name for f in spec.fields if f.type == "metadata"]
+    return ItemColumns(slices={name: (array("q"), Codebook[str | None]()) for name in metadata})
+
+
+def _item_pages(connection: Connection, is_sqlite: bool, project_id: int) -> Iterator[list[Any]]:
+    query = (
+        select(_items.c.id, _items.c.status, _items.c.data, _items.c.final_answers)
+        .where(_in_project(is_sqlite, project_id))
+        .order_by(_items.c.id)
+        .limit(PAGE)
+    )
+    after = 0
+    while page := list(connection.execute(query.where(_items.c.id > after)).all()):
+        yield page
+        after = page[-1][0]
+        if len(page) < PAGE:
+            return
+
+
+def _in_project(is_sqlite: bool, project_id: int) -> ColumnElement[bool]:
+    """`project_id + 0` on SQLite: as in the export, it makes SQLite walk the primary key from
+    the previous page's last id instead of reading and sorting the whole project per page."""
+    if is_sqlite:
+        return (_items.c.project_id + 0) == project_id
+    return _items.c.project_id == project_id
+
+
+def _add_items(items: ItemColumns, spec: ProjectSpec, page: list[Any]) -> dict[int, int]:
+    """Append a page of items; their codes by database id."""
+    review = spec.workflow.review
+    slice_by = review.slice_by if review.policy == "stratified" else None
+    codes: dict[int, int] = {}
+    for item_id, status, data, final_answers in page:
+        code = codes[item_id] = len(items.ids)
+        items.ids.append(item_id)
+        items.finished.append(status in FINISHED)
+        for name, (values, book) in items.slices.items():
+            value = data.get(name)
+            values.append(book(None if value is None else str(value)))
+        # The same stratum key the review sampler uses (item_flow._stratified_pick).
+        stratum = None if slice_by is None else str(data.get(slice_by, ""))[:255]
+        items.strata.append(items.stratum_names(stratum))
+        if final_answers is not None:
+            items.final_answers[code] = final_answers
+    return codes
+
+
+def _annotation_rows(
+    connection: Connection, project_id: int, first: int, last: int
+) -> Iterator[Any]:
+    return iter(
+        connection.execute(
+            select(
+                _annotations.c.id,
+                _annotations.c.item_id,
+                _annotations.c.user_id,
+                _annotations.c.answers,
+                _annotations.c.review_status,
+            )
+            .where(
+                _annotations.c.project_id == project_id,
+                _annotations.c.item_id.between(first, last),
+            )
+            .order_by(_annotations.c.item_id, _annotations.c.id)
+        )
+    )
+
+
+def _corrections(
+    connection: Connection, project_id: int, first: int, last: int
+) -> dict[int, dict[str, Any]]:
+    """The latest correction of each corrected annotation of the page's items."""
+    rows = connection.execute(
+        select(_reviews.c.annotation_id, _reviews.c.corrected_answers)
+        .where(
+            _reviews.c.project_id == project_id,
+            _reviews.c.item_id.between(first, last),
+            _reviews.c.verdict == "correct",
+        )
+        .order_by(_reviews.c.id)
+    )
+    return {annotation_id: answers for annotation_id, answers in rows if answers is not None}
+
+
+def _effective(row: Any, fixes: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """A reviewer's correction replaces the answers: `item_flow.effective_answers`, in bulk."""
+    annotation_id, _, _, answers, review_status = row
+    if review_status == "corrected" and annotation_id in fixes:
+        return fixes[annotation_id]
+    return dict(answers)
+
+
+def _add_answers(
+    collectors: dict[str, AnswerColumns], item: int, answers: list[tuple[int, dict[str, Any]]]
+) -> None:
+    for name, collector in collectors.items():
+        given = [(who, found[name]) for who, found in answers if found.get(name) is not None]
+        if given:
+            collector.add_item(item, given)
+
+
+def _status_counts(connection: Connection, project_id: int) -> dict[str, int]:
+    rows = connection.execute(
+        select(_items.c.status, func.count())
+        .where(_items.c.project_id == project_id)
+        .group_by(_items.c.status)
+    )
+    return {status: int(count) for status, count in rows}
+
+
+def _verdict_counts(connection: Connection, project_id: int) -> dict[str, int]:
+    rows = connection.execute(
+        select(_reviews.c.verdict, func.count())
+        .where(_reviews.c.project_id == project_id)
+        .group_by(_reviews.c.verdict)
+    )
+    return {verdict: int(count) for verdict, count in rows}
+
+
+def _finding_counts(connection: Connection, project_id: int) -> dict[str, int]:
+    """Findings of the latest automated-check run, per check."""
+    rows = connection.execute(
+        select(CheckFinding.check, func.count())
+        .where(CheckFinding.project_id == project_id)
+        .group_by(CheckFinding.check)
+        .order_by(CheckFinding.check)
+    )
+    return {check: int(count) for check, count in rows}
+
+
+def _first_verdicts(connection: Connection, project_id: int, columns: ProjectColumns) -> None:
+    """The first verdict on each annotation: it judged the label as the annotator gave it,
+    which is what the unreviewed rest of the data still looks like (a later verdict judges
+    the rework)."""
+    first = (
+        select(func.min(_reviews.c.id))
+        .where(_reviews.c.project_id == project_id)
+        .group_by(_reviews.c.annotation_id)
+    )
+    rows = connection.execute(
+        select(_reviews.c.item_id, _reviews.c.verdict)
+        .where(_reviews.c.id.in_(first))
+        .order_by(_reviews.c.item_id)
+    )
+    ids = columns.items.ids  # ascending, so an item's code is found by binary search
+    for item_id, verdict in rows:
+        columns.reviewed_items.append(bisect_left(ids, item_id))
+        columns.accepted.append(verdict == "accept")
+
+
+def _gold_answers(connection: Connection, project_id: int, items: ItemColumns) -> None:
+    rows = connection.execute(
+        select(GoldAnswer.item_id, GoldAnswer.answers).where(GoldAnswer.project_id == project_id)
+    )
+    for item_id, answers in rows:
+        items.gold[bisect_left(items.ids, item_id)] = answers

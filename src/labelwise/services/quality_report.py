@@ -1,0 +1,83 @@
+"""A project's quality report: progress, agreement per question, label, slice and annotator,
+consensus distributions, the agreement target, the review estimate and check findings.
+
+All reading happens in `quality_data.load` (one snapshot, streamed); everything after it is
+arithmetic on arrays by `labelwise.quality`, so the report is consistent and memory stays
+proportional to the answers as integers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Project
+from labelwise.services.projects import spec_of
+from labelwise.services.quality_data import ProjectColumns, codes, load
+from labelwise.services.quality_model import (
+    Agreement,
+    Progress,
+    QualityReport,
+    QuestionReport,
+)
+from labelwise.services.question_quality import Context, question_report
+from labelwise.services.review_estimate import review_report
+from labelwise.spec import ProjectSpec
+
+# Without a target in the spec, the overall figure is the one metric every type but spans has.
+_DEFAULT_METRIC = "krippendorff_alpha"
+
+
+def build(db: Database, project: Project) -> QualityReport:
+    """The whole report for `project`."""
+    spec = spec_of(project)
+    columns = load(db, project.id, spec, spec.questions)
+    context = _context(columns)
+    questions = [question_report(q, columns.answers[q.name], context) for q in spec.questions]
+    agreement, questions = _against_target(spec, questions)
+    return QualityReport(
+        project=project.slug,
+        progress=Progress(
+            items=sum(columns.by_status.values()),
+            by_status=columns.by_status,
+            annotations=columns.annotations,
+            annotators=len(columns.annotator_names),
+        ),
+        agreement=agreement,
+        questions=questions,
+        review=review_report(spec, columns),
+        checks=columns.findings,
+    )
+
+
+def _context(columns: ProjectColumns) -> Context:
+    slices = {
+        name: (codes(item_codes), book.names)
+        for name, (item_codes, book) in columns.items.slices.items()
+    }
+    return Context(slices, columns.annotator_names, columns.items.gold)
+
+
+def _against_target(
+    spec: ProjectSpec, questions: list[QuestionReport]
+) -> tuple[Agreement, list[QuestionReport]]:
+    """The overall figure and, per question, whether it meets the spec's agreement target.
+
+    The target is a bar for every question, so it is met only when each question measured by
+    its metric reaches it; questions the metric does not apply to (free text; spans for a
+    kappa or alpha target) neither meet nor miss it.
+    """
+    target = spec.quality.agreement_target
+    metric = target.metric if target else _DEFAULT_METRIC
+    values = {q.name: figure.value for q in questions if (figure := q.agreement.get(metric))}
+    measured = [value for value in values.values() if value is not None]
+    overall = float(np.mean(measured)) if measured else None
+    if target is None:
+        return Agreement(metric, overall, len(measured), None, None), questions
+    met = {name: value >= target.min for name, value in values.items() if value is not None}
+    marked = [dataclasses.replace(q, target_met=met.get(q.name)) for q in questions]
+    return Agreement(
+        metric, overall, len(measured), target.min, all(met.values()) if met else None
+    ), marked
