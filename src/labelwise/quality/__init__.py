@@ -33,6 +33,7 @@ from labelwise.quality.encoding import (
 from labelwise.quality.intervals import ConfidenceInterval, wilson_interval
 from labelwise.quality.krippendorff import MeasurementLevel, krippendorff_alpha
 from labelwise.quality.spans import Span, SpanMatch, pairwise_span_f1, span_f1, vote_spans
+from labelwise.quality.stratified import StratifiedEstimate, stratified_proportion
 from labelwise.quality.voting import (
     UNRESOLVED,
     Consensus,
@@ -62,6 +63,7 @@ __all__ = [
     "PairKappa",
     "Span",
     "SpanMatch",
+    "StratifiedEstimate",
     "TiePolicy",
     "aggregate_numbers",
     "annotator_accuracy",
@@ -85,6 +87,7 @@ __all__ = [
     "per_label_kappa",
     "sort_labels",
     "span_f1",
+    "stratified_proportion",
     "vote_counts",
     "vote_spans",
     "weighted_vote",

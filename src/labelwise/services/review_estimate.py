@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelwise.quality import wilson_interval
-from labelwise.quality.stratified import stratified_proportion
+from labelwise.quality import stratified_proportion, wilson_interval
 from labelwise.services.quality_data import ProjectColumns, codes
 from labelwise.services.quality_model import (
     Figure,
