@@ -14,7 +14,7 @@ from labelwise.api.v1 import router as api_router
 from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError, RateLimited
 from labelwise.settings import Settings
-from labelwise.web import pages
+from labelwise.web.routers import router as web_router
 from labelwise.web.security import SecurityHeaders
 
 
@@ -32,7 +32,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.secret_key = settings.load_secret_key()
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
-    app.include_router(pages.router)
+    app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), "static")
     app.add_exception_handler(LabelwiseError, _labelwise_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

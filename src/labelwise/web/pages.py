@@ -3,49 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from labelwise.api.deps import DbDep, SettingsDep
-from labelwise.db.models import User
 from labelwise.errors import RateLimited, Unauthorized
 from labelwise.services import accounts, projects
-from labelwise.web.security import (
-    SESSION_COOKIE,
-    check_csrf,
-    csrf_token,
-    set_cookies,
-    set_session_cookie,
-)
+from labelwise.web.rendering import PageRoute, SessionUser, logged_in, render
+from labelwise.web.security import SESSION_COOKIE, check_csrf, set_session_cookie
 
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-router = APIRouter(include_in_schema=False)
-
-
-def session_user(request: Request, db: DbDep) -> User | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    return accounts.user_for_session(db, token) if token else None
-
-
-SessionUser = Annotated[User | None, Depends(session_user)]
-
-
-def render(
-    request: Request, name: str, context: dict[str, Any], status_code: int = 200
-) -> Response:
-    settings = request.app.state.settings
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {"csrf_token": csrf_token(request), **context},
-        status_code=status_code,
-    )
-    set_cookies(request, response, settings.secure_cookies)
-    return response
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 def _safe_next(target: str | None) -> str:
@@ -109,7 +78,6 @@ def logout(request: Request, db: DbDep, csrf_token: Annotated[str, Form()] = "")
 
 @router.get("/projects", response_class=HTMLResponse)
 def project_list(request: Request, db: DbDep, user: SessionUser) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/projects", status_code=303)
+    user = logged_in(user)
     summaries = projects.summaries(db, accounts.actor_of(user))
     return render(request, "projects.html", {"user": user, "projects": summaries})

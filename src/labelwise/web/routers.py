@@ -1,0 +1,9 @@
+"""Every HTML route of the browser app, for create_app() to mount in one line."""
+
+from fastapi import APIRouter
+
+from labelwise.web import files, pages, project_pages, work_pages
+
+router = APIRouter(include_in_schema=False)
+for module in (pages, project_pages, work_pages, files):
+    router.include_router(module.router)
