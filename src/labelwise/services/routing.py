@@ -240,10 +240,16 @@ def _candidate(
     session: Session, db: Database, project_id: int, user_id: int, overlap: int
 ) -> int | None:
     """The first open item with a free slot that this person has never been given."""
-    seen = exists().where(
-        Assignment.item_id == Item.id,
-        Assignment.user_id == user_id,
-        Assignment.kind == "annotate",
+    # A correlated count, not NOT EXISTS: PostgreSQL may plan the anti-join as a scan of all
+    # of the person's assignments per candidate item; the count is one index probe per item.
+    taken_before = (
+        select(func.count())
+        .where(
+            Assignment.item_id == Item.id,
+            Assignment.user_id == user_id,
+            Assignment.kind.in_(("annotate", "gold")),
+        )
+        .scalar_subquery()
     )
     for status in OPEN_STATUSES:
         query = (
@@ -253,7 +259,7 @@ def _candidate(
                 Item.status == status,
                 Item.slots_used < overlap,
                 ~Item.on_hold,
-                ~seen,
+                taken_before == 0,
                 gold.not_gold(Item.id),
             )
             .order_by(Item.priority.desc(), Item.id)

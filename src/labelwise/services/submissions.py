@@ -13,8 +13,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project, Review
+from labelwise.db.models import (
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    Item,
+    Membership,
+    Project,
+    Review,
+)
 from labelwise.errors import Conflict, InvalidInput, NotFound
+from labelwise.policies import Role
 from labelwise.services import audit, gold
 from labelwise.services.accounts import now
 from labelwise.services.item_flow import on_annotation_complete
@@ -44,15 +53,28 @@ def load_assignment(session: Session, assignment_id: int, user_id: int) -> Assig
     return assignment
 
 
-def assignment_project(db: Database, assignment_id: int) -> tuple[Project, str, int] | None:
-    """For authorization before the unit of work: an assignment's project, kind, holder."""
+@dataclass(frozen=True)
+class AssignmentAccess:
+    kind: str
+    holder: int
+    role: Role | None  # the holder's role in the assignment's project now
+
+
+def assignment_access(db: Database, assignment_id: int) -> AssignmentAccess | None:
+    """For authorization before the unit of work, in one statement: whose, what, which role."""
     with db.read() as session:
         row = session.execute(
-            select(Project, Assignment.kind, Assignment.user_id)
-            .join(Assignment, Assignment.project_id == Project.id)
+            select(Assignment.kind, Assignment.user_id, Membership.role)
+            .outerjoin(
+                Membership,
+                (Membership.project_id == Assignment.project_id)
+                & (Membership.user_id == Assignment.user_id),
+            )
             .where(Assignment.id == assignment_id)
         ).first()
-    return (row[0], row[1], row[2]) if row else None
+    if row is None:
+        return None
+    return AssignmentAccess(row[0], row[1], Role(row[2]) if row[2] else None)
 
 
 def submit(

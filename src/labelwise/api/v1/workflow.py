@@ -118,12 +118,10 @@ def authorize_assignment(db: Database, actor: Actor, assignment_id: int) -> None
 
     Anyone else is told it does not exist, whatever their role in its project.
     """
-    found = submissions.assignment_project(db, assignment_id)
-    if found is None or found[2] != actor.user_id:
+    found = submissions.assignment_access(db, assignment_id)
+    if found is None or found.holder != actor.user_id:
         raise NotFound(f"assignment {assignment_id} not found")
-    project, kind, _ = found
-    _, role = projects.access(db, project.slug, actor)
-    authorize(actor, _KIND_ACTION[kind], role)
+    authorize(actor, _KIND_ACTION[found.kind], found.role)
 
 
 @router.post("/assignments/{assignment_id}/submit", response_model=SubmittedOut)
