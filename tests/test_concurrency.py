@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,10 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, Assignment, Item, Project, User
+from labelwise.db.models import Annotation, Assignment, Item, User
 from labelwise.formats import FORMATS
 from labelwise.policies import Role
 from labelwise.services import accounts, imports, projects
@@ -87,7 +89,7 @@ def _set_up(db: Database, items: int, overlap: int, annotators: int) -> list[Ann
 
 def _user_id(db: Database, username: str) -> int:
     with db.read() as session:
-        return session.scalars(select(User.id).where(User.username == username)).one()
+        return int(session.scalars(select(User.id).where(User.username == username)).one())
 
 
 @dataclass
@@ -156,7 +158,7 @@ def _in_threads(jobs: list[Callable[[], Log]]) -> list[Log]:
 def _label_everything(servers: Servers, people: list[Annotator]) -> list[Log]:
     return _in_threads(
         [
-            (lambda i=i, person=person: _label_until_empty(servers.base_for(i), person, seed=i))
+            partial(_label_until_empty, servers.base_for(i), person, seed=i)
             for i, person in enumerate(people)
         ]
     )
@@ -175,11 +177,25 @@ def _check_http(logs: list[Log], items: int, overlap: int) -> None:
         assert doubled == [], f"{log.username} was given items {doubled[:5]} twice"
 
 
+def _told(logs: list[Log], people: list[Annotator]) -> dict[int, tuple[int, int]]:
+    """What the 200 submits said was stored: annotation id -> (user id, item id)."""
+    by_user = {person.username: person.user_id for person in people}
+    return {
+        body["annotation_id"]: (by_user[log.username], body["item_id"])
+        for log in logs
+        for body in log.submitted
+    }
+
+
+def _stored(session: Session) -> dict[int, tuple[int, int]]:
+    rows = session.execute(select(Annotation.id, Annotation.user_id, Annotation.item_id))
+    return {row.id: (row.user_id, row.item_id) for row in rows}
+
+
 def _check_database(
     db: Database, logs: list[Log], people: list[Annotator], items: int, overlap: int
 ) -> None:
     """Every item: exactly `overlap` annotations by as many people; nothing lost or extra."""
-    by_user = {person.username: person.user_id for person in people}
     with db.read() as session:
         per_item = session.execute(
             select(
@@ -188,22 +204,11 @@ def _check_database(
         ).all()
         assert len(per_item) == items
         assert {(count, people_) for _, count, people_ in per_item} == {(overlap, overlap)}
-        stored = {
-            row.id: (row.user_id, row.item_id)
-            for row in session.execute(
-                select(Annotation.id, Annotation.user_id, Annotation.item_id)
-            )
-        }
-        told = {
-            body["annotation_id"]: (by_user[log.username], body["item_id"])
-            for log in logs
-            for body in log.submitted
-        }
-        assert told == stored, "a 200 submit is missing from the database, or vice versa"
+        assert _told(logs, people) == _stored(session), "a 200 submit not stored, or vice versa"
         _check_assignments(session, items, overlap)
 
 
-def _check_assignments(session: Any, items: int, overlap: int) -> None:
+def _check_assignments(session: Session, items: int, overlap: int) -> None:
     """No lease expired here, so every assignment ever made is still counted."""
     per_item = Counter(
         session.scalars(select(Assignment.item_id).where(Assignment.kind == "annotate"))
@@ -282,11 +287,8 @@ def test_late_submits_race_new_takers(db: Database, tmp_path: Path) -> None:
         _expire_all(db)
         logs = _in_threads(
             [
-                *(
-                    (lambda p=p, a=a: _late_submit(base, p, a))
-                    for p, a in zip(holders, held, strict=True)
-                ),
-                *((lambda p=p: _label_until_empty(base, p, seed=0)) for p in newcomers),
+                *(partial(_late_submit, base, p, a) for p, a in zip(holders, held, strict=True)),
+                *(partial(_label_until_empty, base, p, seed=0) for p in newcomers),
             ]
         )
     failures = [failure for log in logs for failure in log.failures]
@@ -302,14 +304,9 @@ def test_late_submits_race_new_takers(db: Database, tmp_path: Path) -> None:
 def _check_database_after_expiry(
     db: Database, logs: list[Log], people: list[Annotator], items: int
 ) -> None:
-    by_user = {person.username: person.user_id for person in people}
+    """One annotation per item, from whoever won its slot, and no live lease beside it."""
     with db.read() as session:
-        stored = {
-            row.id: (row.user_id, row.item_id)
-            for row in session.execute(
-                select(Annotation.id, Annotation.user_id, Annotation.item_id)
-            )
-        }
+        stored = _stored(session)
         live = Counter(
             session.scalars(
                 select(Assignment.item_id).where(
@@ -318,14 +315,7 @@ def _check_database_after_expiry(
             )
         )
         states = set(session.execute(select(Item.status, Item.slots_used).distinct()).all())
-        project_count = session.scalar(select(func.count()).select_from(Project))
-    told = {
-        body["annotation_id"]: (by_user[log.username], body["item_id"])
-        for log in logs
-        for body in log.submitted
-    }
-    assert project_count == 1
-    assert told == stored
+    assert _told(logs, people) == stored
     assert sorted(item for _, item in stored.values()) == sorted(live)
     assert len(live) == items and set(live.values()) == {1}
     assert states == {("done", 1)}

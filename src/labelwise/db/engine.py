@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -75,11 +77,15 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(write=True), expire_on_commit=False
         )
+        # SQLite has one writer at a time. Queueing this process's writers on a lock is fair
+        # and wakes the next one at once; SQLite's busy handler polls with sleeps of up to
+        # 100 ms, which under load turns into tail latencies of seconds.
+        self._write_lock = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any error."""
-        with self._write() as session, session.begin():
+        with self._write_lock, self._write() as session, session.begin():
             yield session
 
     @contextmanager

@@ -2,29 +2,51 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from labelwise.formats import table
-from labelwise.formats.rows import ExportRow, ParsedRow
+from labelwise.formats.rows import CHUNK_BYTES, ExportRow, ParsedRow
 
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-BATCH = 2000
 
 
 def read(stream: IO[bytes]) -> Iterator[ParsedRow]:
-    text = codecs.getreader("utf-8-sig")(stream, errors="strict")
-    reader = csv.reader(text, strict=True)
+    lines = _text_lines(stream)
+    try:
+        yield from _records(csv.reader(lines, strict=True))
+    except _NotUtf8 as error:
+        yield ParsedRow(error.line, None, "the file is not UTF-8 text")
+
+
+class _NotUtf8(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _text_lines(stream: IO[bytes]) -> Iterator[str]:
+    """The file's lines as text, cut at line feeds only and decoded one by one.
+
+    Decoding by line gives the line of a bad byte; a text reader would also cut at U+2028
+    and the like, splitting a text cell in two.
+    """
+    for number, line in enumerate(stream, start=1):
+        try:
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise _NotUtf8(number) from None
+
+
+def _records(reader: Any) -> Iterator[ParsedRow]:
     try:
         header = next(reader)
     except StopIteration:
         yield ParsedRow(1, None, "the file is empty; expected a header row")
         return
-    except (csv.Error, UnicodeDecodeError) as error:
+    except csv.Error as error:
         yield ParsedRow(1, None, f"unreadable header: {error}")
         return
     names = [name.strip() for name in header]
@@ -41,9 +63,6 @@ def read(stream: IO[bytes]) -> Iterator[ParsedRow]:
         except csv.Error as error:
             yield ParsedRow(start, None, f"malformed CSV: {error}")
             return
-        except UnicodeDecodeError:
-            yield ParsedRow(start, None, "the file is not UTF-8 text")
-            return
         line = reader.line_num
         if not values:
             continue
@@ -54,19 +73,26 @@ def read(stream: IO[bytes]) -> Iterator[ParsedRow]:
 
 
 def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert by a leading quote."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
 
 
 def write(rows: Iterable[ExportRow], fields: list[str]) -> Iterator[bytes]:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    out, writer = _chunk()
     writer.writerow(table.columns(fields))
-    for count, row in enumerate(rows, start=1):
+    for row in rows:
         writer.writerow([neutralise(cell) for cell in table.cells(row, fields)])
-        if count % BATCH == 0:
+        if out.tell() >= CHUNK_BYTES:
             yield out.getvalue().encode()
-            out.seek(0)
-            out.truncate()
+            out, writer = _chunk()
     yield out.getvalue().encode()
+
+
+def _chunk() -> tuple[io.StringIO, Any]:
+    """A fresh buffer per chunk: a StringIO that was rewound keeps 4 bytes per character."""
+    out = io.StringIO()
+    # CRLF, as RFC 4180 has it: the csv module quotes a cell holding any character of the
+    # line terminator, so a lone "\r" inside a text is quoted too (with "\n" it would not be).
+    return out, csv.writer(out, lineterminator="\r\n")

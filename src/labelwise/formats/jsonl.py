@@ -7,14 +7,16 @@ from typing import IO
 
 import orjson
 
-from labelwise.formats.rows import ExportRow, ParsedRow, json_error
+from labelwise.formats.rows import CHUNK_BYTES, ExportRow, ParsedRow, json_error
 
-BATCH = 2000
+BOM = b"\xef\xbb\xbf"
 
 
 def read(stream: IO[bytes]) -> Iterator[ParsedRow]:
     loads = orjson.loads
     for number, line in enumerate(stream, start=1):
+        if number == 1:
+            line = line.removeprefix(BOM)  # some Windows tools start UTF-8 text with one
         if not line.strip():
             continue
         try:
@@ -25,21 +27,20 @@ def read(stream: IO[bytes]) -> Iterator[ParsedRow]:
 
 def write(rows: Iterable[ExportRow], _fields: list[str]) -> Iterator[bytes]:
     dumps, fragment = orjson.dumps, orjson.Fragment
-    chunk: list[bytes] = []
+    out = bytearray()
     for row in rows:
-        chunk.append(
-            dumps(
-                {
-                    "id": row.id,
-                    "external_id": row.external_id,
-                    "status": row.status,
-                    "data": fragment(row.data_json),
-                    "annotations": row.annotations,
-                }
-            )
+        out += dumps(
+            {
+                "id": row.id,
+                "external_id": row.external_id,
+                "status": row.status,
+                "data": fragment(row.data_json),
+                "annotations": row.annotations,
+            }
         )
-        if len(chunk) >= BATCH:
-            yield b"\n".join(chunk) + b"\n"
-            chunk.clear()
-    if chunk:
-        yield b"\n".join(chunk) + b"\n"
+        out += b"\n"
+        if len(out) >= CHUNK_BYTES:
+            yield bytes(out)
+            out.clear()
+    if out:
+        yield bytes(out)

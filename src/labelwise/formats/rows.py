@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
 import orjson
+
+# Writers hand back output about this big at a time, however large or small the items are.
+CHUNK_BYTES = 1 << 20
 
 
 class ParsedRow(NamedTuple):
@@ -17,8 +19,9 @@ class ParsedRow(NamedTuple):
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ExportRow:
+class ExportRow(NamedTuple):
+    """One item to export. A tuple, since an export makes one per item and that adds up."""
+
     id: int
     external_id: str | None
     status: str

@@ -7,6 +7,7 @@ annotations (JSON). Nothing of the item is lost, and a spreadsheet shows the tex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -22,14 +23,34 @@ def columns(fields: list[str]) -> list[str]:
 
 
 def cells(row: ExportRow, fields: list[str]) -> list[Any]:
-    data = orjson.loads(row.data_json)
-    values: list[Any] = [row.id, row.external_id, row.status]
-    for name in fields:
-        value = data.pop(name, None)
-        values.append(value if value is None or isinstance(value, str) else _json(value))
+    """One row of the table (CSV)."""
+    return [
+        row.id,
+        row.external_id,
+        row.status,
+        *_data_cells(row.data_json, fields),
+        annotations_cell(row.annotations),
+    ]
+
+
+def data_columns(data: Sequence[str], fields: list[str]) -> list[Sequence[str | None]]:
+    """The field columns and other_data of several items, from their stored JSON (Parquet)."""
+    return list(zip(*[_data_cells(item, fields) for item in data], strict=True))
+
+
+def annotations_cell(annotations: list[dict[str, Any]]) -> str:
+    return _json(annotations) if annotations else "[]"
+
+
+def _data_cells(data_json: str, fields: list[str]) -> list[str | None]:
+    data = orjson.loads(data_json)
+    values = [_cell(data.pop(name, None)) for name in fields]
     values.append(_json(data) if data else None)
-    values.append(_json(row.annotations))
     return values
+
+
+def _cell(value: Any) -> str | None:
+    return value if value is None or value.__class__ is str else _json(value)
 
 
 def _json(value: Any) -> str:

@@ -26,14 +26,17 @@ from labelwise.errors import InvalidInput
 from labelwise.formats import ParsedRow
 from labelwise.spec import FieldSpec, ProjectSpec
 
+# Rows per insert; fewer when they hold over BATCH_BYTES of data, so that memory and the
+# size of SQLite's statement stay bounded whatever the size of the items.
 BATCH = 5000
+BATCH_BYTES = 16 << 20
 MAX_EXTERNAL_ID = 255
 # Batches read ahead of the database: enough to keep it busy, few enough to keep memory flat.
 READ_AHEAD = 2
 # New rows after which PostgreSQL's planner statistics for items are refreshed at once.
 ANALYZE_AFTER = 10_000
 _TEXT_TYPES = frozenset({"text", "markdown", "image"})
-_SCALARS = frozenset({str, int, float, bool})
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool})
 
 # What the checker makes of a row: (external id, content hash, data as JSON text).
 Checked = tuple[str | None, str | None, str]
@@ -103,11 +106,12 @@ def _batches(
     skip_invalid: bool,
 ) -> Iterator[list[Checked]]:
     batch: list[Checked] = []
+    size = 0
     for position, value, error in rows:
         try:
             if error is not None:
                 raise _RowInvalid(error)
-            batch.append(check(value))
+            checked = check(value)
         except _RowInvalid as problem:
             if not skip_invalid:
                 raise InvalidInput(
@@ -116,9 +120,11 @@ def _batches(
                 ) from None
             summary.skipped.append(RowProblem(position, str(problem)))
             continue
-        if len(batch) >= BATCH:
+        batch.append(checked)
+        size += len(checked[2])
+        if len(batch) >= BATCH or size >= BATCH_BYTES:
             yield batch
-            batch = []
+            batch, size = [], 0
     if batch:
         yield batch
 
@@ -208,6 +214,7 @@ def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], Checked]:
 
 def _plain_types(spec: FieldSpec) -> frozenset[type]:
     """The value types a field accepts as they are (the empty string aside)."""
+    accepted: frozenset[type]
     if spec.type in _TEXT_TYPES:
         accepted = frozenset({str})
     elif spec.type == "metadata":
