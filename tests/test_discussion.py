@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
 
 from labelwise.db.engine import Database
@@ -104,3 +106,50 @@ def test_feedback_lists_rejections(client: TestClient, db: Database) -> None:
     assert [(r["verdict"], r["feedback"]) for r in feedback["reviews"]] == [
         ("reject", "Read the refund rule.")
     ]
+
+
+def test_export_carries_reviews_escalations_comments_and_final_answers(
+    client: TestClient, db: Database
+) -> None:
+    team = Team(client, db, 2, overlap=2, review={"policy": "all"}, adjudicate="disagreement")
+    for name in ("ana", "ben"):
+        team.member(name)
+    team.member("boss", Role.MANAGER)
+    item_id = team.label("ana", "billing")["item_id"]
+    team.label("ben", "tech")
+    for _ in range(2):
+        lease = team.next("boss", "review/")
+        team.post(
+            "boss", f"/api/v1/assignments/{lease['assignment_id']}/verdict", {"verdict": "accept"}
+        )
+    lease = team.next("boss", "adjudication/")
+    team.submit("boss", lease["assignment_id"], "tech")
+    team.post("ana", f"/api/v1/projects/t/items/{item_id}/comments", {"body": "Tricky one."})
+    asked = team.next("ana")
+    team.post(
+        "ana", f"/api/v1/assignments/{asked['assignment_id']}/escalate", {"question": "Spam?"}
+    )
+    (open_question,) = team.client.get(
+        "/api/v1/projects/t/escalations", headers=team.auth("boss")
+    ).json()
+    team.post(
+        "boss", f"/api/v1/projects/t/escalations/{open_question['id']}/answer", {"answer": "Yes."}
+    )
+
+    lines = team.client.get(
+        "/api/v1/projects/t/export", headers=team.auth("boss")
+    ).text.splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert first["status"] == "done" and first["final_answers"] == {"team": "tech"}
+    assert [a["reviews"][0]["verdict"] for a in first["annotations"]] == ["accept", "accept"]
+    assert first["comments"][0]["body"] == "Tricky one."
+    assert second["escalations"][0] | {"asked_at": None, "answered_at": None} == {
+        "asked_by": "ana",
+        "question": "Spam?",
+        "answer": "Yes.",
+        "answered_by": "boss",
+        "asked_at": None,
+        "answered_at": None,
+    }
+    csv_export = team.client.get("/api/v1/projects/t/export?format=csv", headers=team.auth("boss"))
+    assert "Tricky one." in csv_export.text and "final_answers" in csv_export.text

@@ -42,7 +42,17 @@ ITEMS: list[dict[str, Any]] = [
     {"id": "t-2", "text": 'The app crashes,\nsays "error"', "channel": "chat", "lang": "en"},
     {"text": "No id, no channel"},
 ]
-COLUMNS = ["id", "external_id", "status", "text", "channel", "other_data", "annotations"]
+COLUMNS = [
+    "id",
+    "external_id",
+    "status",
+    "text",
+    "channel",
+    "other_data",
+    "annotations",
+    "final_answers",
+    "discussion",
+]
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 

@@ -29,6 +29,8 @@ from labelwise.formats import (
     table,
 )
 
+EMPTY_OUTCOME = {"final_answers": None, "escalations": [], "comments": []}
+
 
 def read_json_list(data: bytes, chunk: int = 1 << 20) -> list[ParsedRow]:
     with pytest.MonkeyPatch.context() as patch:
@@ -217,7 +219,7 @@ def test_csv_reader_leaves_the_stream_open() -> None:
 
 def export_row(**data: Any) -> ExportRow:
     external_id = data.pop("id", None)
-    return ExportRow(1, external_id, "new", json.dumps(data), [])
+    return ExportRow(1, external_id, "new", json.dumps(data), [], EMPTY_OUTCOME)
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -237,8 +239,18 @@ def test_csv_export_leaves_ordinary_cells_alone() -> None:
     row = export_row(id="t-1", text="1+1=2, said 'she'", channel="e-mail")
     written = b"".join(csvfile.write([row], ["text", "channel"])).decode()
     header, values = list(csv.reader(io.StringIO(written, newline="")))
-    assert header == ["id", "external_id", "status", "text", "channel", "other_data", "annotations"]
-    assert values == ["1", "t-1", "new", "1+1=2, said 'she'", "e-mail", "", "[]"]
+    assert header == [
+        "id",
+        "external_id",
+        "status",
+        "text",
+        "channel",
+        "other_data",
+        "annotations",
+        "final_answers",
+        "discussion",
+    ]
+    assert values == ["1", "t-1", "new", "1+1=2, said 'she'", "e-mail", "", "[]", "", ""]
 
 
 # --- Parquet ----------------------------------------------------------------------------

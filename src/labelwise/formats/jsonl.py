@@ -36,6 +36,7 @@ def write(rows: Iterable[ExportRow], _fields: list[str]) -> Iterator[bytes]:
                 "status": row.status,
                 "data": fragment(row.data_json),
                 "annotations": row.annotations,
+                **row.outcome,
             }
         )
         out += b"\n"

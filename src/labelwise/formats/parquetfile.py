@@ -123,7 +123,7 @@ def write(rows: Iterable[ExportRow], fields: list[str]) -> Iterator[bytes]:
 
 
 def _table(batch: list[ExportRow], fields: list[str], schema: pa.Schema) -> pa.Table:
-    ids, external_ids, statuses, data, annotations = zip(*batch, strict=True)
+    ids, external_ids, statuses, data, annotations, outcomes = zip(*batch, strict=True)
     field_columns = _text_fields_only(data, fields) or table.data_columns(data, fields)
     columns = [
         ids,
@@ -131,6 +131,7 @@ def _table(batch: list[ExportRow], fields: list[str], schema: pa.Schema) -> pa.T
         statuses,
         *field_columns,
         [table.annotations_cell(a) for a in annotations],
+        *zip(*(table.outcome_cells(o) for o in outcomes), strict=True),
     ]
     return pa.Table.from_arrays(
         [_array(column, field.type) for column, field in zip(columns, schema, strict=True)],

@@ -27,6 +27,8 @@ class ExportRow(NamedTuple):
     status: str
     data_json: str  # stored JSON text, spliced into output without re-parsing
     annotations: list[dict[str, Any]]
+    # What people settled about the item: final_answers, escalations, comments.
+    outcome: dict[str, Any]
 
 
 Reader = Callable[[IO[bytes]], Iterator[ParsedRow]]

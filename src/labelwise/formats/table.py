@@ -1,8 +1,10 @@
 """The flat, one-row-per-item table that CSV and Parquet exports share.
 
 Columns: id, external_id, status, one column per field of the project spec (text as is,
-anything else as JSON), other_data (JSON of the remaining keys, empty when none) and
-annotations (JSON). Nothing of the item is lost, and a spreadsheet shows the text.
+anything else as JSON), other_data (JSON of the remaining keys, empty when none),
+annotations (JSON), final_answers (JSON, when a person settled the item) and discussion
+(JSON: escalations and comments). Nothing of the item is lost, and a spreadsheet shows the
+text.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import orjson
 from labelwise.formats.rows import ExportRow
 
 FIXED = ["id", "external_id", "status"]
-TRAILING = ["other_data", "annotations"]
+TRAILING = ["other_data", "annotations", "final_answers", "discussion"]
 
 
 def columns(fields: list[str]) -> list[str]:
@@ -30,7 +32,14 @@ def cells(row: ExportRow, fields: list[str]) -> list[Any]:
         row.status,
         *_data_cells(row.data_json, fields),
         annotations_cell(row.annotations),
+        *outcome_cells(row.outcome),
     ]
+
+
+def outcome_cells(outcome: dict[str, Any]) -> tuple[str | None, str | None]:
+    final = outcome["final_answers"]
+    discussion = {k: outcome[k] for k in ("escalations", "comments") if outcome[k]}
+    return (None if final is None else _json(final), _json(discussion) if discussion else None)
 
 
 def data_columns(data: Sequence[str], fields: list[str]) -> list[Sequence[str | None]]:

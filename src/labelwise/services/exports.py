@@ -10,13 +10,16 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Select, Text, bindparam, select, type_coerce
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, Item, Project, User
+from labelwise.db.models import Annotation, Comment, Escalation, Item, Project, Review, User
 from labelwise.formats import ExportRow, Format
 
 PAGE = 5000
 # Core tables, not the ORM: an export handles a million rows and ORM rows cost twice as much.
 _items = Item.__table__
 _annotations = Annotation.__table__
+_reviews = Review.__table__
+_escalations = Escalation.__table__
+_comments = Comment.__table__
 
 
 def export(db: Database, project: Project, field_names: list[str], fmt: Format) -> Iterator[bytes]:
@@ -27,7 +30,13 @@ def export(db: Database, project: Project, field_names: list[str], fmt: Format) 
 
 def _rows(db: Database, project_id: int) -> Iterator[ExportRow]:
     page = (
-        select(_items.c.id, _items.c.external_id, _items.c.status, _items.c.data)
+        select(
+            _items.c.id,
+            _items.c.external_id,
+            _items.c.status,
+            _items.c.data,
+            _items.c.final_answers,
+        )
         .where(_in_project(db, project_id), _items.c.id > bindparam("after"))
         .order_by(_items.c.id)
         .limit(PAGE)
@@ -40,9 +49,15 @@ def _rows(db: Database, project_id: int) -> Iterator[ExportRow]:
         while items := next_page(after=after):
             first, after = items[0][0], items[-1][0]
             annotations = _annotations_of(connection, project_id, first, after, usernames)
-            for item_id, external_id, status, data_json in items:
+            discussion = _discussion_of(connection, project_id, first, after, usernames)
+            for item_id, external_id, status, data_json, final_json in items:
                 found = annotations.get(item_id, [])
-                yield ExportRow(item_id, external_id, status, data_json, found)
+                outcome = {
+                    "final_answers": None if final_json is None else orjson.Fragment(final_json),
+                    "escalations": discussion.get(("escalations", item_id), []),
+                    "comments": discussion.get(("comments", item_id), []),
+                }
+                yield ExportRow(item_id, external_id, status, data_json, found, outcome)
             if len(items) < PAGE:  # the last page: asking for the next would scan for nothing
                 return
 
@@ -85,15 +100,20 @@ def _in_project(db: Database, project_id: int) -> ColumnElement[bool]:
 def _annotations_of(
     connection: Connection, project_id: int, first: int, last: int, usernames: dict[int, str]
 ) -> dict[int, list[dict[str, Any]]]:
+    """Each item's annotations, each with its revision, review status and reviews."""
+    reviews = _reviews_of(connection, project_id, first, last, usernames)
     found: dict[int, list[dict[str, Any]]] = {}
     rows = connection.execute(
         select(
+            _annotations.c.id,
             _annotations.c.item_id,
             _annotations.c.user_id,
             type_coerce(_annotations.c.answers, Text),
             _annotations.c.time_ms,
             _annotations.c.created_at,
             _annotations.c.updated_at,
+            _annotations.c.revision,
+            _annotations.c.review_status,
         )
         .where(
             _annotations.c.project_id == project_id,
@@ -101,15 +121,82 @@ def _annotations_of(
         )
         .order_by(_annotations.c.item_id, _annotations.c.id)
     )
-    for item_id, user_id, answers, time_ms, created_at, updated_at in rows:
+    for annotation_id, item_id, user_id, answers, time_ms, created, updated, rev, status in rows:
         found.setdefault(item_id, []).append(
             {
                 "annotator": usernames.get(user_id),
                 "answers": orjson.Fragment(answers),
                 "time_ms": time_ms,
-                "created_at": _iso(created_at),
-                "updated_at": _iso(updated_at),
+                "created_at": _iso(created),
+                "updated_at": _iso(updated),
+                "revision": rev,
+                "review_status": status,
+                "reviews": reviews.get(annotation_id, []),
             }
+        )
+    return found
+
+
+def _reviews_of(
+    connection: Connection, project_id: int, first: int, last: int, usernames: dict[int, str]
+) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    rows = connection.execute(
+        select(
+            _reviews.c.annotation_id,
+            _reviews.c.reviewer_id,
+            _reviews.c.verdict,
+            _reviews.c.feedback,
+            type_coerce(_reviews.c.corrected_answers, Text),
+            _reviews.c.revision,
+            _reviews.c.created_at,
+        )
+        .where(_reviews.c.project_id == project_id, _reviews.c.item_id.between(first, last))
+        .order_by(_reviews.c.id)
+    )
+    for annotation_id, reviewer, verdict, feedback, corrected, revision, created in rows:
+        found.setdefault(annotation_id, []).append(
+            {
+                "reviewer": usernames.get(reviewer),
+                "verdict": verdict,
+                "feedback": feedback,
+                "corrected_answers": None if corrected is None else orjson.Fragment(corrected),
+                "revision": revision,
+                "created_at": _iso(created),
+            }
+        )
+    return found
+
+
+def _discussion_of(
+    connection: Connection, project_id: int, first: int, last: int, usernames: dict[int, str]
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Escalations (with their answers) and comments, keyed by (kind, item id)."""
+    found: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    escalations = connection.execute(
+        select(_escalations)
+        .where(_escalations.c.project_id == project_id, _escalations.c.item_id.between(first, last))
+        .order_by(_escalations.c.id)
+    )
+    for e in escalations:
+        found.setdefault(("escalations", e.item_id), []).append(
+            {
+                "asked_by": usernames.get(e.user_id),
+                "question": e.question,
+                "asked_at": _iso(e.created_at),
+                "answer": e.answer,
+                "answered_by": usernames.get(e.answered_by) if e.answered_by else None,
+                "answered_at": _iso(e.answered_at) if e.answered_at else None,
+            }
+        )
+    comments = connection.execute(
+        select(_comments)
+        .where(_comments.c.project_id == project_id, _comments.c.item_id.between(first, last))
+        .order_by(_comments.c.id)
+    )
+    for c in comments:
+        found.setdefault(("comments", c.item_id), []).append(
+            {"author": usernames.get(c.user_id), "body": c.body, "created_at": _iso(c.created_at)}
         )
     return found
 
