@@ -35,6 +35,10 @@ class InvalidInput(LabelwiseError):
         self.errors = errors or [message]
 
 
+class UnsupportedMediaType(LabelwiseError):
+    status_code = 415
+
+
 class TooLarge(LabelwiseError):
     status_code = 413
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -93,10 +94,18 @@ def export_command(
     fields = [f.name for f in projects.spec_of(project).fields]
     total = projects.item_count(db, project)
     partial = output.with_name(output.name + ".partial")
-    with partial.open("wb") as handle, _progress() as progress:
-        task = progress.add_task(f"exporting {slug}", total=None)
-        for chunk in exports.export(db, project, fields, fmt):
-            handle.write(chunk)
-            progress.update(task, completed=handle.tell())
+    try:
+        _write_export(exports.export(db, project, fields, fmt), partial, slug)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(output)  # a failed export never leaves a half file under the real name
     console.print(f"exported {total} items to {output}", highlight=False)
+
+
+def _write_export(chunks: Iterator[bytes], path: Path, slug: str) -> None:
+    with path.open("wb") as handle, _progress() as progress:
+        task = progress.add_task(f"exporting {slug}", total=None)
+        for chunk in chunks:
+            handle.write(chunk)
+            progress.update(task, completed=handle.tell())

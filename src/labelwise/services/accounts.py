@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -23,8 +24,15 @@ TOKEN_PREFIX = "lw_"
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so both answers take the same time.
-_DUMMY_HASH = _hasher.hash("labelwise-timing-equaliser")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so both answers take the same time.
+
+    Made on first use: hashing is slow on purpose, and most commands never log anyone in.
+    """
+    return _hasher.hash("labelwise-timing-equaliser")
 
 
 def hash_secret(value: str) -> str:
@@ -101,7 +109,7 @@ def authenticate(
     with db.read() as session:
         user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         ok = False
     else:
         ok = _verify(user.password_hash, password)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from labelwise.api.deps import ActorDep, DbDep, SettingsDep
 from labelwise.api.v1.schemas import ImportOut, ItemOut, ItemPage
-from labelwise.errors import InvalidInput, TooLarge
+from labelwise.errors import InvalidInput, TooLarge, UnsupportedMediaType
 from labelwise.formats import FORMATS, get_format
 from labelwise.policies import Action, authorize
 from labelwise.services import exports, imports, projects
@@ -40,7 +40,7 @@ async def import_items(
     authorize(actor, Action.IMPORT_ITEMS, role)
     media_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
     if media_type not in _BODY_FORMATS:
-        raise InvalidInput(
+        raise UnsupportedMediaType(
             f"Content-Type {media_type!r} is not supported; send application/json (a list) "
             "or application/x-ndjson"
         )
