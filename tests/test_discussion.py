@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from labelwise.db.engine import Database
@@ -153,3 +154,21 @@ def test_export_carries_reviews_escalations_comments_and_final_answers(
     }
     csv_export = team.client.get("/api/v1/projects/t/export?format=csv", headers=team.auth("boss"))
     assert "Tricky one." in csv_export.text and "final_answers" in csv_export.text
+
+
+def test_export_with_consensus_and_soft_labels(client: TestClient, db: Database) -> None:
+    team = Team(client, db, 1, overlap=3)
+    for name in ("ana", "ben", "cem"):
+        team.member(name)
+        team.label(name, "tech" if name != "cem" else "billing")
+    team.member("boss", Role.MANAGER)
+    path = "/api/v1/projects/t/export?consensus=majority&soft=true"
+    (line,) = team.client.get(path, headers=team.auth("boss")).text.splitlines()
+    agreed = json.loads(line)["consensus"]["team"]
+    # Two of three said tech.
+    assert agreed["answer"] == "tech" and agreed["confidence"] == pytest.approx(2 / 3)
+    assert agreed["probabilities"] == pytest.approx({"billing": 1 / 3, "tech": 2 / 3})
+    plain = team.client.get("/api/v1/projects/t/export", headers=team.auth("boss")).text
+    assert json.loads(plain)["consensus"] is None
+    bad = team.client.get("/api/v1/projects/t/export?consensus=vibes", headers=team.auth("boss"))
+    assert bad.status_code == 422 and "majority" in bad.json()["detail"]

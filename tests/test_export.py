@@ -52,6 +52,7 @@ COLUMNS = [
     "annotations",
     "final_answers",
     "discussion",
+    "consensus",
 ]
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 

@@ -29,7 +29,7 @@ from labelwise.formats import (
     table,
 )
 
-EMPTY_OUTCOME = {"final_answers": None, "escalations": [], "comments": []}
+EMPTY_OUTCOME = {"final_answers": None, "escalations": [], "comments": [], "consensus": None}
 
 
 def read_json_list(data: bytes, chunk: int = 1 << 20) -> list[ParsedRow]:
@@ -249,8 +249,9 @@ def test_csv_export_leaves_ordinary_cells_alone() -> None:
         "annotations",
         "final_answers",
         "discussion",
+        "consensus",
     ]
-    assert values == ["1", "t-1", "new", "1+1=2, said 'she'", "e-mail", "", "[]", "", ""]
+    assert values == ["1", "t-1", "new", "1+1=2, said 'she'", "e-mail", "", "[]", "", "", ""]
 
 
 # --- Parquet ----------------------------------------------------------------------------

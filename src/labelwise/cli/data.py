@@ -83,6 +83,15 @@ def export_command(
     slug: str,
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     format: FormatOption = None,
+    consensus: Annotated[
+        str | None,
+        typer.Option(
+            "--consensus", help="Add each item's consensus answers: majority or dawid-skene."
+        ),
+    ] = None,
+    soft: Annotated[
+        bool, typer.Option("--soft", help="With --consensus: every label's probability too.")
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Export SLUG's items with all their annotations to OUTPUT."""
@@ -95,7 +104,8 @@ def export_command(
     total = projects.item_count(db, project)
     partial = output.with_name(output.name + ".partial")
     try:
-        _write_export(exports.export(db, project, fields, fmt), partial, slug)
+        chunks = exports.export(db, project, fields, fmt, consensus_method=consensus, soft=soft)
+        _write_export(chunks, partial, slug)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

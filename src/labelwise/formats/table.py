@@ -2,9 +2,9 @@
 
 Columns: id, external_id, status, one column per field of the project spec (text as is,
 anything else as JSON), other_data (JSON of the remaining keys, empty when none),
-annotations (JSON), final_answers (JSON, when a person settled the item) and discussion
-(JSON: escalations and comments). Nothing of the item is lost, and a spreadsheet shows the
-text.
+annotations (JSON), final_answers (JSON, when a person settled the item), discussion
+(JSON: escalations and comments) and consensus (JSON, when asked for). Nothing of the item
+is lost, and a spreadsheet shows the text.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import orjson
 from labelwise.formats.rows import ExportRow
 
 FIXED = ["id", "external_id", "status"]
-TRAILING = ["other_data", "annotations", "final_answers", "discussion"]
+TRAILING = ["other_data", "annotations", "final_answers", "discussion", "consensus"]
 
 
 def columns(fields: list[str]) -> list[str]:
@@ -36,10 +36,14 @@ def cells(row: ExportRow, fields: list[str]) -> list[Any]:
     ]
 
 
-def outcome_cells(outcome: dict[str, Any]) -> tuple[str | None, str | None]:
-    final = outcome["final_answers"]
+def outcome_cells(outcome: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    final, agreed = outcome["final_answers"], outcome["consensus"]
     discussion = {k: outcome[k] for k in ("escalations", "comments") if outcome[k]}
-    return (None if final is None else _json(final), _json(discussion) if discussion else None)
+    return (
+        None if final is None else _json(final),
+        _json(discussion) if discussion else None,
+        None if agreed is None else _json(agreed),
+    )
 
 
 def data_columns(data: Sequence[str], fields: list[str]) -> list[Sequence[str | None]]:

@@ -11,9 +11,13 @@ from sqlalchemy import ColumnElement, Connection, Select, Text, bindparam, selec
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Comment, Escalation, Item, Project, Review, User
+from labelwise.errors import InvalidInput
 from labelwise.formats import ExportRow, Format
+from labelwise.services.consensus import METHODS, ConsensusTable, consensus
+from labelwise.services.projects import spec_of
 
 PAGE = 5000
+CONSENSUS_METHODS = ("majority", "dawid-skene")
 # Core tables, not the ORM: an export handles a million rows and ORM rows cost twice as much.
 _items = Item.__table__
 _annotations = Annotation.__table__
@@ -22,13 +26,52 @@ _escalations = Escalation.__table__
 _comments = Comment.__table__
 
 
-def export(db: Database, project: Project, field_names: list[str], fmt: Format) -> Iterator[bytes]:
-    """The project's items in `fmt`, as byte chunks; memory stays flat whatever the size."""
+def export(
+    db: Database,
+    project: Project,
+    field_names: list[str],
+    fmt: Format,
+    *,
+    consensus_method: str | None = None,
+    soft: bool = False,
+) -> Iterator[bytes]:
+    """The project's items in `fmt`, as byte chunks; memory stays flat whatever the size.
+
+    With `consensus_method` (majority or dawid-skene) each item also carries the consensus
+    answer to every question that can be aggregated, with its confidence, and with `soft`
+    the probability of every label. Numbers use their median, multi-label a per-label vote.
+    """
     assert fmt.write is not None
-    return fmt.write(_rows(db, project.id), field_names)
+    tables = _consensus_tables(db, project, consensus_method) if consensus_method else {}
+    return fmt.write(_rows(db, project.id, tables, soft), field_names)
 
 
-def _rows(db: Database, project_id: int) -> Iterator[ExportRow]:
+def _consensus_tables(db: Database, project: Project, method: str) -> dict[str, ConsensusTable]:
+    if method not in CONSENSUS_METHODS:
+        raise InvalidInput(f"consensus: expected one of {', '.join(CONSENSUS_METHODS)}")
+    questions = [q for q in spec_of(project).questions if q.type in METHODS]
+    return {
+        q.name: consensus(db, project.id, q.name, method if method in METHODS[q.type] else None)
+        for q in questions
+    }
+
+
+def _consensus_of(
+    item_id: int, tables: dict[str, ConsensusTable], soft: bool
+) -> dict[str, Any] | None:
+    found = {}
+    for question, table in tables.items():
+        entry = table.get(item_id)
+        if entry is not None:
+            found[question] = {"answer": entry.answer, "confidence": entry.confidence}
+            if soft:
+                found[question]["probabilities"] = entry.probabilities
+    return found or None
+
+
+def _rows(
+    db: Database, project_id: int, tables: dict[str, ConsensusTable], soft: bool
+) -> Iterator[ExportRow]:
     page = (
         select(
             _items.c.id,
@@ -56,6 +99,7 @@ def _rows(db: Database, project_id: int) -> Iterator[ExportRow]:
                     "final_answers": None if final_json is None else orjson.Fragment(final_json),
                     "escalations": discussion.get(("escalations", item_id), []),
                     "comments": discussion.get(("comments", item_id), []),
+                    "consensus": _consensus_of(item_id, tables, soft) if tables else None,
                 }
                 yield ExportRow(item_id, external_id, status, data_json, found, outcome)
             if len(items) < PAGE:  # the last page: asking for the next would scan for nothing

@@ -112,13 +112,17 @@ def export(
     db: DbDep,
     actor: ActorDep,
     format: str = Query("jsonl", description="jsonl, csv or parquet"),
+    consensus: str | None = Query(
+        None, description="Add each item's consensus answers: majority or dawid-skene."
+    ),
+    soft: bool = Query(False, description="With consensus: every label's probability too."),
 ) -> StreamingResponse:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.EXPORT, role)
     fmt = get_format(format, for_export=True)
     fields = [f.name for f in projects.spec_of(project).fields]
     return StreamingResponse(
-        exports.export(db, project, fields, fmt),
+        exports.export(db, project, fields, fmt, consensus_method=consensus, soft=soft),
         media_type=fmt.media_type,
         headers={
             "content-disposition": f'attachment; filename="{project.slug}.{fmt.extensions[0][1:]}"'
