@@ -51,4 +51,3 @@ def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Ac
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
-OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]

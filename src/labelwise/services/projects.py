@@ -83,11 +83,6 @@ def role_in(db: Database, project_id: int, user_id: int) -> Role | None:
     return Role(role) if role else None
 
 
-def find(db: Database, slug: str) -> Project | None:
-    with db.read() as session:
-        return session.scalar(select(Project).where(Project.slug == slug))
-
-
 def apply_spec(db: Database, spec: ProjectSpec, *, actor_id: int | None = None) -> ApplyResult:
     """Create the project or bring it in line with the spec; the same spec twice is a no-op."""
     canonical = spec.canonical()

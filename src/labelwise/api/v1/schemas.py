@@ -61,8 +61,3 @@ class ItemPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
-
-
-class ErrorOut(BaseModel):
-    detail: str
-    errors: list[str] | None = None
