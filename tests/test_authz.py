@@ -239,3 +239,22 @@ def test_assignments_and_annotations_belong_to_their_holder(
         assert answer.status_code == expected, (role, answer.text)
         edit = client.put(annotation, json={"answers": {"q": "b"}}, headers=bearer(tokens[role]))
         assert edit.status_code == (200 if role == "annotator" else 404), (role, edit.text)
+
+
+def test_a_former_member_cannot_revise_their_annotation(
+    client: TestClient, tokens: dict[str, str], db: Database
+) -> None:
+    headers = bearer(tokens["annotator"])
+    lease = client.post("/api/v1/projects/secret/next", headers=headers).json()
+    done = client.post(
+        f"/api/v1/assignments/{lease['assignment_id']}/submit",
+        json={"answers": {"q": "a"}},
+        headers=headers,
+    ).json()
+    projects.set_member(db, projects.get(db, "secret"), "annotator", None)
+    edit = client.put(
+        f"/api/v1/annotations/{done['annotation_id']}",
+        json={"answers": {"q": "b"}},
+        headers=headers,
+    )
+    assert edit.status_code == 404

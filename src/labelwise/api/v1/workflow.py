@@ -12,7 +12,7 @@ from labelwise.api.deps import ActorDep, DbDep
 from labelwise.db.engine import Database
 from labelwise.errors import NotFound
 from labelwise.policies import Action, Actor, authorize
-from labelwise.services import projects, routing, submissions
+from labelwise.services import item_views, projects, routing, submissions
 
 router = APIRouter(tags=["workflow"])
 
@@ -152,5 +152,9 @@ def verdict(assignment_id: int, body: VerdictIn, db: DbDep, actor: ActorDep) -> 
 @router.put("/annotations/{annotation_id}", response_model=SubmittedOut)
 def revise(annotation_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> SubmittedOut:
     """Edit one's own annotation: a new revision; earlier ones are kept."""
+    owner = item_views.annotation_owner(db, annotation_id)
+    if owner is None or owner[1] != actor.user_id:
+        raise NotFound(f"annotation {annotation_id} not found")
+    authorize(actor, Action.ANNOTATE, projects.role_in(db, owner[0], actor.user_id))
     result = submissions.revise(db, annotation_id, actor.user_id, body.answers, body.time_ms)
     return _submitted(result)
