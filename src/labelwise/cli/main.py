@@ -82,6 +82,9 @@ def run_server(settings: Settings, workers: int) -> None:
         log_level="warning",
         access_log=False,
         proxy_headers=False,
+        # Workers import numpy and friends before answering uvicorn's health check; on a busy
+        # machine that can pass the 5 s default, and uvicorn would kill and restart them.
+        timeout_worker_healthcheck=60,
     )
 
 

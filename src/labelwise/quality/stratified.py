@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import norm
 
 from labelwise.quality._arrays import FloatArray, IntArray, divide
 from labelwise.quality.intervals import ConfidenceInterval
@@ -80,7 +80,7 @@ def stratified_proportion(
     terms = weights**2 * fpc * divide(variance, n, 0.0)
     estimate = float(np.sum(weights[sampled] * means[sampled]))
     error = math.sqrt(float(terms[sampled].sum()))
-    z = float(norm.ppf(0.5 + confidence / 2.0))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
     interval = ConfidenceInterval(
         estimate, max(0.0, estimate - z * error), min(1.0, estimate + z * error)
     )
