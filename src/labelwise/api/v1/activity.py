@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from labelwise.api.deps import ActorDep, DbDep
-from labelwise.errors import InvalidInput
+from labelwise.api.v1.paging import CursorQuery, after_key
 from labelwise.policies import Action, authorize
 from labelwise.services import audit, projects
 
@@ -41,15 +41,13 @@ def activity(
     slug: str,
     db: DbDep,
     actor: ActorDep,
-    cursor: str | None = Query(None, description="`next_cursor` of the previous page."),
+    cursor: CursorQuery = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> ActivityPage:
     """The project's events, newest first, a keyset page at a time."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_ACTIVITY, role)
-    if cursor is not None and not cursor.isdigit():
-        raise InvalidInput("cursor: not a cursor returned by this endpoint")
-    events = audit.events(db, project.id, after=int(cursor or 0), limit=limit)
+    events = audit.events(db, project.id, after=after_key(cursor), limit=limit)
     last = events[-1].seq if len(events) == limit else None
     # seq 1 is the oldest event: a page ending there has nothing after it.
     next_cursor = str(last) if last is not None and last > 1 else None

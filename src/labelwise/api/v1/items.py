@@ -10,8 +10,9 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from labelwise.api.deps import ActorDep, DbDep, SettingsDep
+from labelwise.api.v1.paging import CursorQuery, after_key
 from labelwise.api.v1.schemas import ImportOut, ItemOut, ItemPage
-from labelwise.errors import InvalidInput, TooLarge, UnsupportedMediaType
+from labelwise.errors import TooLarge, UnsupportedMediaType
 from labelwise.formats import FORMATS, get_format
 from labelwise.policies import Action, authorize
 from labelwise.services import exports, imports, projects
@@ -79,14 +80,12 @@ def list_items(
     slug: str,
     db: DbDep,
     actor: ActorDep,
-    cursor: str | None = Query(None, description="`next_cursor` of the previous page."),
+    cursor: CursorQuery = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> ItemPage:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.LIST_ITEMS, role)
-    if cursor is not None and not cursor.isdigit():
-        raise InvalidInput("cursor: not a cursor returned by this endpoint")
-    items = projects.page_items(db, project, after=int(cursor or 0), limit=limit)
+    items = projects.page_items(db, project, after=after_key(cursor), limit=limit)
     return ItemPage(
         items=[
             ItemOut(
