@@ -168,6 +168,8 @@ class Annotation(Base):
     revision: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     # submitted -> accepted | rejected | corrected, by review
     review_status: Mapped[str] = mapped_column(String(12), server_default="submitted")
+    # The project's guideline version in force when this revision was made; None: none yet.
+    guideline_version: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         Index("uq_annotations_item_user", "item_id", "user_id", unique=True),
         Index("ix_annotations_project_item", "project_id", "item_id", "id"),
@@ -185,6 +187,7 @@ class AnnotationRevision(Base):
     answers: Mapped[Any] = mapped_column(JSONText)
     time_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = _now()
+    guideline_version: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (Index("uq_annotation_revisions", "annotation_id", "revision", unique=True),)
 
 
@@ -336,5 +339,6 @@ class CheckFinding(Base):
     created_at: Mapped[datetime] = _now()
 
 
-# The audit tables live in their own module; importing it here registers them on Base.
+# Some tables live in modules of their own; importing them here registers them on Base.
 from labelwise.db import audit_models as _audit_models  # noqa: E402,F401
+from labelwise.db import guideline_models as _guideline_models  # noqa: E402,F401

@@ -26,6 +26,7 @@ from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import Role
 from labelwise.services import audit, gold
 from labelwise.services.accounts import now
+from labelwise.services.guideline_versions import version_in_force
 from labelwise.services.item_flow import on_annotation_complete
 from labelwise.services.projects import spec_of
 from labelwise.services.routing import release_slot
@@ -158,12 +159,17 @@ def _new_annotation(
         user_id=assignment.user_id,
         answers=answers,
         time_ms=time_ms,
+        guideline_version=version_in_force(assignment.project_id),
     )
     session.add(annotation)
     session.flush()
     session.add(
         AnnotationRevision(
-            annotation_id=annotation.id, revision=1, answers=answers, time_ms=time_ms
+            annotation_id=annotation.id,
+            revision=1,
+            answers=answers,
+            time_ms=time_ms,
+            guideline_version=version_in_force(assignment.project_id),
         )
     )
     assignment.annotation_id = annotation.id
@@ -205,12 +211,14 @@ def _revise(
     annotation.time_ms = time_ms
     annotation.updated_at = now()
     annotation.review_status = "submitted"
+    annotation.guideline_version = version_in_force(annotation.project_id)
     session.add(
         AnnotationRevision(
             annotation_id=annotation.id,
             revision=annotation.revision,
             answers=answers,
             time_ms=time_ms,
+            guideline_version=version_in_force(annotation.project_id),
         )
     )
 
