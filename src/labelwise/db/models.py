@@ -342,3 +342,4 @@ class CheckFinding(Base):
 # Some tables live in modules of their own; importing them here registers them on Base.
 from labelwise.db import audit_models as _audit_models  # noqa: E402,F401
 from labelwise.db import guideline_models as _guideline_models  # noqa: E402,F401
+from labelwise.db import release_models as _release_models  # noqa: E402,F401

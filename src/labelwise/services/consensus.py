@@ -159,7 +159,7 @@ def _label_entries(
 ) -> Callable[[int], ItemConsensus]:
     labels = codes(answers.labels)
     k = len(answers.choices)
-    if method == "dawid-skene":
+    if method == "dawid-skene" and labels.size:  # with no answers there is nothing to fit
         annotators = codes(answers.annotators)
         result = dawid_skene(rows, annotators, labels, n_items=n, n_labels=k).consensus
     else:

@@ -268,7 +268,7 @@ def load(
         connection = session.connection()
         for page in _item_pages(connection, db.is_sqlite, project_id):
             first, last = page[0][0], page[-1][0]
-            fixes = _corrections(connection, project_id, first, last)
+            fixes = corrections(connection, project_id, first, last)
             item_codes = _add_items(columns.items, spec, page)
             rows = _annotation_rows(connection, project_id, first, last)
             for item_id, group in groupby(rows, key=lambda row: row[1]):
@@ -354,7 +354,7 @@ def _annotation_rows(
     )
 
 
-def _corrections(
+def corrections(
     connection: Connection, project_id: int, first: int, last: int
 ) -> dict[int, dict[str, Any]]:
     """The latest correction of each corrected annotation of the page's items."""

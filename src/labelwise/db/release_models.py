@@ -1,0 +1,44 @@
+"""Dataset releases: frozen rows, their content hash and the card written when frozen.
+
+`release_rows.item_id` has no foreign key on purpose: a release must outlive a hard delete
+of the item it froze, or it would no longer export to the same bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from labelwise.db.models import Base, Id
+
+NAME = 64
+HASH_HEX = 64
+
+
+class Release(Base):
+    """An immutable version of a project's labeled data."""
+
+    __tablename__ = "releases"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME))
+    method: Mapped[str] = mapped_column(String(20))
+    items: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(HASH_HEX))
+    card: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (Index("uq_releases_project_name", "project_id", "name", unique=True),)
+
+
+class ReleaseRowRecord(Base):
+    """One item as frozen: canonical JSON text, hashed exactly as stored."""
+
+    __tablename__ = "release_rows"
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    row: Mapped[str] = mapped_column(Text)

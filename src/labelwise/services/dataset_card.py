@@ -1,0 +1,272 @@
+"""The dataset card of a release: a markdown page a reader of the data can trust.
+
+It is written once, when the release is frozen, from what the freeze counted (class
+balance, guideline versions, annotators, time) and from the project's quality report at
+that moment (agreement, gold accuracy, the review estimate, open questions, check findings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from labelwise.db.engine import Database
+from labelwise.db.guideline_models import GuidelineVersion
+from labelwise.db.models import Escalation, Item, Project
+from labelwise.db.release_models import Release
+from labelwise.services import gold, quality_report
+from labelwise.services.quality_model import Figure, QualityReport
+from labelwise.spec import ProjectSpec, QuestionSpec
+
+if TYPE_CHECKING:
+    from labelwise.services.releases import FreezeStats
+
+LISTED = 10  # open escalations named on the card; the count covers all of them
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """What the card reads from the project before the freeze."""
+
+    report: QualityReport
+    gold: list[gold.GoldScore]
+    open_escalations: int
+    open_examples: list[tuple[str, str]]  # (item, question asked), the first few
+    guideline_notes: dict[int, str]
+
+
+def gather(db: Database, project: Project) -> CardContext:
+    report = quality_report.build(db, project)
+    scores = gold.accuracy_by_annotator(db, project.id)
+    with db.read() as session:
+        waiting = Escalation.project_id == project.id, Escalation.answered_at.is_(None)
+        count = session.scalar(select(func.count()).select_from(Escalation).where(*waiting))
+        examples = session.execute(
+            select(Item.external_id, Item.id, Escalation.question)
+            .join(Item, Item.id == Escalation.item_id)
+            .where(*waiting)
+            .order_by(Escalation.id)
+            .limit(LISTED)
+        ).all()
+        notes = session.execute(
+            select(GuidelineVersion.number, GuidelineVersion.note)
+            .where(GuidelineVersion.project_id == project.id)
+            .order_by(GuidelineVersion.number)
+        ).all()
+    return CardContext(
+        report,
+        scores,
+        int(count or 0),
+        [(external or f"#{item_id}", question) for external, item_id, question in examples],
+        {int(number): str(note) for number, note in notes},
+    )
+
+
+def render(spec: ProjectSpec, release: Release, stats: FreezeStats, context: CardContext) -> str:
+    report = context.report
+    parts = [
+        f"# {spec.name} — release {release.name}",
+        _table(
+            ["", ""],
+            [
+                ["Project", f"`{spec.slug}`"],
+                ["Released", release.created_at.strftime("%Y-%m-%d %H:%M UTC")],
+                ["Items", f"{release.items:,}"],
+                ["Aggregation", release.method],
+                ["Content hash (SHA-256)", f"`{release.content_hash}`"],
+            ],
+        ),
+        "## Goal",
+        spec.goal.strip() or "_No goal was written in the project spec._",
+        "## Schema",
+        _table(["field", "type"], [[f.name, f.type] for f in spec.fields]),
+        _table(["question", "type", "answers"], [_question_row(q) for q in spec.questions]),
+        "## Guidelines",
+        _guidelines(stats, context.guideline_notes),
+        "## Counts",
+        _counts(release, stats, report),
+        "## Class balance",
+        _balance(spec, stats),
+        "## Agreement",
+        _agreement(report),
+        "## Gold accuracy",
+        _gold(context.gold),
+        "## Review estimate",
+        _review(report),
+        "## Known issues",
+        _issues(stats, context),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _question_row(question: QuestionSpec) -> list[str]:
+    if question.choices:
+        answers = ", ".join(question.choices)
+    elif question.type in ("rating", "number"):
+        answers = f"{_bound(question.min)} to {_bound(question.max)}"
+    else:
+        answers = question.type
+    return [question.name, question.type, answers]
+
+
+def _bound(value: float | None) -> str:
+    return "any" if value is None else f"{value:g}"
+
+
+def _guidelines(stats: FreezeStats, notes: dict[int, str]) -> str:
+    if not stats.guideline_versions:
+        return "_No annotations._"
+    rows = [
+        [
+            "none" if version is None else f"v{version}",
+            f"{count:,}",
+            "(annotated before any guidelines were published)"
+            if version is None
+            else notes.get(version, ""),
+        ]
+        for version, count in sorted(stats.guideline_versions.items(), key=_version_key)
+    ]
+    return _table(["version", "annotations", "changelog"], rows)
+
+
+def _version_key(entry: tuple[int | None, int]) -> int:
+    return -1 if entry[0] is None else entry[0]
+
+
+def _counts(release: Release, stats: FreezeStats, report: QualityReport) -> str:
+    hours = stats.time_ms / 3_600_000
+    left_out = {s: n for s, n in report.progress.by_status.items() if s != "done" and n}
+    rows = [
+        ["items released (status done)", f"{release.items:,}"],
+        ["items not released yet", _by_status(left_out)],
+        ["annotations", f"{stats.annotations:,}"],
+        ["annotators", f"{len(stats.annotators):,}"],
+        ["time spent annotating", f"{hours:,.1f} h"],
+        ["answers by source", ", ".join(f"{s} {n:,}" for s, n in sorted(stats.sources.items()))],
+    ]
+    return _table(["", ""], rows)
+
+
+def _by_status(counts: dict[str, int]) -> str:
+    if not counts:
+        return "0"
+    listed = ", ".join(f"{status} {n:,}" for status, n in sorted(counts.items()))
+    return f"{sum(counts.values()):,} ({listed})"
+
+
+def _balance(spec: ProjectSpec, stats: FreezeStats) -> str:
+    if not stats.balance:
+        return "_No label questions._"
+    parts = []
+    for question in spec.questions:
+        per_slice = stats.balance.get(question.name)
+        if per_slice is None:
+            continue
+        labels = sorted(
+            {label for values in per_slice.values() for c in values.values() for label in c}
+        )
+        for slice_name, values in per_slice.items():
+            title = f"**{question.name}**" + ("" if slice_name is None else f" by `{slice_name}`")
+            rows = [
+                [value, *(_share(counts[label], counts.total()) for label in labels)]
+                for value, counts in sorted(values.items())
+            ]
+            parts += [title, _table([slice_name or "", *labels], rows)]
+    return "\n\n".join(parts)
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count:,} ({count / total:.0%})" if total else "0"
+
+
+def _agreement(report: QualityReport) -> str:
+    overall = report.agreement
+    head = f"Overall ({overall.metric}): {_number(overall.value)}"
+    if overall.target is not None:
+        head += f"; target {overall.target:g}, {'met' if overall.met else 'not met'}"
+    rows = [
+        [
+            q.name,
+            q.metric or "—",
+            _figure(q.agreement.get(q.metric)) if q.metric else "—",
+            f"{q.items:,}",
+        ]
+        for q in report.questions
+    ]
+    return head + "\n\n" + _table(["question", "metric", "value (95% CI)", "items"], rows)
+
+
+def _figure(figure: Figure | None) -> str:
+    if figure is None or figure.value is None:
+        return "—"
+    if figure.low is None or figure.high is None:
+        return f"{figure.value:.3f}"
+    return f"{figure.value:.3f} ({figure.low:.3f}–{figure.high:.3f})"
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _gold(scores: Sequence[gold.GoldScore]) -> str:
+    answered = sum(s.answered for s in scores)
+    if not answered:
+        return "_No gold answers were given._"
+    correct = sum(s.correct for s in scores)
+    rows = [
+        [s.annotator, f"{s.answered:,}", f"{s.accuracy:.1%} ({s.low:.1%}–{s.high:.1%})"]
+        for s in scores
+    ]
+    head = f"{correct:,} of {answered:,} gold answers right ({correct / answered:.1%})."
+    return head + "\n\n" + _table(["annotator", "gold answers", "accuracy (95% CI)"], rows)
+
+
+def _review(report: QualityReport) -> str:
+    review = report.review
+    estimate = review.estimate
+    if estimate is None:
+        return f"_No estimate (review policy: {review.policy})._"
+    return (
+        f"Estimated label accuracy {_figure(estimate.accuracy)}, from "
+        f"{estimate.reviewed_items:,} reviewed of {estimate.finished_items:,} finished items "
+        f"(review policy {review.policy}"
+        + (f", stratified by `{review.slice_by}`" if review.slice_by else "")
+        + ")."
+    )
+
+
+def _issues(stats: FreezeStats, context: CardContext) -> str:
+    lines = []
+    unresolved = stats.sources.get("unanswered", 0)
+    ties = sum(
+        c.get("(unresolved)", 0) for q in stats.balance.values() for c in q.get(None, {}).values()
+    )
+    if ties:
+        lines.append(f"- {ties:,} label answers left unresolved (tied votes).")
+    if unresolved:
+        lines.append(f"- {unresolved:,} answers left empty (no annotator answered).")
+    if context.open_escalations:
+        lines.append(f"- {context.open_escalations:,} open escalations:")
+        lines += [
+            f"  - `{item}`: {_one_line(question)}" for item, question in context.open_examples
+        ]
+    for check, count in sorted(context.report.checks.items()):
+        lines.append(f"- check `{check}`: {count:,} findings")
+    return "\n".join(lines) or "_None known._"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:200]
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cell(value: str) -> str:
+    return " ".join(str(value).split()).replace("|", "\\|")

@@ -1,0 +1,424 @@
+"""Dataset releases: the final answers frozen into immutable, content-hashed rows.
+
+A release stores each finished item as canonical JSON text (sorted keys) and the SHA-256 of
+those rows in item order, so it exports to the same bytes at any later time, whatever
+changed in the project since, and `verify` can tell if a stored row was altered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, insert, select
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Annotation, Item, Project, User
+from labelwise.db.release_models import Release, ReleaseRowRecord
+from labelwise.errors import Conflict, InvalidInput, NotFound
+from labelwise.formats.rows import ReleaseRow
+from labelwise.services import audit
+from labelwise.services.consensus import METHODS, ConsensusTable, consensus
+from labelwise.services.projects import spec_of
+from labelwise.services.quality_data import corrections
+from labelwise.spec import ProjectSpec, QuestionSpec
+
+RELEASE_METHODS = ("majority", "dawid-skene")
+PAGE = 5000
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_items = Item.__table__
+_annotations = Annotation.__table__
+_rows = ReleaseRowRecord.__table__
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    name: str
+    method: str
+    items: int
+    content_hash: str
+    created_at: datetime
+    created_by: str | None
+    card: str
+
+
+@dataclass
+class FreezeStats:
+    """What the dataset card counts while the rows are frozen, in the same pass."""
+
+    annotations: int = 0
+    annotators: set[str] = field(default_factory=set)
+    time_ms: int = 0
+    guideline_versions: Counter[int | None] = field(default_factory=Counter)
+    sources: Counter[str] = field(default_factory=Counter)
+    # question -> slice field -> slice value -> answer -> items
+    balance: dict[str, dict[str | None, dict[str, Counter[str]]]] = field(default_factory=dict)
+
+
+def create(
+    db: Database, project: Project, name: str, method: str, actor_id: int | None
+) -> ReleaseInfo:
+    """Freeze the finished items' final answers as release `name` and write its card.
+
+    An answer is the adjudicated one where a person settled the item; otherwise the one
+    annotation's (with a reviewer's correction); otherwise the consensus by `method` for
+    questions that aggregate, a strict majority of identical spans or texts for the rest.
+    """
+    from labelwise.services import dataset_card  # the card reads the quality report
+
+    if not _NAME.fullmatch(name):
+        raise InvalidInput(
+            f"release name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if method not in RELEASE_METHODS:
+        raise InvalidInput(f"method {method!r}: expected one of {', '.join(RELEASE_METHODS)}")
+    _refuse_taken(db, project.id, name)
+    spec = spec_of(project)
+    tables = {
+        q.name: consensus(db, project.id, q.name, _method_for(q, method))
+        for q in spec.questions
+        if q.type in METHODS
+    }
+    context = dataset_card.gather(db, project)
+    stats = FreezeStats()
+    digest = hashlib.sha256()
+    count = 0
+    with db.write() as session:
+        release = Release(
+            project_id=project.id,
+            name=name,
+            method=method,
+            items=0,
+            content_hash="",
+            card="",
+            created_by=actor_id,
+        )
+        session.add(release)
+        session.flush()
+        connection = session.connection()
+        for page in _frozen_pages(connection, db.is_sqlite, project.id, spec, tables, method):
+            texts = []
+            for row in page:
+                _count(stats, spec, row)
+                text = orjson.dumps(row._asdict(), option=orjson.OPT_SORT_KEYS)
+                digest.update(text + b"\n")
+                texts.append({"release_id": release.id, "item_id": row.id, "row": text.decode()})
+            connection.execute(insert(_rows), texts)
+            count += len(texts)
+        release.items, release.content_hash = count, digest.hexdigest()
+        stats.time_ms = _time_spent(connection, project.id)
+        session.flush()
+        session.refresh(release)
+        release.card = dataset_card.render(spec, release, stats, context)
+        audit.record(
+            session,
+            project_id=project.id,
+            actor_id=actor_id,
+            action="release.create",
+            target_type="release",
+            target_id=name,
+            after={"method": method, "items": count, "content_hash": release.content_hash},
+        )
+    return get(db, project, name)
+
+
+def _time_spent(connection: Connection, project_id: int) -> int:
+    """The annotators' recorded time on the released (finished) items, in milliseconds."""
+    total = connection.scalar(
+        select(func.sum(_annotations.c.time_ms))
+        .join(_items, _items.c.id == _annotations.c.item_id)
+        .where(_annotations.c.project_id == project_id, _items.c.status == "done")
+    )
+    return int(total or 0)
+
+
+def _refuse_taken(db: Database, project_id: int, name: str) -> None:
+    with db.read() as session:
+        taken = session.scalar(
+            select(Release.id).where(Release.project_id == project_id, Release.name == name)
+        )
+    if taken is not None:
+        raise Conflict(f"release {name!r} already exists; a release never changes, pick a new name")
+
+
+def _method_for(question: QuestionSpec, method: str) -> str:
+    """The release's method where the question type has it; else the type's default."""
+    usable = METHODS[question.type]
+    return method if method in usable else usable[0]
+
+
+def _frozen_pages(
+    connection: Connection,
+    is_sqlite: bool,
+    project_id: int,
+    spec: ProjectSpec,
+    tables: dict[str, ConsensusTable],
+    method: str,
+) -> Iterator[list[ReleaseRow]]:
+    """The project's finished items as release rows, a page at a time, in item order."""
+    # `project_id + 0` on SQLite walks the primary key from the last page (see exports).
+    in_project = (_items.c.project_id + 0 if is_sqlite else _items.c.project_id) == project_id
+    query = (
+        select(_items.c.id, _items.c.external_id, _items.c.data, _items.c.final_answers)
+        .where(in_project, _items.c.status == "done")
+        .order_by(_items.c.id)
+        .limit(PAGE)
+    )
+    names = {uid: name for uid, name in connection.execute(select(User.id, User.username))}
+    after = 0
+    while page := connection.execute(query.where(_items.c.id > after)).all():
+        first, last = page[0][0], page[-1][0]
+        given = _annotations_by_item(connection, project_id, first, last, names)
+        yield [
+            _row(spec, tables, method, item_id, external_id, data, final, given.get(item_id, []))
+            for item_id, external_id, data, final in page
+        ]
+        after = last
+
+
+def _annotations_by_item(
+    connection: Connection, project_id: int, first: int, last: int, names: dict[int, str]
+) -> dict[int, list[dict[str, Any]]]:
+    fixes = corrections(connection, project_id, first, last)
+    found: dict[int, list[dict[str, Any]]] = {}
+    rows = connection.execute(
+        select(
+            _annotations.c.id,
+            _annotations.c.item_id,
+            _annotations.c.user_id,
+            _annotations.c.answers,
+            _annotations.c.review_status,
+            _annotations.c.guideline_version,
+            _annotations.c.time_ms,
+        )
+        .where(
+            _annotations.c.project_id == project_id,
+            _annotations.c.item_id.between(first, last),
+        )
+        .order_by(_annotations.c.item_id, _annotations.c.id)
+    )
+    for annotation_id, item_id, user_id, answers, review, version, time_ms in rows:
+        corrected = review == "corrected" and annotation_id in fixes
+        found.setdefault(item_id, []).append(
+            {
+                "annotator": names.get(user_id, str(user_id)),
+                "answers": fixes[annotation_id] if corrected else answers,
+                "guideline_version": version,
+                "review": review,
+                "time_ms": time_ms,
+            }
+        )
+    return found
+
+
+def _row(
+    spec: ProjectSpec,
+    tables: dict[str, ConsensusTable],
+    method: str,
+    item_id: int,
+    external_id: str | None,
+    data: Any,
+    final: Any,
+    given: list[dict[str, Any]],
+) -> ReleaseRow:
+    answers: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    probabilities: dict[str, dict[str, float]] = {}
+    for question in spec.questions:
+        name = question.name
+        votes = [a for a in given if a["answers"].get(name) is not None]
+        entry = tables[name].get(item_id) if name in tables else None
+        if final and name in final:
+            answers[name], sources[name] = final[name], "adjudicated"
+        elif len(votes) == 1:
+            answers[name] = votes[0]["answers"][name]
+            sources[name] = "reviewed" if votes[0]["review"] != "submitted" else "annotator"
+        elif not votes:
+            answers[name], sources[name] = None, "unanswered"
+        elif entry is not None:
+            answers[name], sources[name] = entry.answer, _method_for(question, method)
+        else:
+            answers[name], sources[name] = _majority(question, [v["answers"][name] for v in votes])
+        if entry is not None and entry.probabilities is not None:
+            probabilities[name] = entry.probabilities
+    return ReleaseRow(
+        id=item_id,
+        external_id=external_id,
+        data=data,
+        answers=answers,
+        sources=sources,
+        probabilities=probabilities,
+        annotations=[
+            {k: a[k] for k in ("annotator", "answers", "guideline_version")} for a in given
+        ],
+    )
+
+
+def _majority(question: QuestionSpec, values: list[Any]) -> tuple[Any, str]:
+    """Spans marked identically by a strict majority; a text given by a strict majority."""
+    half = len(values) / 2
+    if question.type == "spans":
+        marks = Counter((s["start"], s["end"], s["label"]) for spans in values for s in spans)
+        chosen = sorted(mark for mark, votes in marks.items() if votes > half)
+        return [{"start": s, "end": e, "label": label} for s, e, label in chosen], "majority"
+    text, votes = Counter(orjson.dumps(v) for v in values).most_common(1)[0]
+    return (orjson.loads(text) if votes > half else None), "majority"
+
+
+def _count(stats: FreezeStats, spec: ProjectSpec, row: ReleaseRow) -> None:
+    slices = [f.name for f in spec.fields if f.type == "metadata"]
+    for annotation in row.annotations:
+        stats.annotations += 1
+        stats.annotators.add(annotation["annotator"])
+        stats.guideline_versions[annotation["guideline_version"]] += 1
+    stats.sources.update(row.sources.values())
+    for question in spec.questions:
+        if question.type not in ("single_label", "multi_label", "rating", "preference"):
+            continue
+        answer = row.answers.get(question.name)
+        labels = answer if isinstance(answer, list) else [answer]
+        per_slice = stats.balance.setdefault(question.name, {})
+        for slice_name in [None, *slices]:
+            value = "all" if slice_name is None else str(row.data.get(slice_name))
+            counts = per_slice.setdefault(slice_name, {}).setdefault(value, Counter())
+            counts.update("(unresolved)" if label is None else str(label) for label in labels)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _release(session: Any, project_id: int, name: str) -> Release:
+    release = session.scalar(
+        select(Release).where(Release.project_id == project_id, Release.name == name)
+    )
+    if release is None:
+        raise NotFound(f"release {name!r} not found")
+    return release  # type: ignore[no-any-return]
+
+
+def _info(release: Release, created_by: str | None) -> ReleaseInfo:
+    return ReleaseInfo(
+        release.name,
+        release.method,
+        release.items,
+        release.content_hash,
+        release.created_at,
+        created_by,
+        release.card,
+    )
+
+
+def get(db: Database, project: Project, name: str) -> ReleaseInfo:
+    with db.read() as session:
+        release = _release(session, project.id, name)
+        creator = session.get(User, release.created_by) if release.created_by else None
+        return _info(release, creator.username if creator else None)
+
+
+def listing(db: Database, project: Project) -> list[ReleaseInfo]:
+    """The project's releases, oldest first."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Release, User.username)
+            .outerjoin(User, User.id == Release.created_by)
+            .where(Release.project_id == project.id)
+            .order_by(Release.id)
+        ).all()
+        return [_info(release, username) for release, username in rows]
+
+
+def rows(db: Database, project: Project, name: str) -> Iterator[ReleaseRow]:
+    """The release's rows in item order, streamed a page at a time from one snapshot."""
+    with db.snapshot() as session:
+        release_id = _release(session, project.id, name).id
+        query = (
+            select(_rows.c.item_id, _rows.c.row)
+            .where(_rows.c.release_id == release_id)
+            .order_by(_rows.c.item_id)
+            .limit(PAGE)
+        )
+        after = -1
+        connection = session.connection()
+        while page := connection.execute(query.where(_rows.c.item_id > after)).all():
+            for _, text in page:
+                yield ReleaseRow(**orjson.loads(text))
+            after = page[-1][0]
+
+
+def verify(db: Database, project: Project, name: str) -> tuple[bool, str]:
+    """Whether the stored rows still hash to the release's content hash; and that hash."""
+    digest = hashlib.sha256()
+    with db.snapshot() as session:
+        release = _release(session, project.id, name)
+        stored = session.execute(
+            select(_rows.c.row).where(_rows.c.release_id == release.id).order_by(_rows.c.item_id)
+        )
+        for (text,) in stored:
+            digest.update(text.encode() + b"\n")
+        return digest.hexdigest() == release.content_hash, release.content_hash
+
+
+# --- diff ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReleaseDiff:
+    """What changed from release `old` to `new`: counts, and the first `limit` of each kind."""
+
+    old: str
+    new: str
+    added: int = 0
+    removed: int = 0
+    changed: int = 0  # items with at least one answer changed
+    changed_by_question: Counter[str] = field(default_factory=Counter)
+    added_items: list[str] = field(default_factory=list)
+    removed_items: list[str] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def diff(db: Database, project: Project, old: str, new: str, limit: int = 50) -> ReleaseDiff:
+    """Merge the two releases' rows (both in item order) and compare answers per question.
+
+    `limit` caps the items listed per kind (0: no cap); the counts always cover everything.
+    """
+    result = ReleaseDiff(old, new)
+    room = (lambda listed: True) if limit == 0 else (lambda listed: len(listed) < limit)
+    before, after = rows(db, project, old), rows(db, project, new)
+    a, b = next(before, None), next(after, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a.id < b.id):
+            assert a is not None
+            result.removed += 1
+            if room(result.removed_items):
+                result.removed_items.append(_label(a))
+            a = next(before, None)
+        elif a is None or b.id < a.id:
+            result.added += 1
+            if room(result.added_items):
+                result.added_items.append(_label(b))
+            b = next(after, None)
+        else:
+            changed = {
+                q: {"before": a.answers.get(q), "after": b.answers.get(q)}
+                for q in sorted(a.answers.keys() | b.answers.keys())
+                if a.answers.get(q) != b.answers.get(q)
+            }
+            if changed:
+                result.changed += 1
+                result.changed_by_question.update(changed.keys())
+                if room(result.changes):
+                    result.changes.append({"item": _label(b), "answers": changed})
+            a, b = next(before, None), next(after, None)
+    return result
+
+
+def _label(row: ReleaseRow) -> str:
+    """How a person finds the item: its external id, else its database id."""
+    return row.external_id if row.external_id is not None else f"#{row.id}"
