@@ -7,8 +7,10 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from labelwise.formats import table
-from labelwise.formats.rows import CHUNK_BYTES, ExportRow, ParsedRow
+import orjson
+
+from labelwise.formats import release_table, table
+from labelwise.formats.rows import CHUNK_BYTES, ExportRow, ParsedRow, ReleaseLayout, ReleaseRow
 
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -88,6 +90,26 @@ def write(rows: Iterable[ExportRow], fields: list[str]) -> Iterator[bytes]:
             yield out.getvalue().encode()
             out, writer = _chunk()
     yield out.getvalue().encode()
+
+
+def write_release(rows: Iterable[ReleaseRow], layout: ReleaseLayout) -> Iterator[bytes]:
+    """The flat release table (see release_table): text as is, numbers as numbers, lists and
+    objects as JSON, empty for null; formulas neutralised."""
+    columns = release_table.columns(layout)
+    out, writer = _chunk()
+    writer.writerow([neutralise(column.name) for column in columns])
+    for row in rows:
+        writer.writerow([neutralise(_release_cell(column.cell(row))) for column in columns])
+        if out.tell() >= CHUNK_BYTES:
+            yield out.getvalue().encode()
+            out, writer = _chunk()
+    yield out.getvalue().encode()
+
+
+def _release_cell(value: Any) -> Any:
+    if value is None or value.__class__ in (str, int, float):
+        return value
+    return orjson.dumps(value).decode()  # answers: already in canonical order
 
 
 def _chunk() -> tuple[io.StringIO, Any]:

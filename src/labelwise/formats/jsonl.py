@@ -7,7 +7,15 @@ from typing import IO
 
 import orjson
 
-from labelwise.formats.rows import CHUNK_BYTES, ExportRow, ParsedRow, json_error
+from labelwise.formats import release_table
+from labelwise.formats.rows import (
+    CHUNK_BYTES,
+    ExportRow,
+    ParsedRow,
+    ReleaseLayout,
+    ReleaseRow,
+    json_error,
+)
 
 BOM = b"\xef\xbb\xbf"
 
@@ -45,3 +53,36 @@ def write(rows: Iterable[ExportRow], _fields: list[str]) -> Iterator[bytes]:
             out.clear()
     if out:
         yield bytes(out)
+
+
+def write_release(rows: Iterable[ReleaseRow], layout: ReleaseLayout) -> Iterator[bytes]:
+    """One object per item: id, external_id, data, answers and sources (questions in spec
+    order), then probabilities (with layout.soft) and annotations (with layout.annotators)."""
+    out = bytearray()
+    for row in rows:
+        out += orjson.dumps(_release_record(row, layout))
+        out += b"\n"
+        if len(out) >= CHUNK_BYTES:
+            yield bytes(out)
+            out.clear()
+    if out:
+        yield bytes(out)
+
+
+def _release_record(row: ReleaseRow, layout: ReleaseLayout) -> dict[str, object]:
+    record: dict[str, object] = {
+        "id": row.id,
+        "external_id": row.external_id,
+        "data": orjson.Fragment(orjson.dumps(row.data, option=orjson.OPT_SORT_KEYS)),
+        "answers": release_table.answers(layout, row.answers),
+        "sources": {q.name: row.sources.get(q.name) for q in layout.questions},
+    }
+    if layout.soft:
+        record["probabilities"] = {
+            q.name: release_table.probabilities(q, row.probabilities.get(q.name))
+            for q in layout.questions
+            if row.probabilities.get(q.name)
+        }
+    if layout.annotators:
+        record["annotations"] = release_table.annotator_answers(layout, row)
+    return record

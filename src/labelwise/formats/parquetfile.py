@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from labelwise.formats import table
-from labelwise.formats.rows import ExportRow, ParsedRow
+from labelwise.formats import release_table, table
+from labelwise.formats.rows import ExportRow, ParsedRow, ReleaseLayout, ReleaseRow
 
 BATCH = 20_000
 # A row group (one batch written) holds at most BATCH rows or about this much item data.
@@ -161,3 +161,15 @@ def _array(values: Any, kind: pa.DataType) -> Any:
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values
     return pa.array(values, type=kind)
+
+
+def write_release(rows: Iterable[ReleaseRow], layout: ReleaseLayout) -> Iterator[bytes]:
+    """The flat release table (see release_table) with typed columns: answers as strings,
+    integers, floats, lists of labels or lists of {start, end, label}; a row group per batch."""
+    columns = release_table.columns(layout)
+    sink = _Sink()
+    with pq.ParquetWriter(sink, release_table.schema(columns), compression="zstd") as writer:
+        for batch in release_table.batches(rows):
+            writer.write_batch(release_table.record_batch(batch, columns))
+            yield sink.take()
+    yield sink.take()
