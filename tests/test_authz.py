@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from labelwise.db.engine import Database
 from labelwise.formats import ParsedRow
 from labelwise.policies import Role
-from labelwise.services import imports, projects
+from labelwise.services import guidelines, imports, projects
 from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
 
@@ -112,6 +112,50 @@ ENDPOINTS = [
     Endpoint(
         "GET", "/api/v1/projects/secret/qualification", _row(200, 200, 200, 200, 200, 404, 200)
     ),
+    # Guidelines: version 1 is published by the fixture.
+    Endpoint("GET", "/api/v1/projects/secret/guidelines", _row(200, 200, 200, 200, 200, 404, 200)),
+    Endpoint(
+        "POST",
+        "/api/v1/projects/secret/guidelines",
+        _row(201, 201, 403, 403, 403, 404, 201),
+        {"body": "# Rules v2", "note": "Second rules"},
+    ),
+    Endpoint(
+        "GET", "/api/v1/projects/secret/guidelines/current", _row(200, 200, 200, 200, 200, 404, 200)
+    ),
+    Endpoint(
+        "GET", "/api/v1/projects/secret/guidelines/1", _row(200, 200, 200, 200, 200, 404, 200)
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/guidelines/diff/1/1",
+        _row(200, 200, 200, 200, 200, 404, 200),
+    ),
+    Endpoint(
+        "GET", "/api/v1/projects/secret/guidelines/pending", _row(200, 200, 200, 200, 200, 404, 200)
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/projects/secret/guidelines/acknowledge",
+        _row(204, 204, 204, 204, 204, 404, 204),
+        {"version": 1},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/guidelines/examples",
+        _row(200, 200, 200, 200, 200, 404, 200),
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/projects/secret/guidelines/examples",
+        _row(201, 201, 403, 403, 403, 404, 201),
+        {"external_id": "s-1", "answers": {"q": "a"}, "why": "Plainly a."},
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/v1/projects/secret/guidelines/examples/999",
+        _row(404, 404, 403, 403, 403, 404, 404),
+    ),
     Endpoint("POST", "/api/v1/projects/secret/checks/run", _row(200, 200, 403, 403, 403, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/checks", _row(200, 200, 200, 403, 200, 404, 200)),
 ]
@@ -126,6 +170,7 @@ def tokens(db: Database) -> dict[str, str]:
         projects.set_member(db, secret, role, Role(role))
     projects.set_member(db, other, "outsider", Role.OWNER)
     make_token(db, "target")
+    guidelines.publish(db, secret.id, "# Rules", "First rules", None)
     rows = [ParsedRow(1, dict(ITEM[0]))]
     imports.import_items(db, secret.id, parse_spec(SPEC), rows, source="fixture")
     return tokens

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from typer.testing import CliRunner, Result
 
+from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.db.models import Item
 from labelwise.db.release_models import ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput, NotFound
+from labelwise.formats import FORMATS
 from labelwise.policies import Role
-from labelwise.services import releases
-from tests.teams import Team
+from labelwise.services import guidelines, projects, releases
+from labelwise.spec import parse_spec
+from tests.teams import Team, spec
+from tests.test_web import log_in
 
 # Who answers what on t-0..t-3: a clear majority, a tie broken by nobody, unanimity.
 VOTES = {
@@ -64,9 +73,9 @@ def test_content_hash_covers_the_stored_rows_and_verify_notices_an_edit(team: Te
     assert releases.verify(team.db, team.project, "v1") == (True, expected)
     with team.db.write() as session:
         session.execute(
-            update(ReleaseRowRecord).values(row=ReleaseRowRecord.row + " ").where(
-                ReleaseRowRecord.item_id == team.item("t-1").id
-            )
+            update(ReleaseRowRecord)
+            .values(row=ReleaseRowRecord.row + " ")
+            .where(ReleaseRowRecord.item_id == team.item("t-1").id)
         )
     assert releases.verify(team.db, team.project, "v1") == (False, expected)
 
@@ -123,7 +132,9 @@ def test_adjudicated_answers_win_and_say_so(team: Team) -> None:
 
 
 def test_annotations_carry_their_guideline_version(team: Team) -> None:
-    guidelines.publish(team.db, team.project, "# Rules\n\nBilling is money.", "first rules", actor_id=None)
+    guidelines.publish(
+        team.db, team.project.id, "# Rules\n\nBilling is money.", "first rules", actor_id=None
+    )
     for who in ("ann", "bob", "cat"):
         team.label(who, "billing")
     release = releases.create(team.db, team.project, "v1", "majority", actor_id=None)
@@ -168,8 +179,8 @@ def test_card_lists_open_escalations(team: Team) -> None:
     )
     assert asked.status_code in (200, 201), asked.text
     card = releases.create(team.db, team.project, "v1", "majority", actor_id=None).card
-    assert "- 1 open escalations:" in card
-    assert "  - `t-4`: Spam?" in card
+    assert "- 1 open escalations (questions not answered yet)" in card
+    assert "- open question on `t-4`: Spam?" in card
 
 
 def test_bad_names_methods_and_duplicates_are_refused(team: Team) -> None:
@@ -183,3 +194,168 @@ def test_bad_names_methods_and_duplicates_are_refused(team: Team) -> None:
     with pytest.raises(NotFound, match="'v9'"):
         releases.diff(team.db, team.project, "v1", "v9")
     assert [r.name for r in releases.listing(team.db, team.project)] == ["v1"]
+
+
+# --- export: the same bytes at any later time ---------------------------------------------
+
+
+def _download(team: Team, who: str, name: str, query: str = "format=jsonl") -> Any:
+    return team.client.get(
+        f"/api/v1/projects/t/releases/{name}/export?{query}", headers=team.auth(who)
+    )
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_export_gives_the_same_bytes_whatever_changes_later(team: Team, fmt: str) -> None:
+    team.member("olga", Role.OWNER)
+    made = team.post("olga", "/api/v1/projects/t/releases", {"name": "v1"})
+    assert made.status_code == 201, made.text
+    first = _download(team, "olga", "v1", f"format={fmt}&soft=true&annotators=true")
+    assert first.status_code == 200 and first.content
+    # The project moves on: an adjudication, new work, a spec with one more question.
+    with team.db.write() as session:
+        item = session.get(Item, team.item("t-0").id)
+        assert item is not None
+        item.final_answers = {"team": "tech"}
+    for who in ("ann", "bob", "cat"):
+        team.label(who, "tech")
+    changed = {**spec(), "questions": [*spec()["questions"], {"name": "note", "type": "text"}]}
+    projects.apply_spec(team.db, parse_spec({**changed, "workflow": {"overlap": 3}}))
+    again = _download(team, "olga", "v1", f"format={fmt}&soft=true&annotators=true")
+    assert again.content == first.content
+    assert f"t-v1{FORMATS[fmt].extensions[0]}" in again.headers["content-disposition"]
+
+
+def test_jsonl_export_holds_answers_sources_soft_labels_and_annotators(team: Team) -> None:
+    team.member("olga", Role.OWNER)
+    team.post("olga", "/api/v1/projects/t/releases", {"name": "v1"})
+    plain = [orjson.loads(line) for line in _download(team, "olga", "v1").content.splitlines()]
+    assert [row["external_id"] for row in plain] == ["t-0", "t-1", "t-2", "t-3"]
+    assert plain[0]["answers"]["team"] == "billing"
+    full = _download(team, "olga", "v1", "format=jsonl&soft=true&annotators=true").content
+    row = orjson.loads(full.splitlines()[0])
+    assert row["probabilities"]["team"] == pytest.approx({"billing": 2 / 3, "tech": 1 / 3})
+    assert sorted(a["annotator"] for a in row["annotations"]) == ["ann", "bob", "cat"]
+
+
+def test_export_refusals_are_clear(team: Team) -> None:
+    team.member("olga", Role.OWNER)
+    team.post("olga", "/api/v1/projects/t/releases", {"name": "v1"})
+    unknown = _download(team, "olga", "v1", "format=xml")
+    assert unknown.status_code == 422 and "jsonl" in unknown.json()["detail"]
+    directory = _download(team, "olga", "v1", "format=hf")
+    assert directory.status_code == 422 and "--format hf --output DIR" in directory.json()["detail"]
+    no_spans = _download(team, "olga", "v1", "format=conll")
+    assert no_spans.status_code == 422 and "span" in no_spans.json()["detail"]
+    assert _download(team, "olga", "v9").status_code == 404
+
+
+def test_only_owners_create_releases_and_members_read_them(team: Team) -> None:
+    team.member("meg", Role.MANAGER)
+    team.member("vic", Role.VIEWER)
+    refused = team.post("meg", "/api/v1/projects/t/releases", {"name": "v1"})
+    assert refused.status_code == 403
+    releases.create(team.db, team.project, "v1", "majority", actor_id=None)
+    listed = team.client.get("/api/v1/projects/t/releases", headers=team.auth("vic")).json()
+    assert [(r["name"], r["items"]) for r in listed] == [("v1", 4)]
+    card = team.client.get("/api/v1/projects/t/releases/v1/card", headers=team.auth("vic"))
+    assert card.headers["content-type"].startswith("text/markdown")
+    assert card.text.startswith("# Tickets — release v1")
+    assert _download(team, "ann", "v1").status_code == 403  # annotators never export
+
+
+def test_api_diff(team: Team) -> None:
+    releases.create(team.db, team.project, "v1", "majority", actor_id=None)
+    for who in ("ann", "bob", "cat"):
+        team.label(who, "tech")
+    releases.create(team.db, team.project, "v2", "majority", actor_id=None)
+    team.member("vic", Role.VIEWER)
+    answer = team.client.get("/api/v1/projects/t/releases/v1/diff/v2", headers=team.auth("vic"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["added"], body["removed"], body["changed"], body["added_items"]) == (
+        1,
+        0,
+        0,
+        ["t-4"],
+    )
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run(team: Team, tmp_path: Path) -> Callable[..., Result]:
+    env = {"LABELWISE_DATABASE_URL": team.db.url, "LABELWISE_DATA_DIR": str(tmp_path / "data")}
+    return lambda *args: CliRunner().invoke(app, list(args), env=env)
+
+
+def test_cli_release_create_list_card_verify_diff(run: Callable[..., Result]) -> None:
+    made = run("release", "create", "t", "--name", "v1", "--method", "dawid-skene")
+    assert made.exit_code == 0, made.output
+    assert "release v1: 4 items, sha256" in made.output
+    assert "v1" in run("release", "list", "t").output
+    assert run("release", "card", "t", "v1").output.startswith("# Tickets — release v1")
+    assert "release v1 intact" in run("release", "verify", "t", "v1").output
+    run("release", "create", "t", "--name", "v2")
+    diff = run("release", "diff", "t", "v1", "v2")
+    assert diff.exit_code == 0 and "v1 → v2: 0 added, 0 removed, 0 changed" in diff.output
+    taken = run("release", "create", "t", "--name", "v1")
+    assert taken.exit_code == 1 and "already exists" in taken.output
+
+
+def test_cli_export_release_to_files_and_a_directory(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    run("release", "create", "t", "--name", "v1")
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    for path in (first, second):
+        done = run("export", "t", "--release", "v1", "--output", str(path), "--soft")
+        assert done.exit_code == 0, done.output
+    assert first.read_bytes() == second.read_bytes()
+    assert len(first.read_bytes().splitlines()) == 4
+    folder = tmp_path / "hf"
+    done = run("export", "t", "--release", "v1", "--format", "hf", "--output", str(folder))
+    assert done.exit_code == 0, done.output
+    assert (folder / "dataset_info.json").is_file()
+    wrong = run("export", "t", "--release", "v1", "--output", str(tmp_path / "x.conll"))
+    assert wrong.exit_code == 2 and "span" in wrong.output
+    mixed = run("export", "t", "--release", "v1", "-o", str(first), "--consensus", "majority")
+    assert mixed.exit_code == 2 and "--consensus" in mixed.output
+
+
+# --- the browser pages -----------------------------------------------------------------------
+
+
+def test_release_pages(client: TestClient, team: Team) -> None:
+    team.member("olga", Role.OWNER)
+    token = log_in(client, "olga")
+    page = client.get("/projects/t").text
+    assert "No releases yet." in page and 'action="/projects/t/releases"' in page
+    made = client.post(
+        "/projects/t/releases",
+        data={"csrf_token": token, "name": "v1", "method": "majority"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303 and made.headers["location"] == "/projects/t/releases/v1"
+    release = client.get("/projects/t/releases/v1").text
+    assert "Release v1" in release and "data-markdown=" in release
+    assert '<option value="jsonl">' in release and '<option value="hf">' not in release
+    again = client.post("/projects/t/releases", data={"csrf_token": token, "name": "v1"})
+    assert again.status_code == 409 and "already exists" in again.text
+    forged = client.post("/projects/t/releases", data={"csrf_token": "x", "name": "v2"})
+    assert forged.status_code == 403
+
+
+def test_release_pages_follow_the_roles(client: TestClient, team: Team) -> None:
+    releases.create(team.db, team.project, "v1", "majority", actor_id=None)
+    team.member("vic", Role.VIEWER)
+    token = log_in(client, "vic")
+    page = client.get("/projects/t").text
+    assert "/projects/t/releases/v1" in page and 'action="/projects/t/releases"' not in page
+    assert client.get("/projects/t/releases/v1").status_code == 200
+    refused = client.post("/projects/t/releases", data={"csrf_token": token, "name": "v2"})
+    assert refused.status_code == 403
+    client.cookies.clear()
+    log_in(client, "ann")
+    assert client.get("/projects/t/releases/v1").status_code == 403

@@ -37,6 +37,8 @@ class Action(StrEnum):
     ANSWER_ESCALATIONS = "answer escalated questions"
     MANAGE_GOLD = "set gold answers"
     RUN_CHECKS = "run the automated checks"
+    READ_GUIDELINES = "read and acknowledge the guidelines"
+    PUBLISH_GUIDELINES = "publish guidelines and their examples"
 
 
 _READ = {
@@ -46,6 +48,7 @@ _READ = {
     Action.EXPORT,
     Action.VIEW_ACTIVITY,
     Action.VIEW_QUALITY,
+    Action.READ_GUIDELINES,
 }
 _QC = {Action.REVIEW, Action.ADJUDICATE, Action.DISCUSS}
 _MANAGE = (
@@ -59,6 +62,7 @@ _MANAGE = (
         Action.ANSWER_ESCALATIONS,
         Action.MANAGE_GOLD,
         Action.RUN_CHECKS,
+        Action.PUBLISH_GUIDELINES,
     }
 )
 
@@ -69,7 +73,9 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.VIEWER: frozenset(_READ),
     # Annotators see items only through their queue, never the whole data set, and
     # discuss only items handed to them (checked row by row in the routes).
-    Role.ANNOTATOR: frozenset({Action.VIEW_PROJECT, Action.ANNOTATE, Action.DISCUSS}),
+    Role.ANNOTATOR: frozenset(
+        {Action.VIEW_PROJECT, Action.ANNOTATE, Action.DISCUSS, Action.READ_GUIDELINES}
+    ),
 }
 
 

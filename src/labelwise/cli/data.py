@@ -18,8 +18,13 @@ from labelwise.cli.common import (
     open_db,
     reports_errors,
 )
-from labelwise.formats import format_for_path, get_format
-from labelwise.services import exports, imports, projects
+from labelwise.formats import (
+    format_for_path,
+    get_format,
+    get_release_format,
+    release_format_for_path,
+)
+from labelwise.services import exports, imports, projects, releases
 
 FormatOption = Annotated[
     str | None,
@@ -81,8 +86,18 @@ def import_command(
 @reports_errors
 def export_command(
     slug: str,
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    format: FormatOption = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File (or directory) to write.")],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="jsonl, csv or parquet (default: by extension); for a release also hf, "
+            "spacy or conll.",
+        ),
+    ] = None,
+    release: Annotated[
+        str | None, typer.Option("--release", help="Export this release instead of live data.")
+    ] = None,
     consensus: Annotated[
         str | None,
         typer.Option(
@@ -90,16 +105,31 @@ def export_command(
         ),
     ] = None,
     soft: Annotated[
-        bool, typer.Option("--soft", help="With --consensus: every label's probability too.")
+        bool,
+        typer.Option("--soft", help="Every label's probability (with --consensus or --release)."),
+    ] = False,
+    annotators: Annotated[
+        bool, typer.Option("--annotators", help="With --release: each annotator's answers too.")
     ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Export SLUG's items with all their annotations to OUTPUT."""
+    """Export SLUG's items with all their annotations to OUTPUT, or a frozen release."""
+    db = open_db(load_settings(data_dir))
+    project = projects.get(db, slug)
+    if release is not None:
+        if consensus:
+            raise fail("--consensus: a release already holds its final answers", 2)
+        fmt = get_release_format(format) if format else release_format_for_path(output)
+        with console.status(f"exporting {slug} release {release}"):
+            releases.export_to(db, project, release, fmt, output, soft=soft, annotators=annotators)
+        items = releases.get(db, project, release).items
+        console.print(f"exported release {release} ({items} items) to {output}", highlight=False)
+        return
+    if annotators:
+        raise fail("--annotators: live exports always carry every annotation", 2)
     fmt = get_format(format, for_export=True) if format else format_for_path(output)
     if fmt.write is None:
         raise fail(f"{output.name}: cannot export as {fmt.name}", 2)
-    db = open_db(load_settings(data_dir))
-    project = projects.get(db, slug)
     fields = [f.name for f in projects.spec_of(project).fields]
     total = projects.item_count(db, project)
     partial = output.with_name(output.name + ".partial")

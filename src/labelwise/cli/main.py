@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from labelwise.cli import accounts, audit, checks, data, demo, gold, projects, quality, stats
+from labelwise.cli import (
+    accounts,
+    audit,
+    checks,
+    data,
+    demo,
+    gold,
+    guidelines,
+    projects,
+    quality,
+    stats,
+)
 from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
 from labelwise.settings import Settings
 
@@ -22,6 +33,7 @@ app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
 app.add_typer(projects.app, name="projects")
 app.add_typer(gold.app, name="gold")
+app.add_typer(guidelines.app, name="guidelines")
 app.add_typer(checks.app, name="checks")
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")

@@ -18,7 +18,7 @@ from labelwise.cli.common import (
 )
 from labelwise.policies import Actor, Role
 from labelwise.services import projects as service
-from labelwise.spec import load_spec_file
+from labelwise.spec import load_guidelines_file, load_spec_file
 
 app = typer.Typer(
     help="Create, update and list projects; manage their members.", no_args_is_help=True
@@ -36,7 +36,8 @@ def apply(
 ) -> None:
     """Create or update a project from SPEC_FILE; applying the same file twice changes nothing."""
     spec = load_spec_file(spec_file)
-    result = service.apply_spec(open_db(load_settings(data_dir)), spec)
+    text = load_guidelines_file(spec_file, spec)
+    result = service.apply_spec(open_db(load_settings(data_dir)), spec, guidelines_text=text)
     verb = "created" if result.created else "updated" if result.changed else "unchanged:"
     console.print(f"{verb} project [bold]{spec.slug}[/] ({spec.name})")
 

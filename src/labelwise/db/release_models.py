@@ -7,11 +7,12 @@ of the item it froze, or it would no longer export to the same bytes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from labelwise.db.models import Base, Id
+from labelwise.db.models import Base, Id, JSONText
 
 NAME = 64
 HASH_HEX = 64
@@ -28,6 +29,8 @@ class Release(Base):
     items: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(HASH_HEX))
     card: Mapped[str] = mapped_column(Text)
+    # The project spec when frozen: later spec changes must not change how it exports.
+    spec: Mapped[Any] = mapped_column(JSONText)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __table_args__ = (Index("uq_releases_project_name", "project_id", "name", unique=True),)

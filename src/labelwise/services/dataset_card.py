@@ -249,9 +249,10 @@ def _issues(stats: FreezeStats, context: CardContext) -> str:
     if unresolved:
         lines.append(f"- {unresolved:,} answers left empty (no annotator answered).")
     if context.open_escalations:
-        lines.append(f"- {context.open_escalations:,} open escalations:")
+        waiting = context.open_escalations
+        lines.append(f"- {waiting:,} open escalations (questions not answered yet)")
         lines += [
-            f"  - `{item}`: {_one_line(question)}" for item, question in context.open_examples
+            f"- open question on `{item}`: {_one_line(q)}" for item, q in context.open_examples
         ]
     for check, count in sorted(context.report.checks.items()):
         lines.append(f"- check `{check}`: {count:,} findings")

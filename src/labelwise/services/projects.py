@@ -15,7 +15,7 @@ from labelwise.db.engine import Database
 from labelwise.db.models import Item, Membership, Project, User
 from labelwise.errors import NotFound
 from labelwise.policies import Actor, Role
-from labelwise.services import audit
+from labelwise.services import audit, guidelines
 from labelwise.services.accounts import now
 from labelwise.spec import ProjectSpec, parse_spec
 
@@ -83,8 +83,19 @@ def role_in(db: Database, project_id: int, user_id: int) -> Role | None:
     return Role(role) if role else None
 
 
-def apply_spec(db: Database, spec: ProjectSpec, *, actor_id: int | None = None) -> ApplyResult:
-    """Create the project or bring it in line with the spec; the same spec twice is a no-op."""
+def apply_spec(
+    db: Database,
+    spec: ProjectSpec,
+    *,
+    actor_id: int | None = None,
+    guidelines_text: str | None = None,
+) -> ApplyResult:
+    """Create the project or bring it in line with the spec; the same spec twice is a no-op.
+
+    `guidelines_text` is the content of the file the spec's `guidelines` names (read by the
+    caller, who knows where the spec file is): when it differs from the current version it
+    is published as the next one, in the same transaction.
+    """
     canonical = spec.canonical()
     with db.write() as session:
         project = session.scalar(select(Project).where(Project.slug == spec.slug))
@@ -93,14 +104,32 @@ def apply_spec(db: Database, spec: ProjectSpec, *, actor_id: int | None = None) 
             session.add(project)
             session.flush()  # the event needs the project's id
             _record_spec(session, project, actor_id, None, canonical)
+            _publish_guidelines(session, project, spec, guidelines_text, actor_id)
             return ApplyResult(project, created=True, changed=True)
+        published = _publish_guidelines(session, project, spec, guidelines_text, actor_id)
         if project.spec == canonical:
-            return ApplyResult(project, created=False, changed=False)
+            return ApplyResult(project, created=False, changed=published)
         _record_spec(session, project, actor_id, project.spec, canonical)
         project.spec = canonical
         project.name = spec.name
         project.updated_at = now()
         return ApplyResult(project, created=False, changed=True)
+
+
+def _publish_guidelines(
+    session: Session,
+    project: Project,
+    spec: ProjectSpec,
+    text: str | None,
+    actor_id: int | None,
+) -> bool:
+    if text is None or guidelines.current_body(session, project.id) == text:
+        return False
+    note = spec.guidelines_note or f"from {spec.guidelines}"
+    guidelines.publish_in(
+        session, project.id, guidelines.check_body(text), guidelines.check_note(note), actor_id
+    )
+    return True
 
 
 def _record_spec(

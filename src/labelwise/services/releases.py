@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,12 +23,13 @@ from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.db.release_models import Release, ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput, NotFound
-from labelwise.formats.rows import ReleaseRow
+from labelwise.formats import Format, get_release_format, write_release
+from labelwise.formats.rows import ReleaseLayout, ReleaseRow
 from labelwise.services import audit
 from labelwise.services.consensus import METHODS, ConsensusTable, consensus
 from labelwise.services.projects import spec_of
 from labelwise.services.quality_data import corrections
-from labelwise.spec import ProjectSpec, QuestionSpec
+from labelwise.spec import ProjectSpec, QuestionSpec, parse_spec
 
 RELEASE_METHODS = ("majority", "dawid-skene")
 PAGE = 5000
@@ -98,6 +100,7 @@ def create(
             items=0,
             content_hash="",
             card="",
+            spec=project.spec,
             created_by=actor_id,
         )
         session.add(release)
@@ -363,6 +366,44 @@ def verify(db: Database, project: Project, name: str) -> tuple[bool, str]:
         for (text,) in stored:
             digest.update(text.encode() + b"\n")
         return digest.hexdigest() == release.content_hash, release.content_hash
+
+
+def layout(
+    db: Database, project: Project, name: str, *, soft: bool, annotators: bool
+) -> ReleaseLayout:
+    """How release `name` is written: its schema as frozen, and the optional parts asked for."""
+    with db.read() as session:
+        frozen = parse_spec(_release(session, project.id, name).spec)
+    return ReleaseLayout(frozen.fields, frozen.questions, soft=soft, annotators=annotators)
+
+
+def export(
+    db: Database, project: Project, name: str, fmt: Format, *, soft: bool, annotators: bool
+) -> Iterator[bytes]:
+    """Release `name` as one file in `fmt`, streamed: the same bytes on every call."""
+    shape = layout(db, project, name, soft=soft, annotators=annotators)
+    fmt = get_release_format(fmt.name, shape)
+    if fmt.release is None:
+        raise InvalidInput(
+            f"format {fmt.name!r} writes a directory; export it with the CLI: "
+            f"labelwise export {project.slug} --release {name} --format {fmt.name} --output DIR"
+        )
+    return fmt.release(rows(db, project, name), shape)
+
+
+def export_to(
+    db: Database,
+    project: Project,
+    name: str,
+    fmt: Format,
+    out: Path,
+    *,
+    soft: bool,
+    annotators: bool,
+) -> Path:
+    """Write release `name` in `fmt` to the file or directory `out`, all or nothing."""
+    shape = layout(db, project, name, soft=soft, annotators=annotators)
+    return write_release(fmt, rows(db, project, name), shape, out)
 
 
 # --- diff ----------------------------------------------------------------------------------

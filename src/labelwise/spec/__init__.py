@@ -6,7 +6,7 @@ Pure: pydantic, PyYAML and the standard library only, so every layer can use it.
 from labelwise.spec._answers import AnswerError, validate_answers
 from labelwise.spec._base import SpecError
 from labelwise.spec._labels import Label
-from labelwise.spec._load import load_spec_file, parse_spec
+from labelwise.spec._load import load_guidelines_file, load_spec_file, parse_spec
 from labelwise.spec._model import (
     AgreementTargetSpec,
     FieldSpec,
@@ -34,6 +34,7 @@ __all__ = [
     "ReviewSpec",
     "SpecError",
     "WorkflowSpec",
+    "load_guidelines_file",
     "load_spec_file",
     "parse_spec",
     "validate_answers",

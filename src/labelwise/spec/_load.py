@@ -44,6 +44,26 @@ def load_spec_file(path: str | os.PathLike[str]) -> ProjectSpec:
         raise SpecError([f"{name}: {error}" for error in exc.errors]) from None
 
 
+def load_guidelines_file(spec_path: str | os.PathLike[str], spec: ProjectSpec) -> str | None:
+    """The markdown of the guidelines file the spec names (relative to the spec file), or
+    None when it names none; a missing or unreadable file is a SpecError naming both."""
+    if spec.guidelines is None:
+        return None
+    path = Path(spec_path).parent / spec.guidelines
+    where = f"{os.fspath(spec_path)}: guidelines: {os.fspath(path)}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([f"{where}: no such file"]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([f"{where}: not UTF-8 text (byte {exc.start})"]) from None
+    except OSError as exc:
+        raise SpecError([f"{where}: cannot read: {exc.strerror}"]) from None
+    if not text.strip():
+        raise SpecError([f"{where}: the file is empty"])
+    return text
+
+
 def _yaml_problem(exc: Any) -> str:
     """PyYAML's error as ``line L, column C: problem``, 1-based like every editor."""
     problem = f"{_where(exc.problem_mark)}: {exc.problem}" if exc.problem_mark else str(exc)

@@ -60,6 +60,15 @@ Identifier = Annotated[str, AfterValidator(_identifier)]
 Text = Annotated[str, AfterValidator(_not_blank)]
 
 
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise refuse("must be one line")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_not_blank), AfterValidator(_one_line)]
+
+
 def _variants(
     keys: Mapping[str, tuple[set[str], tuple[str, ...]]], common: set[str], what: str
 ) -> dict[str, Variant]:
@@ -295,7 +304,10 @@ class ProjectSpec(SpecModel):
     questions: list[QuestionSpec] = Field(min_length=1)
     workflow: WorkflowSpec = Field(default_factory=WorkflowSpec)
     quality: QualitySpec = Field(default_factory=QualitySpec)
+    # A markdown file, relative to the spec file: applying the spec publishes it as a new
+    # guidelines version when it differs from the current one, with this changelog note.
     guidelines: Text | None = None
+    guidelines_note: OneLine | None = None
 
     @cached_property
     def _fields(self) -> dict[str, FieldSpec]:

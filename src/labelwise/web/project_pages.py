@@ -1,4 +1,5 @@
-"""The project page (progress, members, settings, import, export), escalations, one item.
+"""The project page (progress, members, settings, import, export, releases), escalations,
+one item.
 
 Each section is shown only to roles whose actions allow it, checked with the same
 policies the API uses; the data behind them comes from the same services.
@@ -18,7 +19,7 @@ from labelwise.db.engine import Database
 from labelwise.errors import InvalidInput, LabelwiseError, NotFound, TooLarge
 from labelwise.formats import format_for_path
 from labelwise.policies import Action
-from labelwise.services import discussion, imports, item_views, projects
+from labelwise.services import discussion, imports, item_views, projects, releases
 from labelwise.web.rendering import PageRoute, ProjectAccess, SessionUser, project_access, render
 from labelwise.web.security import CSRF_FIELD, check_csrf
 
@@ -29,7 +30,7 @@ ANSWERED_SHOWN = 50
 EXPORT_FORMATS = ("jsonl", "csv", "parquet")
 
 
-def _project_context(db: Database, access: ProjectAccess, after: int = 0) -> dict[str, Any]:
+def project_context(db: Database, access: ProjectAccess, after: int = 0) -> dict[str, Any]:
     project = access.project
     context: dict[str, Any] = {
         "access": access,
@@ -40,6 +41,7 @@ def _project_context(db: Database, access: ProjectAccess, after: int = 0) -> dic
         "items": None,
         "next_after": None,
         "open_escalations": None,
+        "releases": None,
     }
     if access.can(Action.VIEW_MEMBERS):
         context["members"] = projects.members(db, project)
@@ -47,6 +49,8 @@ def _project_context(db: Database, access: ProjectAccess, after: int = 0) -> dic
         items = projects.page_items(db, project, after=after, limit=ITEMS_PER_PAGE)
         context["items"] = items
         context["next_after"] = items[-1].id if len(items) == ITEMS_PER_PAGE else None
+    if access.can(Action.EXPORT):
+        context["releases"] = releases.listing(db, project)
     if access.can(Action.ANSWER_ESCALATIONS):
         context["open_escalations"] = len(discussion.escalations(db, project.id, open_only=True))
     return context
@@ -57,7 +61,7 @@ def project_page(
     slug: str, request: Request, db: DbDep, user: SessionUser, after: int = 0
 ) -> Response:
     access = project_access(db, user, slug, Action.VIEW_PROJECT)
-    context = _project_context(db, access, after)
+    context = project_context(db, access, after)
     return render(request, "project.html", {"user": user, **context})
 
 
@@ -80,7 +84,7 @@ async def import_upload(
         if error.status_code == 403:
             raise
         result["import_error"], status = error, error.status_code
-    context = await run_in_threadpool(_project_context, db, access)
+    context = await run_in_threadpool(project_context, db, access)
     return render(request, "project.html", {"user": user, **context, **result}, status)
 
 

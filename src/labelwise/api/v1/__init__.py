@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from labelwise.api.v1 import activity, checks, discussion, gold, items, projects, quality, workflow
+from labelwise.api.v1 import (
+    activity,
+    checks,
+    discussion,
+    gold,
+    guidelines,
+    items,
+    projects,
+    quality,
+    workflow,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(projects.router)
@@ -13,3 +23,4 @@ router.include_router(gold.router)
 router.include_router(checks.router)
 router.include_router(activity.router)
 router.include_router(quality.router)
+router.include_router(guidelines.router)

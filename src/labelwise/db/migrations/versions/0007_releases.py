@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("items", sa.Integer(), nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("card", sa.Text(), nullable=False),
+        sa.Column("spec", sa.Text(), nullable=False),
         sa.Column("created_by", ID, sa.ForeignKey("users.id")),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False

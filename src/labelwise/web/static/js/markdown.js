@@ -1,5 +1,5 @@
 // A small, safe Markdown subset rendered straight to DOM nodes: headings, paragraphs,
-// lists, block quotes, code, emphasis and http(s)/mailto links. Raw HTML in the source is
+// lists, block quotes, tables, code, emphasis and http(s)/mailto links. Raw HTML in the source is
 // never interpreted; it shows as the text it is.
 
 import { h } from "./dom.js";
@@ -45,10 +45,25 @@ const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
 const QUOTE = /^\s{0,3}>\s?/;
 const BULLET = /^\s{0,3}[-*+]\s+/;
 const NUMBERED = /^\s{0,3}\d{1,9}[.)]\s+/;
+const TABLE_ROW = /^\s{0,3}\|.*\|\s*$/;
+const TABLE_RULE = /^\s{0,3}\|(\s*:?-{3,}:?\s*\|)+\s*$/;
+
+/** A table row's cells; `\|` is a literal bar inside a cell. */
+function cells(line) {
+  return line.trim().slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim().replaceAll("\\|", "|"));
+}
+
+function table(header, rows) {
+  const row = (tag, values) => h("tr", {}, values.map((v) => h(tag, {}, inline(v))));
+  return h("table", { class: "table compact" }, [
+    h("thead", {}, row("th", cells(header))),
+    h("tbody", {}, rows.map((line) => row("td", cells(line)))),
+  ]);
+}
 
 function isBlockStart(line) {
   return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) ||
-    BULLET.test(line) || NUMBERED.test(line);
+    BULLET.test(line) || NUMBERED.test(line) || TABLE_ROW.test(line);
 }
 
 /** The Markdown source as a fragment of safe elements. */
@@ -72,6 +87,10 @@ export function renderMarkdown(source) {
       const [, hashes, text] = line.match(HEADING);
       frag.append(h(`h${hashes.length}`, {}, inline(text)));
       i += 1;
+    } else if (TABLE_ROW.test(line) && TABLE_RULE.test(lines[i + 1] ?? "")) {
+      const rows = [];
+      for (i += 2; i < lines.length && TABLE_ROW.test(lines[i]); i += 1) rows.push(lines[i]);
+      frag.append(table(line, rows));
     } else if (RULE.test(line)) {
       frag.append(h("hr"));
       i += 1;

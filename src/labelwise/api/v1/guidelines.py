@@ -1,0 +1,196 @@
+"""Guidelines: versions (published, never edited), their diff, examples, acknowledgements.
+
+There is deliberately no PUT or PATCH on a version: a published version never changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from labelwise.api.deps import ActorDep, DbDep
+from labelwise.db.guideline_models import NOTE_MAX
+from labelwise.db.models import Project
+from labelwise.policies import Action, Actor, authorize
+from labelwise.services import guidelines, projects
+from labelwise.services.guidelines import BODY_MAX
+
+router = APIRouter(tags=["guidelines"])
+
+
+class VersionOut(BaseModel):
+    number: int
+    note: str = Field(description="The one-line changelog of this version.")
+    body: str = Field(description="Markdown.")
+    published_by: str | None
+    published_at: datetime
+
+
+class VersionSummaryOut(BaseModel):
+    number: int
+    note: str
+    published_by: str | None
+    published_at: datetime
+
+
+class PublishIn(BaseModel):
+    body: str = Field(max_length=BODY_MAX, description="The guidelines, in markdown.")
+    note: str = Field(max_length=NOTE_MAX, description="One line: what changed.")
+
+
+class PublishOut(BaseModel):
+    number: int
+
+
+class DiffOut(BaseModel):
+    a: int
+    b: int
+    diff: str = Field(description="A unified line diff from version a to version b.")
+
+
+class ExampleIn(BaseModel):
+    item_id: int | None = Field(None, description="The item's id; or give external_id.")
+    external_id: str | None = Field(None, description="The item's external id.")
+    answers: dict[str, Any]
+    why: str = Field(max_length=5000)
+    kind: Literal["example", "counterexample"] = "example"
+
+
+class ExampleOut(BaseModel):
+    id: int
+    item_id: int
+    external_id: str | None
+    data: dict[str, Any] = Field(description="The item's data, as imported.")
+    answers: dict[str, Any]
+    why: str
+    kind: str
+    added_in: int | None = Field(description="The guidelines version current when added.")
+
+
+class ChangeOut(BaseModel):
+    number: int
+    note: str
+    published_at: datetime
+
+
+class PendingOut(BaseModel):
+    current: int | None
+    acknowledged: int | None
+    changes: list[ChangeOut] = Field(description="Versions to acknowledge, oldest first.")
+    diff: str
+
+
+class AcknowledgeIn(BaseModel):
+    version: int
+
+
+def _project(db: DbDep, slug: str, actor: Actor, action: Action) -> Project:
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, action, role)
+    return project
+
+
+def _version_out(version: guidelines.Version) -> VersionOut:
+    return VersionOut(**version.__dict__)
+
+
+@router.get("/projects/{slug}/guidelines", response_model=list[VersionSummaryOut])
+def list_versions(slug: str, db: DbDep, actor: ActorDep) -> list[VersionSummaryOut]:
+    """Every published version, newest first (without the text)."""
+    project = _project(db, slug, actor, Action.READ_GUIDELINES)
+    return [
+        VersionSummaryOut(
+            number=v.number, note=v.note, published_by=v.published_by, published_at=v.published_at
+        )
+        for v in guidelines.versions(db, project.id)
+    ]
+
+
+@router.post(
+    "/projects/{slug}/guidelines", response_model=PublishOut, status_code=status.HTTP_201_CREATED
+)
+def publish(slug: str, body: PublishIn, db: DbDep, actor: ActorDep) -> PublishOut:
+    """Publish a new version; the note (one line) is required."""
+    project = _project(db, slug, actor, Action.PUBLISH_GUIDELINES)
+    return PublishOut(
+        number=guidelines.publish(db, project.id, body.body, body.note, actor.user_id)
+    )
+
+
+@router.get("/projects/{slug}/guidelines/current", response_model=VersionOut)
+def current_version(slug: str, db: DbDep, actor: ActorDep) -> VersionOut:
+    project = _project(db, slug, actor, Action.READ_GUIDELINES)
+    return _version_out(guidelines.get(db, project.id))
+
+
+@router.get("/projects/{slug}/guidelines/pending", response_model=PendingOut)
+def pending(slug: str, db: DbDep, actor: ActorDep) -> PendingOut:
+    """What changed since the caller last acknowledged a version: changelog notes and diff."""
+    project = _project(db, slug, actor, Action.READ_GUIDELINES)
+    found = guidelines.pending(db, project.id, actor.user_id)
+    return PendingOut(
+        current=found.current,
+        acknowledged=found.acknowledged,
+        changes=[ChangeOut(**c.__dict__) for c in found.changes],
+        diff=found.diff,
+    )
+
+
+@router.post("/projects/{slug}/guidelines/acknowledge", status_code=204)
+def acknowledge(slug: str, body: AcknowledgeIn, db: DbDep, actor: ActorDep) -> Response:
+    """The caller has read the current version; acknowledging it again changes nothing."""
+    project = _project(db, slug, actor, Action.READ_GUIDELINES)
+    guidelines.acknowledge(db, project.id, actor.user_id, body.version)
+    return Response(status_code=204)
+
+
+@router.get("/projects/{slug}/guidelines/examples", response_model=list[ExampleOut])
+def list_examples(slug: str, db: DbDep, actor: ActorDep) -> list[ExampleOut]:
+    project = _project(db, slug, actor, Action.READ_GUIDELINES)
+    return [ExampleOut(**e.__dict__) for e in guidelines.examples(db, project.id)]
+
+
+@router.post(
+    "/projects/{slug}/guidelines/examples",
+    response_model=ExampleOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def add_example(slug: str, body: ExampleIn, db: DbDep, actor: ActorDep) -> ExampleOut:
+    """Link an example or counterexample to an item; the answer must fit the questions."""
+    project = _project(db, slug, actor, Action.PUBLISH_GUIDELINES)
+    example_id = guidelines.add_example(
+        db,
+        project.id,
+        projects.spec_of(project),
+        body.external_id,
+        body.answers,
+        body.why,
+        body.kind,
+        actor.user_id,
+        item_id=body.item_id,
+    )
+    found = [e for e in guidelines.examples(db, project.id) if e.id == example_id]
+    return ExampleOut(**found[0].__dict__)
+
+
+@router.delete("/projects/{slug}/guidelines/examples/{example_id}", status_code=204)
+def remove_example(slug: str, example_id: int, db: DbDep, actor: ActorDep) -> Response:
+    project = _project(db, slug, actor, Action.PUBLISH_GUIDELINES)
+    guidelines.remove_example(db, project.id, example_id, actor.user_id)
+    return Response(status_code=204)
+
+
+@router.get("/projects/{slug}/guidelines/diff/{a}/{b}", response_model=DiffOut)
+def diff(slug: str, a: int, b: int, db: DbDep, actor: ActorDep) -> DiffOut:
+    """What changed from version a to version b, as a unified line diff."""
+    project = _project(db, slug, actor, Action.READ_GUIDELINES)
+    return DiffOut(a=a, b=b, diff=guidelines.diff(db, project.id, a, b))
+
+
+@router.get("/projects/{slug}/guidelines/{number}", response_model=VersionOut)
+def get_version(slug: str, number: int, db: DbDep, actor: ActorDep) -> VersionOut:
+    project = _project(db, slug, actor, Action.READ_GUIDELINES)
+    return _version_out(guidelines.get(db, project.id, number))

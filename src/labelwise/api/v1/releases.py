@@ -1,0 +1,126 @@
+"""Dataset releases: create (owners), list, read with the card, diff, export."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from labelwise.api.deps import ActorDep, DbDep
+from labelwise.formats import get_release_format
+from labelwise.policies import Action, authorize
+from labelwise.services import projects, releases
+
+router = APIRouter(tags=["releases"])
+
+
+class ReleaseIn(BaseModel):
+    name: str = Field(description="1-64 letters, digits, '.', '_' or '-', e.g. v1")
+    method: str = Field("majority", description="majority or dawid-skene")
+
+
+class ReleaseOut(BaseModel):
+    name: str
+    method: str
+    items: int
+    content_hash: str
+    created_at: datetime
+    created_by: str | None
+
+
+class ReleaseDetailOut(ReleaseOut):
+    card: str
+
+
+class DiffOut(BaseModel):
+    old: str
+    new: str
+    added: int
+    removed: int
+    changed: int
+    changed_by_question: dict[str, int]
+    added_items: list[str]
+    removed_items: list[str]
+    changes: list[dict[str, Any]]
+
+
+def _out(release: releases.ReleaseInfo) -> ReleaseOut:
+    return ReleaseOut(**{k: v for k, v in release.__dict__.items() if k != "card"})
+
+
+@router.get("/projects/{slug}/releases", response_model=list[ReleaseOut])
+def list_releases(slug: str, db: DbDep, actor: ActorDep) -> list[ReleaseOut]:
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.EXPORT, role)
+    return [_out(release) for release in releases.listing(db, project)]
+
+
+@router.post("/projects/{slug}/releases", response_model=ReleaseDetailOut, status_code=201)
+def create_release(slug: str, body: ReleaseIn, db: DbDep, actor: ActorDep) -> ReleaseDetailOut:
+    """Freeze the finished items' final answers; 409 if the name is taken."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.CREATE_RELEASE, role)
+    release = releases.create(db, project, body.name, body.method, actor.user_id)
+    return ReleaseDetailOut(**release.__dict__)
+
+
+@router.get("/projects/{slug}/releases/{name}", response_model=ReleaseDetailOut)
+def get_release(slug: str, name: str, db: DbDep, actor: ActorDep) -> ReleaseDetailOut:
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.EXPORT, role)
+    return ReleaseDetailOut(**releases.get(db, project, name).__dict__)
+
+
+@router.get("/projects/{slug}/releases/{name}/card", response_class=PlainTextResponse)
+def release_card(slug: str, name: str, db: DbDep, actor: ActorDep) -> PlainTextResponse:
+    """The dataset card, as markdown."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.EXPORT, role)
+    card = releases.get(db, project, name).card
+    return PlainTextResponse(card, media_type="text/markdown; charset=utf-8")
+
+
+@router.get(
+    "/projects/{slug}/releases/{name}/export",
+    response_class=StreamingResponse,
+    responses={200: {"description": "the release in the format asked for, streamed"}},
+)
+def export_release(
+    slug: str,
+    name: str,
+    db: DbDep,
+    actor: ActorDep,
+    format: str = Query("jsonl", description="jsonl, csv, parquet, spacy or conll"),
+    soft: bool = Query(False, description="Each question's label probabilities too."),
+    annotators: bool = Query(False, description="Each annotator's answers too."),
+) -> StreamingResponse:
+    """The same bytes every time: the rows and the schema were frozen with the release."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.EXPORT, role)
+    fmt = get_release_format(format)
+    chunks = releases.export(db, project, name, fmt, soft=soft, annotators=annotators)
+    filename = f"{project.slug}-{name}{fmt.extensions[0] if fmt.extensions else ''}"
+    return StreamingResponse(
+        chunks,
+        media_type=fmt.media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/projects/{slug}/releases/{old}/diff/{new}", response_model=DiffOut)
+def diff_releases(
+    slug: str,
+    old: str,
+    new: str,
+    db: DbDep,
+    actor: ActorDep,
+    limit: int = Query(
+        50, ge=1, le=10_000, description="Items listed per kind (the counts cover all)."
+    ),
+) -> DiffOut:
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.EXPORT, role)
+    return DiffOut(**releases.diff(db, project, old, new, limit=limit).__dict__)
