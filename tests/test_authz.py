@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from labelwise.db.engine import Database
 from labelwise.formats import ParsedRow
 from labelwise.policies import Role
-from labelwise.services import guidelines, imports, projects
+from labelwise.services import guidelines, imports, projects, releases
 from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
 
@@ -158,6 +158,23 @@ ENDPOINTS = [
     ),
     Endpoint("POST", "/api/v1/projects/secret/checks/run", _row(200, 200, 403, 403, 403, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/checks", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint("GET", "/api/v1/projects/secret/releases", _row(200, 200, 200, 403, 200, 404, 200)),
+    # The owner releases "r1"; the admin, last, then finds the name taken.
+    Endpoint(
+        "POST",
+        "/api/v1/projects/secret/releases",
+        _row(201, 403, 403, 403, 403, 404, 409),
+        {"name": "r1"},
+    ),
+    Endpoint("GET", "/api/v1/projects/secret/releases/r0", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint(
+        "GET", "/api/v1/projects/secret/releases/r0/card", _row(200, 200, 200, 403, 200, 404, 200)
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/releases/r0/diff/r0",
+        _row(200, 200, 200, 403, 200, 404, 200),
+    ),
 ]
 
 
@@ -173,6 +190,7 @@ def tokens(db: Database) -> dict[str, str]:
     guidelines.publish(db, secret.id, "# Rules", "First rules", None)
     rows = [ParsedRow(1, dict(ITEM[0]))]
     imports.import_items(db, secret.id, parse_spec(SPEC), rows, source="fixture")
+    releases.create(db, secret, "r0", "majority", actor_id=None)
     return tokens
 
 

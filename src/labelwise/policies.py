@@ -39,6 +39,7 @@ class Action(StrEnum):
     RUN_CHECKS = "run the automated checks"
     READ_GUIDELINES = "read and acknowledge the guidelines"
     PUBLISH_GUIDELINES = "publish guidelines and their examples"
+    CREATE_RELEASE = "release a dataset version"
 
 
 _READ = {
@@ -67,7 +68,8 @@ _MANAGE = (
 )
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.OWNER: frozenset(_MANAGE),
+    # The owner answers for what the project releases (PRODUCT.md: roles).
+    Role.OWNER: frozenset(_MANAGE | {Action.CREATE_RELEASE}),
     Role.MANAGER: frozenset(_MANAGE),
     Role.REVIEWER: frozenset(_READ | _QC),
     Role.VIEWER: frozenset(_READ),

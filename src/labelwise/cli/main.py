@@ -18,6 +18,7 @@ from labelwise.cli import (
     guidelines,
     projects,
     quality,
+    releases,
     stats,
 )
 from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
@@ -37,6 +38,7 @@ app.add_typer(guidelines.app, name="guidelines")
 app.add_typer(checks.app, name="checks")
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")
+app.add_typer(releases.app, name="release")
 app.command("import")(data.import_command)
 app.command("export")(data.export_command)
 app.command("stats")(stats.stats_command)

@@ -11,6 +11,7 @@ from labelwise.api.v1 import (
     items,
     projects,
     quality,
+    releases,
     workflow,
 )
 
@@ -24,3 +25,4 @@ router.include_router(checks.router)
 router.include_router(activity.router)
 router.include_router(quality.router)
 router.include_router(guidelines.router)
+router.include_router(releases.router)
