@@ -113,7 +113,7 @@ def create(
                 text = orjson.dumps(row._asdict(), option=orjson.OPT_SORT_KEYS)
                 digest.update(text + b"\n")
                 texts.append({"release_id": release.id, "item_id": row.id, "row": text.decode()})
-            connection.execute(insert(_rows), texts)
+            connection.execute(insert(ReleaseRowRecord), texts)
             count += len(texts)
         release.items, release.content_hash = count, digest.hexdigest()
         stats.time_ms = _time_spent(connection, project.id)
@@ -430,7 +430,10 @@ def diff(db: Database, project: Project, old: str, new: str, limit: int = 50) ->
     `limit` caps the items listed per kind (0: no cap); the counts always cover everything.
     """
     result = ReleaseDiff(old, new)
-    room = (lambda listed: True) if limit == 0 else (lambda listed: len(listed) < limit)
+
+    def room(listed: list[Any]) -> bool:
+        return limit == 0 or len(listed) < limit
+
     before, after = rows(db, project, old), rows(db, project, new)
     a, b = next(before, None), next(after, None)
     while a is not None or b is not None:

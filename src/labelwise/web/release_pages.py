@@ -27,7 +27,9 @@ async def create_release(slug: str, request: Request, db: DbDep, user: SessionUs
         check_csrf(request, str(form.get(CSRF_FIELD) or ""))
         name, method = str(form.get("name") or "").strip(), str(form.get("method") or "majority")
     try:
-        await run_in_threadpool(releases.create, db, access.project, name, method, user.id)
+        await run_in_threadpool(
+            releases.create, db, access.project, name, method, access.actor.user_id
+        )
     except LabelwiseError as error:
         if error.status_code == 403:
             raise
