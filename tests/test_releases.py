@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -359,3 +360,25 @@ def test_release_pages_follow_the_roles(client: TestClient, team: Team) -> None:
     client.cookies.clear()
     log_in(client, "ann")
     assert client.get("/projects/t/releases/v1").status_code == 403
+
+
+def test_two_people_releasing_the_same_name_at_once_get_one_release(team: Team) -> None:
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def release() -> None:
+        start.wait()
+        try:
+            releases.create(team.db, team.project, "v1", "majority", actor_id=None)
+            outcomes.append("created")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=release) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "created"]
+    assert [r.name for r in releases.listing(team.db, team.project)] == ["v1"]
+    assert releases.verify(team.db, team.project, "v1")[0]

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Item, Project, User
@@ -104,7 +105,10 @@ def create(
             created_by=actor_id,
         )
         session.add(release)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # the same name, created by someone else since the check
+            raise _taken(name) from None
         connection = session.connection()
         for page in _frozen_pages(connection, db.is_sqlite, project.id, spec, tables, method):
             texts = []
@@ -148,7 +152,11 @@ def _refuse_taken(db: Database, project_id: int, name: str) -> None:
             select(Release.id).where(Release.project_id == project_id, Release.name == name)
         )
     if taken is not None:
-        raise Conflict(f"release {name!r} already exists; a release never changes, pick a new name")
+        raise _taken(name)
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"release {name!r} already exists; a release never changes, pick a new name")
 
 
 def _method_for(question: QuestionSpec, method: str) -> str:
