@@ -17,6 +17,7 @@ from labelwise.db.models import Annotation, AnnotationRevision
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.policies import Role
 from labelwise.services import audit, guidelines, projects
+from labelwise.services.quality_data import SpanColumns
 from labelwise.spec import SpecError, load_guidelines_file, load_spec_file
 from tests.teams import Team
 
@@ -374,3 +375,61 @@ def test_cli_errors_say_what_and_where(run: Any, team: Team, tmp_path: Path) -> 
     not_json = run("guidelines", "example", "t", "--item", "t-1", "--answer", "{", "--why", "w")
     assert not_json.exit_code == 2 and "--answer: not valid JSON" in not_json.output
     assert guidelines.versions(team.db, team.project.id) == []
+
+
+# --- agreement per guideline version --------------------------------------------------------
+
+
+def _label_by_item(team: Team, who: str, answers: dict[str, str], n: int) -> None:
+    for _ in range(n):
+        lease = team.next(who)
+        assert lease is not None
+        done = team.submit(who, lease["assignment_id"], answers[lease["item"]["external_id"]])
+        assert done.status_code == 200, done.text
+
+
+def test_quality_report_gives_agreement_per_guideline_version(team: Team, run: Any) -> None:
+    ann = {"t-0": "billing", "t-1": "billing", "t-2": "billing", "t-3": "tech"}
+    bob = {"t-0": "tech", "t-1": "tech", "t-2": "billing", "t-3": "tech"}
+    _publish(team, V1, "First rules")
+    _label_by_item(team, "ann", ann, 2)  # t-0, t-1 under v1: they disagree on both
+    _label_by_item(team, "bob", bob, 2)
+    _publish(team, V2, "Refunds are billing")
+    _label_by_item(team, "ann", ann, 2)  # t-2, t-3 under v2: they agree on both
+    _label_by_item(team, "bob", bob, 2)
+    report = team.client.get("/api/v1/projects/t/quality", headers=team.auth("vic")).json()
+    rows = next(q for q in report["questions"] if q["name"] == "team")["versions"]
+    # v1: 4 values, every pair disagrees: alpha = 1 - (n - 1) * 4 / (2 * 2 * 2) = -0.5.
+    assert rows == [
+        {"version": 1, "items": 2, "annotations": 4, "agreement": pytest.approx(-0.5)},
+        {"version": 2, "items": 2, "annotations": 4, "agreement": pytest.approx(1.0)},
+    ]
+    printed = run("stats", "t")
+    assert printed.exit_code == 0, printed.output
+    assert "Per guideline version" in printed.output
+    assert "-0.500" in printed.output or "−0.500" in printed.output
+
+
+def test_answers_before_any_guidelines_are_their_own_group(team: Team) -> None:
+    team.label("ann")
+    _publish(team, V1, "First rules")
+    team.label("bob")  # the same item, under v1: not compared with ann's
+    report = team.client.get("/api/v1/projects/t/quality", headers=team.auth("vic")).json()
+    rows = next(q for q in report["questions"] if q["name"] == "team")["versions"]
+    assert [(r["version"], r["annotations"], r["agreement"]) for r in rows] == [
+        (None, 1, None),
+        (1, 1, None),
+    ]
+
+
+def test_span_pairs_are_scored_within_one_version_only() -> None:
+    columns = SpanColumns(["P"])
+    one = [{"start": 0, "end": 3, "label": "P"}]
+    other = [{"start": 4, "end": 6, "label": "P"}]
+    columns.add_item(0, [(0, one, 1), (1, one, 1)])  # one version: the item's own score
+    columns.add_item(1, [(0, other, 1), (1, one, 2), (2, one, 2)])  # v1 alone; v2 pair agrees
+    assert list(columns.version_codes) == [1, 2]
+    assert list(columns.version_exact) == [2, 2]
+    assert list(columns.version_total) == [2, 2]
+    assert list(columns.versions) == [1, 1, 1, 2, 2]
+    assert list(columns.total) == [2, 6] and list(columns.exact) == [2, 2]  # all three pairs

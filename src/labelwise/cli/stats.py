@@ -55,6 +55,7 @@ def _tables(report: QualityReport) -> Iterable[RenderableType]:
     yield _agreement(report)
     yield _labels(report.questions)
     yield _slices(report.questions)
+    yield _versions(report.questions)
     yield _annotators(report.questions)
     yield _consensus(report.questions)
     yield from _review(report.review)
@@ -107,6 +108,17 @@ def _slices(questions: list[QuestionReport]) -> Table:
                 value = "(none)" if row.value is None else row.value
                 counts = (str(row.items), str(row.annotations))
                 table.add_row(q.name, name, value, *counts, q.metric, _number(row.agreement))
+    return table
+
+
+def _versions(questions: list[QuestionReport]) -> Table:
+    table = Table("question", "guidelines", "items", "answers", "metric", "agreement")
+    table.title = "Per guideline version"
+    for q in questions:
+        for row in q.versions:
+            version = "(none yet)" if row.version is None else f"v{row.version}"
+            counts = (str(row.items), str(row.annotations))
+            table.add_row(q.name, version, *counts, q.metric or "—", _number(row.agreement))
     return table
 
 

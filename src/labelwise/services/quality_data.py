@@ -58,22 +58,29 @@ def codes(values: Sequence[int]) -> npt.NDArray[np.intp]:
     return np.asarray(values, dtype=np.intp)
 
 
+# One answer as it streams in: (annotator code, value, guideline version; 0: before any).
+Answer = tuple[int, Any, int]
+
+
 class AnswerColumns:
-    """Who answered a question on which item: one (item, annotator) code pair per answer."""
+    """Who answered a question on which item, under which guideline version: one (item,
+    annotator, version) code triple per answer."""
 
     def __init__(self) -> None:
         self.items = array("q")
         self.annotators = array("q")
+        self.versions = array("q")
         # Answers that no longer fit the question (its labels changed since): left out.
         self.unmatched = 0
 
-    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
-        for annotator, _ in answers:
-            self._row(item, annotator)
+    def add_item(self, item: int, answers: Sequence[Answer]) -> None:
+        for annotator, _, version in answers:
+            self._row(item, annotator, version)
 
-    def _row(self, item: int, annotator: int) -> None:
+    def _row(self, item: int, annotator: int, version: int) -> None:
         self.items.append(item)
         self.annotators.append(annotator)
+        self.versions.append(version)
 
 
 class LabelColumns(AnswerColumns):
@@ -89,16 +96,17 @@ class LabelColumns(AnswerColumns):
         """The code of an answer, None if it is not one of the choices."""
         return self._position.get(value) if isinstance(value, str | int | float) else None
 
-    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
+    def add_item(self, item: int, answers: Sequence[Answer]) -> None:
         # The hot loop of a report (once per answer): no method calls beyond the appends.
         position = self._position
-        for annotator, value in answers:
+        for annotator, value, version in answers:
             code = position.get(value) if isinstance(value, str | int | float) else None
             if code is None:
                 self.unmatched += 1
                 continue
             self.items.append(item)
             self.annotators.append(annotator)
+            self.versions.append(version)
             self.labels.append(code)
 
 
@@ -107,12 +115,12 @@ class NumberColumns(AnswerColumns):
         super().__init__()
         self.values = array("d")
 
-    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
-        for annotator, value in answers:
+    def add_item(self, item: int, answers: Sequence[Answer]) -> None:
+        for annotator, value, version in answers:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 self.unmatched += 1
                 continue
-            self._row(item, annotator)
+            self._row(item, annotator, version)
             self.values.append(float(value))
 
 
@@ -125,12 +133,12 @@ class MultiLabelColumns(AnswerColumns):
         self._position = {choice: code for code, choice in enumerate(self.choices)}
         self.selected = array("B")
 
-    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
-        for annotator, value in answers:
+    def add_item(self, item: int, answers: Sequence[Answer]) -> None:
+        for annotator, value, version in answers:
             if not isinstance(value, list) or any(label not in self._position for label in value):
                 self.unmatched += 1
                 continue
-            self._row(item, annotator)
+            self._row(item, annotator, version)
             flags = [0] * len(self.choices)
             for label in value:
                 flags[self._position[label]] = 1
@@ -155,22 +163,32 @@ class SpanColumns(AnswerColumns):
         self.overlap = array("q")
         self.label_total = array("q")  # one per choice and scored item (row-major)
         self.label_exact = array("q")
+        # The same exact-match counts, with pairs only within one guideline version.
+        self.version_codes = array("q")
+        self.version_total = array("q")
+        self.version_exact = array("q")
 
-    def add_item(self, item: int, answers: Sequence[tuple[int, Any]]) -> None:
+    def add_item(self, item: int, answers: Sequence[Answer]) -> None:
         marked: dict[Hashable, Sequence[Span]] = {}
-        for annotator, value in answers:
+        under: dict[Hashable, int] = {}
+        for annotator, value, version in answers:
             spans = _spans(value, self.choices)
             if spans is None:
                 self.unmatched += 1
                 continue
-            self._row(item, annotator)
+            self._row(item, annotator, version)
             marked[annotator] = spans
+            under[annotator] = version
             for span in spans:
                 self.spans_per_label[self.choices.index(span.label)] += 1
+        if len(set(under.values())) > 1:
+            self._score_versions(marked, under)
         if len(marked) < 2:
             return
         self.scored_items.append(item)
         exact, total = _pair_counts(marked, "exact")
+        if len(set(under.values())) == 1:
+            self._version_row(next(iter(under.values())), exact, total)
         self.exact.append(exact)
         self.overlap.append(_pair_counts(marked, "overlap")[0])
         self.total.append(total)
@@ -179,6 +197,19 @@ class SpanColumns(AnswerColumns):
             exact, total = _pair_counts(by_label, "exact")
             self.label_total.append(total)
             self.label_exact.append(exact)
+
+    def _score_versions(
+        self, marked: dict[Hashable, Sequence[Span]], under: dict[Hashable, int]
+    ) -> None:
+        for version in sorted(set(under.values())):
+            group = {a: spans for a, spans in marked.items() if under[a] == version}
+            if len(group) >= 2:
+                self._version_row(version, *_pair_counts(group, "exact"))
+
+    def _version_row(self, version: int, exact: int, total: int) -> None:
+        self.version_codes.append(version)
+        self.version_exact.append(exact)
+        self.version_total.append(total)
 
 
 def _spans(value: Any, choices: Sequence[str]) -> list[Span] | None:
@@ -272,7 +303,7 @@ def load(
             item_codes = _add_items(columns.items, spec, page)
             rows = _annotation_rows(connection, project_id, first, last)
             for item_id, group in groupby(rows, key=lambda row: row[1]):
-                answers = [(annotators(r[2]), _effective(r, fixes)) for r in group]
+                answers = [(annotators(r[2]), _effective(r, fixes), r[5] or 0) for r in group]
                 columns.annotations += len(answers)
                 _add_answers(columns.answers, item_codes[item_id], answers)
         names = {uid: name for uid, name in connection.execute(select(User.id, User.username))}
@@ -344,6 +375,7 @@ def _annotation_rows(
                 _annotations.c.user_id,
                 _annotations.c.answers,
                 _annotations.c.review_status,
+                _annotations.c.guideline_version,
             )
             .where(
                 _annotations.c.project_id == project_id,
@@ -372,17 +404,17 @@ def corrections(
 
 def _effective(row: Any, fixes: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """A reviewer's correction replaces the answers: `item_flow.effective_answers`, in bulk."""
-    annotation_id, _, _, answers, review_status = row
+    annotation_id, _, _, answers, review_status, _ = row
     if review_status == "corrected" and annotation_id in fixes:
         return fixes[annotation_id]
     return dict(answers)
 
 
 def _add_answers(
-    collectors: dict[str, AnswerColumns], item: int, answers: list[tuple[int, dict[str, Any]]]
+    collectors: dict[str, AnswerColumns], item: int, answers: list[tuple[int, dict[str, Any], int]]
 ) -> None:
     for name, collector in collectors.items():
-        given = [(who, found[name]) for who, found in answers if found.get(name) is not None]
+        given = [(who, found[name], v) for who, found, v in answers if found.get(name) is not None]
         if given:
             collector.add_item(item, given)
 

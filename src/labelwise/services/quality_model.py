@@ -56,6 +56,17 @@ class SliceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class VersionRow:
+    """The question's main agreement among the answers made under one guideline version
+    (None: before any was published); pairs across versions are not compared."""
+
+    version: int | None
+    items: int
+    annotations: int
+    agreement: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class AnnotatorRow:
     """One annotator's work on a question. `accuracy` is keyed by the reference it is scored
     against: "consensus" (the majority vote; the annotator's own vote is part of it, which
@@ -98,6 +109,7 @@ class QuestionReport:
     annotators: list[AnnotatorRow]
     consensus: dict[str, ConsensusCounts]
     target_met: bool | None = None
+    versions: list[VersionRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ for categories, pairwise F1 for spans) and cuts the coded answers by label, slic
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from labelwise.services.quality_model import (
     LabelRow,
     QuestionReport,
     SliceRow,
+    VersionRow,
     defined,
 )
 from labelwise.spec import QuestionSpec
@@ -81,6 +83,11 @@ def question_report(
     question: QuestionSpec, columns: AnswerColumns, context: Context
 ) -> QuestionReport:
     """The question's figures; a question nobody answered yet has counts only."""
+    report = _by_type(question, columns, context)
+    return dataclasses.replace(report, versions=version_rows(question, columns))
+
+
+def _by_type(question: QuestionSpec, columns: AnswerColumns, context: Context) -> QuestionReport:
     if not columns.items:
         return _counts_only(question, columns, context, None)
     if isinstance(columns, LabelColumns):
@@ -368,6 +375,57 @@ def _slices(
             if answers[g]
         ]
     return result
+
+
+def version_rows(question: QuestionSpec, columns: AnswerColumns) -> list[VersionRow]:
+    """The main agreement among the answers made under each guideline version: a rule change
+    shows as a step from one version to the next, labeler drift as a slide within one."""
+    if not columns.items:
+        return []
+    items, versions = codes(columns.items), codes(columns.versions)
+    statistic, measured = _version_statistic(question, columns, items, versions)
+    figures = {} if statistic is None else per_group(measured, statistic)
+    rows = []
+    for version in np.unique(versions).tolist():
+        mine = versions == version
+        rows.append(
+            VersionRow(
+                version or None,
+                int(np.unique(items[mine]).size),
+                int(mine.sum()),
+                defined(figures.get(version, math.nan)),
+            )
+        )
+    return rows
+
+
+def _version_statistic(
+    question: QuestionSpec, columns: AnswerColumns, items: IntArray, versions: IntArray
+) -> tuple[RowStatistic | None, IntArray]:
+    """The statistic `_by_type` uses per slice, and the version of each row it indexes."""
+    _, units = _dense(items)
+    if isinstance(columns, LabelColumns):
+        labels, level = codes(columns.labels), _LEVELS[question.type]
+        return lambda rows: krippendorff_alpha(units[rows], labels[rows], level), versions
+    if isinstance(columns, NumberColumns):
+        domain, values = np.unique(np.asarray(columns.values, np.float64), return_inverse=True)
+        return (
+            lambda rows: krippendorff_alpha(units[rows], values[rows], "interval", domain),
+            versions,
+        )
+    if isinstance(columns, MultiLabelColumns):
+        k = len(columns.choices)
+        selected, offsets = codes(columns.selected).reshape(-1, k), np.arange(k)
+
+        def pooled(rows: IntArray) -> float:
+            pairs = (units[rows][:, None] * k + offsets).ravel()
+            return krippendorff_alpha(pairs, selected[rows].ravel())
+
+        return pooled, versions
+    if isinstance(columns, SpanColumns):
+        exact, total = codes(columns.version_exact), codes(columns.version_total)
+        return lambda rows: _share(exact[rows], total[rows]), codes(columns.version_codes)
+    return None, versions
 
 
 def _annotator_rows(
