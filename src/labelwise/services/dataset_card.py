@@ -17,6 +17,7 @@ from labelwise.db.engine import Database
 from labelwise.db.guideline_models import GuidelineVersion
 from labelwise.db.models import Escalation, Item, Project
 from labelwise.db.release_models import Release
+from labelwise.formats.release_table import soft_labels
 from labelwise.services import gold, quality_report
 from labelwise.services.quality_model import Figure, QualityReport
 from labelwise.spec import ProjectSpec, QuestionSpec
@@ -165,9 +166,10 @@ def _balance(spec: ProjectSpec, stats: FreezeStats) -> str:
         per_slice = stats.balance.get(question.name)
         if per_slice is None:
             continue
-        labels = sorted(
-            {label for values in per_slice.values() for c in values.values() for label in c}
-        )
+        # Every label of the question, chosen or not: a class nobody got is worth seeing.
+        seen = {label for values in per_slice.values() for c in values.values() for label in c}
+        known = list(soft_labels(question))
+        labels = known + sorted(seen.difference(known))
         for slice_name, values in per_slice.items():
             title = f"**{question.name}**" + ("" if slice_name is None else f" by `{slice_name}`")
             rows = [
