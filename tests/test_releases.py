@@ -143,6 +143,10 @@ def test_annotations_carry_their_guideline_version(team: Team) -> None:
     assert {a["guideline_version"] for a in rows["t-4"].annotations} == {1}
     assert {a["guideline_version"] for a in rows["t-0"].annotations} == {None}
     assert "| v1 | 3 | first rules |" in release.card
+    # Agreement per version: before any guidelines, 4 items; under v1 only t-4, where all
+    # three agree and alpha, with no variation at all, is undefined.
+    assert "| team | none | 4 | 0.389 |" in release.card
+    assert "| team | v1 | 1 | — |" in release.card
 
 
 def test_dataset_card(team: Team) -> None:

@@ -7,9 +7,9 @@ that moment (agreement, gold accuracy, the review estimate, open questions, chec
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
@@ -18,14 +18,47 @@ from labelwise.db.guideline_models import GuidelineVersion
 from labelwise.db.models import Escalation, Item, Project
 from labelwise.db.release_models import Release
 from labelwise.formats.release_table import soft_labels
+from labelwise.formats.rows import ReleaseRow
 from labelwise.services import gold, quality_report
 from labelwise.services.quality_model import Figure, QualityReport
 from labelwise.spec import ProjectSpec, QuestionSpec
 
-if TYPE_CHECKING:
-    from labelwise.services.releases import FreezeStats
+BALANCED = ("single_label", "multi_label", "rating", "preference")  # questions with classes
+UNRESOLVED = "(unresolved)"  # a tie nobody settled, as the class balance counts it
 
 LISTED = 10  # open escalations named on the card; the count covers all of them
+
+
+@dataclass
+class FreezeStats:
+    """What the card counts while a release's rows are frozen, in the same pass."""
+
+    annotations: int = 0
+    annotators: set[str] = field(default_factory=set)
+    time_ms: int = 0
+    guideline_versions: Counter[int | None] = field(default_factory=Counter)
+    sources: Counter[str] = field(default_factory=Counter)
+    # question -> slice field (None: all items) -> slice value -> label -> items
+    balance: dict[str, dict[str | None, dict[str, Counter[str]]]] = field(default_factory=dict)
+
+    def add(self, spec: ProjectSpec, row: ReleaseRow) -> None:
+        slices = [f.name for f in spec.fields if f.type == "metadata"]
+        for annotation in row.annotations:
+            self.annotations += 1
+            self.annotators.add(annotation["annotator"])
+            self.guideline_versions[annotation["guideline_version"]] += 1
+        self.sources.update(row.sources.values())
+        for question in spec.questions:
+            name = question.name
+            if question.type not in BALANCED or row.sources[name] == "unanswered":
+                continue
+            answer = row.answers[name]
+            labels = answer if isinstance(answer, list) else [answer]
+            per_slice = self.balance.setdefault(name, {})
+            for slice_name in [None, *slices]:
+                value = "all" if slice_name is None else str(row.data.get(slice_name))
+                counts = per_slice.setdefault(slice_name, {}).setdefault(value, Counter())
+                counts.update(UNRESOLVED if label is None else str(label) for label in labels)
 
 
 @dataclass(frozen=True)
@@ -198,7 +231,23 @@ def _agreement(report: QualityReport) -> str:
         ]
         for q in report.questions
     ]
-    return head + "\n\n" + _table(["question", "metric", "value (95% CI)", "items"], rows)
+    parts = [head, _table(["question", "metric", "value (95% CI)", "items"], rows)]
+    by_version = [
+        [
+            q.name,
+            "none" if v.version is None else f"v{v.version}",
+            f"{v.items:,}",
+            _number(v.agreement),
+        ]
+        for q in report.questions
+        for v in q.versions
+    ]
+    if by_version:
+        parts += [
+            "Per guideline version (answers compared only with answers made under the same one):",
+            _table(["question", "guidelines", "items", "agreement"], by_version),
+        ]
+    return "\n\n".join(parts)
 
 
 def _figure(figure: Figure | None) -> str:

@@ -26,7 +26,7 @@ from labelwise.db.release_models import Release, ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
-from labelwise.services import audit
+from labelwise.services import audit, dataset_card
 from labelwise.services.consensus import METHODS, ConsensusTable, consensus
 from labelwise.services.projects import spec_of
 from labelwise.services.quality_data import corrections
@@ -51,19 +51,6 @@ class ReleaseInfo:
     card: str
 
 
-@dataclass
-class FreezeStats:
-    """What the dataset card counts while the rows are frozen, in the same pass."""
-
-    annotations: int = 0
-    annotators: set[str] = field(default_factory=set)
-    time_ms: int = 0
-    guideline_versions: Counter[int | None] = field(default_factory=Counter)
-    sources: Counter[str] = field(default_factory=Counter)
-    # question -> slice field -> slice value -> answer -> items
-    balance: dict[str, dict[str | None, dict[str, Counter[str]]]] = field(default_factory=dict)
-
-
 def create(
     db: Database, project: Project, name: str, method: str, actor_id: int | None
 ) -> ReleaseInfo:
@@ -73,8 +60,6 @@ def create(
     annotation's (with a reviewer's correction); otherwise the consensus by `method` for
     questions that aggregate, a strict majority of identical spans or texts for the rest.
     """
-    from labelwise.services import dataset_card  # the card reads the quality report
-
     if not _NAME.fullmatch(name):
         raise InvalidInput(
             f"release name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
@@ -90,7 +75,7 @@ def create(
         if q.type in METHODS
     }
     context = dataset_card.gather(db, project)
-    stats = FreezeStats()
+    stats = dataset_card.FreezeStats()
     digest = hashlib.sha256()
     count = 0
     with db.write() as session:
@@ -113,7 +98,7 @@ def create(
         for page in _frozen_pages(connection, db.is_sqlite, project.id, spec, tables, method):
             texts = []
             for row in page:
-                _count(stats, spec, row)
+                stats.add(spec, row)
                 text = orjson.dumps(row._asdict(), option=orjson.OPT_SORT_KEYS)
                 digest.update(text + b"\n")
                 texts.append({"release_id": release.id, "item_id": row.id, "row": text.decode()})
@@ -281,25 +266,6 @@ def _majority(question: QuestionSpec, values: list[Any]) -> tuple[Any, str]:
         return [{"start": s, "end": e, "label": label} for s, e, label in chosen], "majority"
     text, votes = Counter(orjson.dumps(v) for v in values).most_common(1)[0]
     return (orjson.loads(text) if votes > half else None), "majority"
-
-
-def _count(stats: FreezeStats, spec: ProjectSpec, row: ReleaseRow) -> None:
-    slices = [f.name for f in spec.fields if f.type == "metadata"]
-    for annotation in row.annotations:
-        stats.annotations += 1
-        stats.annotators.add(annotation["annotator"])
-        stats.guideline_versions[annotation["guideline_version"]] += 1
-    stats.sources.update(row.sources.values())
-    for question in spec.questions:
-        if question.type not in ("single_label", "multi_label", "rating", "preference"):
-            continue
-        answer = row.answers.get(question.name)
-        labels = answer if isinstance(answer, list) else [answer]
-        per_slice = stats.balance.setdefault(question.name, {})
-        for slice_name in [None, *slices]:
-            value = "all" if slice_name is None else str(row.data.get(slice_name))
-            counts = per_slice.setdefault(slice_name, {}).setdefault(value, Counter())
-            counts.update("(unresolved)" if label is None else str(label) for label in labels)
 
 
 # --- reading -------------------------------------------------------------------------------
