@@ -33,6 +33,7 @@ LISTED = 10  # open escalations named on the card; the count covers all of them
 class FreezeStats:
     """What the card counts while a release's rows are frozen, in the same pass."""
 
+    slices: list[str]  # the metadata fields the class balance is broken down by
     annotations: int = 0
     annotators: set[str] = field(default_factory=set)
     time_ms: int = 0
@@ -42,7 +43,6 @@ class FreezeStats:
     balance: dict[str, dict[str | None, dict[str, Counter[str]]]] = field(default_factory=dict)
 
     def add(self, spec: ProjectSpec, row: ReleaseRow) -> None:
-        slices = [f.name for f in spec.fields if f.type == "metadata"]
         for annotation in row.annotations:
             self.annotations += 1
             self.annotators.add(annotation["annotator"])
@@ -55,7 +55,7 @@ class FreezeStats:
             answer = row.answers[name]
             labels = answer if isinstance(answer, list) else [answer]
             per_slice = self.balance.setdefault(name, {})
-            for slice_name in [None, *slices]:
+            for slice_name in [None, *self.slices]:
                 value = "all" if slice_name is None else str(row.data.get(slice_name))
                 counts = per_slice.setdefault(slice_name, {}).setdefault(value, Counter())
                 counts.update(UNRESOLVED if label is None else str(label) for label in labels)

@@ -75,7 +75,7 @@ def create(
         if q.type in METHODS
     }
     context = dataset_card.gather(db, project)
-    stats = dataset_card.FreezeStats()
+    stats = dataset_card.FreezeStats(slices=[f.name for f in spec.fields if f.type == "metadata"])
     digest = hashlib.sha256()
     count = 0
     with db.write() as session:
@@ -315,18 +315,8 @@ def rows(db: Database, project: Project, name: str) -> Iterator[ReleaseRow]:
     """The release's rows in item order, streamed a page at a time from one snapshot."""
     with db.snapshot() as session:
         release_id = _release(session, project.id, name).id
-        query = (
-            select(_rows.c.item_id, _rows.c.row)
-            .where(_rows.c.release_id == release_id)
-            .order_by(_rows.c.item_id)
-            .limit(PAGE)
-        )
-        after = -1
-        connection = session.connection()
-        while page := connection.execute(query.where(_rows.c.item_id > after)).all():
-            for _, text in page:
-                yield ReleaseRow(**orjson.loads(text))
-            after = page[-1][0]
+        for text in _stored(session.connection(), release_id):
+            yield ReleaseRow(**orjson.loads(text))
 
 
 def verify(db: Database, project: Project, name: str) -> tuple[bool, str]:
@@ -334,12 +324,24 @@ def verify(db: Database, project: Project, name: str) -> tuple[bool, str]:
     digest = hashlib.sha256()
     with db.snapshot() as session:
         release = _release(session, project.id, name)
-        stored = session.execute(
-            select(_rows.c.row).where(_rows.c.release_id == release.id).order_by(_rows.c.item_id)
-        )
-        for (text,) in stored:
+        for text in _stored(session.connection(), release.id):
             digest.update(text.encode() + b"\n")
         return digest.hexdigest() == release.content_hash, release.content_hash
+
+
+def _stored(connection: Connection, release_id: int) -> Iterator[str]:
+    """The stored row texts in item order, in keyset pages (flat memory on any driver)."""
+    query = (
+        select(_rows.c.item_id, _rows.c.row)
+        .where(_rows.c.release_id == release_id)
+        .order_by(_rows.c.item_id)
+        .limit(PAGE)
+    )
+    after = -1
+    while page := connection.execute(query.where(_rows.c.item_id > after)).all():
+        for _, text in page:
+            yield text
+        after = page[-1][0]
 
 
 def layout(
