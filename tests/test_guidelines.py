@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
+from labelwise import demo
 from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, AnnotationRevision
@@ -20,6 +21,7 @@ from labelwise.services import audit, guidelines, projects
 from labelwise.services.quality_data import SpanColumns
 from labelwise.spec import SpecError, load_guidelines_file, load_spec_file
 from tests.teams import Team
+from tests.test_web import log_in
 
 V1 = "# Rules\n\nBilling is about money.\nTech is about software.\n"
 V2 = "# Rules\n\nBilling is about money and refunds.\nTech is about software.\n"
@@ -433,3 +435,32 @@ def test_span_pairs_are_scored_within_one_version_only() -> None:
     assert list(columns.version_total) == [2, 2]
     assert list(columns.versions) == [1, 1, 1, 2, 2]
     assert list(columns.total) == [2, 6] and list(columns.exact) == [2, 2]  # all three pairs
+
+
+def test_a_submit_just_after_a_publish_still_owes_the_change(team: Team) -> None:
+    _publish(team, V1, "First rules")
+    team.label("ann")
+    _publish(team, V2, "Refunds are billing")
+    team.label("ann")  # recorded under v2, but ann was reading v1 when she started
+    assert _versions_of(team.db, Annotation) == [1, 2]
+    assert [c["number"] for c in _pending(team, "ann")["changes"]] == [2]
+
+
+def test_project_page_shows_the_current_version(team: Team) -> None:
+    _publish(team, V1, "First rules")
+    _publish(team, V2 + "\n<script>alert(1)</script>\n", "Refunds are billing")
+    log_in(team.client, "ann")
+    page = team.client.get("/projects/t")
+    assert page.status_code == 200
+    assert "Guidelines, version 2" in page.text and "Refunds are billing" in page.text
+    # The markdown travels in an attribute, escaped, and is rendered by the safe renderer.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<script>alert(1)" not in page.text
+
+
+def test_the_demo_publishes_its_guidelines_once(db: Database) -> None:
+    demo.set_up(db)
+    demo.set_up(db)
+    versions = guidelines.versions(db, projects.get(db, "tickets").id)
+    assert [(v.number, v.note) for v in versions] == [(1, "The triage rules, first written down")]
+    assert versions[0].body.startswith("# Support ticket triage")

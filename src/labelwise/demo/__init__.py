@@ -11,7 +11,7 @@ from labelwise.errors import Conflict
 from labelwise.formats import FORMATS
 from labelwise.policies import Role
 from labelwise.services import accounts, gold, imports, projects
-from labelwise.spec import load_spec_file
+from labelwise.spec import load_guidelines_file, load_spec_file
 
 HERE = Path(__file__).parent
 SPEC_FILE = HERE / "project.yaml"
@@ -37,7 +37,8 @@ class DemoSetup:
 def set_up(db: Database) -> DemoSetup:
     """Idempotent: a second run adds nothing and leaves passwords as they were."""
     spec = load_spec_file(SPEC_FILE)
-    project = projects.apply_spec(db, spec).project
+    text = load_guidelines_file(SPEC_FILE, spec)
+    project = projects.apply_spec(db, spec, guidelines_text=text).project
     reader = FORMATS["jsonl"].read
     assert reader is not None
     with ITEMS_FILE.open("rb") as handle:

@@ -371,9 +371,12 @@ def pending(db: Database, project_id: int, user_id: int) -> Pending:
 
 
 def _labeled_under(session: Session, project_id: int, user_id: int) -> int | None:
-    """The latest version the user labeled under (0: before any), None if they never labeled."""
+    """The first version the user labeled under (0: before any), None if they never labeled.
+
+    The first, not the latest: a submit just after a publish is recorded under the new
+    version although its author was reading the old one, and has still to be told."""
     row = session.execute(
-        select(func.count(), func.max(func.coalesce(Annotation.guideline_version, 0))).where(
+        select(func.count(), func.min(func.coalesce(Annotation.guideline_version, 0))).where(
             Annotation.project_id == project_id, Annotation.user_id == user_id
         )
     ).one()

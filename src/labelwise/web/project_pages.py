@@ -19,7 +19,7 @@ from labelwise.db.engine import Database
 from labelwise.errors import InvalidInput, LabelwiseError, NotFound, TooLarge
 from labelwise.formats import format_for_path
 from labelwise.policies import Action
-from labelwise.services import discussion, imports, item_views, projects, releases
+from labelwise.services import discussion, guidelines, imports, item_views, projects, releases
 from labelwise.web.rendering import PageRoute, ProjectAccess, SessionUser, project_access, render
 from labelwise.web.security import CSRF_FIELD, check_csrf
 
@@ -42,6 +42,7 @@ def project_context(db: Database, access: ProjectAccess, after: int = 0) -> dict
         "next_after": None,
         "open_escalations": None,
         "releases": None,
+        "guidelines": None,
     }
     if access.can(Action.VIEW_MEMBERS):
         context["members"] = projects.members(db, project)
@@ -51,6 +52,8 @@ def project_context(db: Database, access: ProjectAccess, after: int = 0) -> dict
         context["next_after"] = items[-1].id if len(items) == ITEMS_PER_PAGE else None
     if access.can(Action.EXPORT):
         context["releases"] = releases.listing(db, project)
+    if access.can(Action.READ_GUIDELINES):
+        context["guidelines"] = guidelines.current(db, project.id)
     if access.can(Action.ANSWER_ESCALATIONS):
         context["open_escalations"] = len(discussion.escalations(db, project.id, open_only=True))
     return context

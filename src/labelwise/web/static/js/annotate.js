@@ -7,7 +7,7 @@ import { answerList } from "./answers-view.js";
 import { h, when } from "./dom.js";
 import { renderFields } from "./fields.js";
 import { AnswerForm } from "./form.js";
-import { renderMarkdown } from "./markdown.js";
+import { GuidelinesPanel } from "./guidelines.js";
 import { Outbox } from "./outbox.js";
 import { Qualification } from "./qualification.js";
 import { titleOf } from "./spec.js";
@@ -35,17 +35,13 @@ let pollTimer = null;
 const itemCard = h("section", { class: "card item-card", tabindex: "-1", "aria-label": "Item" });
 const answerCard = h("section", { class: "card answer-card", "aria-label": "Your answers" });
 // The panels sit under the item, beside the questions, and stay across items.
-const guidelines = h("details", { class: "card panel", id: "guidelines-panel" },
-  h("summary", {}, "Guidelines ", h("kbd", {}, "G")),
-  page.spec.goal ? h("p", { class: "goal" }, h("strong", {}, "Goal: "), page.spec.goal) : null,
-  page.spec.guidelines ? h("div", { class: "md" }, renderMarkdown(page.spec.guidelines))
-    : h("p", { class: "muted" }, "This project has no written guidelines yet."));
+const guidelinesPanel = new GuidelinesPanel(page);
+const guidelines = guidelinesPanel.el;
 const feedbackBody = h("div", { "aria-live": "polite" });
 const feedbackTitle = h("span", {}, "Feedback and answers");
 const feedback = h("details", { class: "card panel", id: "feedback-panel" },
   h("summary", {}, feedbackTitle, " ", h("kbd", {}, "F")), feedbackBody);
 feedback.addEventListener("toggle", () => feedback.open && loadFeedback());
-guidelines.open = Boolean(page.spec.guidelines) && window.innerWidth > 1200;
 
 function show(next) {
   lease = next;
@@ -159,7 +155,9 @@ async function submit() {
   itemCard.classList.add("leaving");
   try {
     await send(entry);
-    await loadNext();
+    // A new guidelines version is shown, and acknowledged, before the next answer; a failed
+    // check is not a failed answer (the next submit checks again).
+    await Promise.all([loadNext(), guidelinesPanel.acknowledgeChanges().catch(() => null)]);
   } catch (error) {
     await refused(error, entry);
   } finally {
@@ -255,7 +253,10 @@ window.addEventListener("beforeunload", (event) => {
 });
 
 try {
-  await qualification.refresh();
+  await Promise.all([qualification.refresh(), guidelinesPanel.load()]);
+  await guidelinesPanel.acknowledgeChanges().catch((error) => {
+    if (error.status === 401) throw error;
+  });
   await flushOutbox();
   await loadNext();
   loadFeedback();
