@@ -36,12 +36,12 @@ class ProjectSummary:
 
 
 def spec_of(project: Project) -> ProjectSpec:
-    return _parsed(orjson.dumps(project.spec, option=orjson.OPT_SORT_KEYS))
+    return stored_spec(orjson.dumps(project.spec, option=orjson.OPT_SORT_KEYS))
 
 
 @functools.lru_cache(maxsize=128)
-def _parsed(spec_json: bytes) -> ProjectSpec:
-    """Specs are parsed on every submit: parse each distinct one once."""
+def stored_spec(spec_json: str | bytes) -> ProjectSpec:
+    """Specs are needed on every submit: parse each distinct one once."""
     return parse_spec(orjson.loads(spec_json))
 
 
