@@ -30,10 +30,10 @@ def optional_actor(request: Request) -> Actor | None:
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
-        user = accounts.user_for_token(db, secret.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        actor = accounts.actor_for_token(db, secret.strip()) if scheme.lower() == "bearer" else None
+        if actor is None:
             raise Unauthorized("invalid or revoked API token")
-        return accounts.actor_of(user)
+        return actor
     token = request.cookies.get(SESSION_COOKIE)
     user = accounts.user_for_session(db, token) if token else None
     if user is None:
