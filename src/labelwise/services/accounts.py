@@ -283,6 +283,11 @@ class _TokenCache:
 _token_cache = _TokenCache()
 
 
+def cached_actor(db: Database, secret: str) -> Actor | None:
+    """The actor of a token looked up in the last TOKEN_CACHE_SECONDS, without a query."""
+    return _token_cache.get((db.url, hash_secret(secret)))
+
+
 def actor_for_token(db: Database, secret: str) -> Actor | None:
     """The actor an API token stands for, or None if it is unknown, revoked or disabled."""
     key = (db.url, hash_secret(secret))

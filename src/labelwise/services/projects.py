@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -57,17 +57,21 @@ def _get(session: Session, slug: str) -> Project:
     return project
 
 
+# Built once: every project route starts here.
+_ACCESS = (
+    select(Project, Membership.role)
+    .outerjoin(
+        Membership,
+        (Membership.project_id == Project.id) & (Membership.user_id == bindparam("user")),
+    )
+    .where(Project.slug == bindparam("slug"))
+)
+
+
 def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]:
     """The project and the caller's role in it; a missing project is NotFound for everyone."""
     with db.read() as session:
-        row = session.execute(
-            select(Project, Membership.role)
-            .outerjoin(
-                Membership,
-                (Membership.project_id == Project.id) & (Membership.user_id == actor.user_id),
-            )
-            .where(Project.slug == slug)
-        ).first()
+        row = session.execute(_ACCESS, {"slug": slug, "user": actor.user_id}).first()
     if row is None:
         raise NotFound("project not found")
     return row[0], Role(row[1]) if row[1] else None
