@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, Text, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -75,6 +75,26 @@ def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]
     if row is None:
         raise NotFound("project not found")
     return row[0], Role(row[1]) if row[1] else None
+
+
+_SPEC_AND_ROLE = (
+    select(Project.id, type_coerce(Project.spec, Text), Membership.role)
+    .outerjoin(
+        Membership,
+        (Membership.project_id == Project.id) & (Membership.user_id == bindparam("user")),
+    )
+    .where(Project.slug == bindparam("slug"))
+)
+
+
+def spec_and_role(
+    connection: Connection, slug: str, actor: Actor
+) -> tuple[int, ProjectSpec, Role | None]:
+    """`access` inside the caller's unit of work, for the hot path: id, spec and role."""
+    row = connection.execute(_SPEC_AND_ROLE, {"slug": slug, "user": actor.user_id}).first()
+    if row is None:
+        raise NotFound("project not found")
+    return row[0], stored_spec(row[1]), Role(row[2]) if row[2] else None
 
 
 def role_in(db: Database, project_id: int, user_id: int) -> Role | None:

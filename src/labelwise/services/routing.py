@@ -33,9 +33,9 @@ from sqlalchemy.orm import Session, aliased
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, Review
-from labelwise.services import gold
+from labelwise.policies import Action, Actor, authorize
+from labelwise.services import gold, projects
 from labelwise.services.accounts import now
-from labelwise.spec import ProjectSpec
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 OPEN_STATUSES = ("in_progress", "new")  # started items first
@@ -56,10 +56,16 @@ class Lease:
     feedback: str | None = None  # the reviewer's feedback on reworked answers
 
 
-def next_annotation(db: Database, project_id: int, spec: ProjectSpec, user_id: int) -> Lease | None:
-    """The caller's item to label: their current lease, their rework, or a new item."""
+def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
+    """The caller's item to label: their current lease, their rework, or a new item.
+
+    The project and the caller's right to label in it are read in the same unit of work.
+    """
     with db.write() as session:
         connection = session.connection()
+        project_id, spec, role = projects.spec_and_role(connection, slug, actor)
+        authorize(actor, Action.ANNOTATE, role)
+        user_id = actor.user_id
         moment = _begin_routing(connection, db, project_id, user_id)
         held = _held(connection, project_id, user_id, ("annotate", "gold"))
         if held is not None:

@@ -81,10 +81,7 @@ _NEXT_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.post("/projects/{slug}/next", response_model=LeaseOut, responses=_NEXT_RESPONSES)
 def next_item(slug: str, db: DbDep, actor: ActorDep) -> LeaseOut | Response:
     """The caller's next item to label: the same one again while its lease lasts."""
-    project, role = projects.access(db, slug, actor)
-    authorize(actor, Action.ANNOTATE, role)
-    spec = projects.spec_of(project)
-    return _lease_out(routing.next_annotation(db, project.id, spec, actor.user_id))
+    return _lease_out(routing.next_annotation(db, slug, actor))
 
 
 @router.post("/projects/{slug}/review/next", response_model=LeaseOut, responses=_NEXT_RESPONSES)
