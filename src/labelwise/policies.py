@@ -106,14 +106,14 @@ def authorize(actor: Actor, action: Action, role: Role | None) -> None:
 
 
 def authorize_assignment(
-    actor: Actor, assignment_id: int, kind: str | None, holder: int | None, role: Role | None
+    actor: Actor, assignment_id: int, kind: str, holder: int, role: Role | None
 ) -> None:
     """Only its holder may act on an assignment, and only while their role allows it.
 
-    Anyone else is told it does not exist (kind None: it does not), whatever their role in
-    its project. `role` is the holder's role in the assignment's project now.
+    Anyone else is told it does not exist, whatever their role in its project. `role` is
+    the holder's role in the assignment's project now.
     """
-    if kind is None or holder != actor.user_id:
+    if holder != actor.user_id:
         raise NotFound(f"assignment {assignment_id} not found")
     authorize(actor, ASSIGNMENT_ACTIONS[kind], role)
 

@@ -171,11 +171,9 @@ def _lock_assignment(connection: Connection, assignment_id: int, actor: Actor) -
     """The caller's own assignment, locked, once the policies let them act on it."""
     row = connection.execute(_LOCK_ASSIGNMENT, {"assignment": assignment_id}).first()
     if row is None:
-        authorize_assignment(actor, assignment_id, None, None, None)
-    else:
-        role = Role(row.role) if row.role else None
-        authorize_assignment(actor, assignment_id, row.kind, row.user_id, role)
-    assert row is not None
+        raise NotFound(f"assignment {assignment_id} not found")
+    role = Role(row.role) if row.role else None
+    authorize_assignment(actor, assignment_id, row.kind, row.user_id, role)
     return row
 
 
@@ -196,21 +194,13 @@ def submit(
             raise InvalidInput("this is a review assignment: send a verdict instead")
         item = _lock_item(connection, assignment.item_id)
         if assignment.status == "submitted":
-            revision = None
-            if assignment.annotation_id is not None and assignment.kind == "annotate":
-                params = {"annotation": assignment.annotation_id}
-                revision = connection.execute(_REVISION, params).scalar_one()
-            return Submitted(
-                assignment.id, assignment.annotation_id, revision, item.id, item.status
-            )
+            return _first_result(connection, assignment, item)
         clean = _validated(item.spec, answers, item.data)
         before = (item.status, item.slots_used)
+        annotation_id: int | None = None
+        revision: int | None = None
         if assignment.kind == "adjudicate":
-            annotation_id, revision, event = (
-                None,
-                None,
-                _adjudicate(connection, assignment, item, clean),
-            )
+            event = _adjudicate(connection, assignment, item, clean)
         else:
             annotation_id, revision, event = _annotate(session, assignment, item, clean, time_ms)
         item.save(connection, before)
@@ -225,6 +215,15 @@ def submit(
             item.id,
             item.status,
         )
+
+
+def _first_result(connection: Connection, assignment: AnyRow, item: _LockedItem) -> Submitted:
+    """A retry's answer: the first submit's annotation and revision, the item as it is now."""
+    revision = None
+    if assignment.annotation_id is not None and assignment.kind == "annotate":
+        params = {"annotation": assignment.annotation_id}
+        revision = connection.execute(_REVISION, params).scalar_one()
+    return Submitted(assignment.id, assignment.annotation_id, revision, item.id, item.status)
 
 
 def _event(
