@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from labelwise.db.engine import Database
 from labelwise.db.models import ApiToken, User
@@ -62,6 +62,18 @@ def test_tokens_are_stored_hashed_and_can_be_revoked(client: TestClient, db: Dat
     answer = client.get("/api/v1/projects", headers=bearer(secret))
     assert answer.status_code == 401
     assert "revoked" in answer.json()["detail"]
+
+
+def test_a_revocation_elsewhere_takes_effect_within_the_cache_time(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = make_token(db, "ana")
+    assert client.get("/api/v1/projects", headers=bearer(secret)).status_code == 200
+    with db.write() as session:  # as the CLI in another process would
+        session.execute(update(ApiToken).values(revoked_at=accounts.now()))
+    assert client.get("/api/v1/projects", headers=bearer(secret)).status_code == 200
+    monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 0.0)  # the cache time has passed
+    assert client.get("/api/v1/projects", headers=bearer(secret)).status_code == 401
 
 
 def test_no_credentials_is_401(client: TestClient) -> None:

@@ -81,6 +81,15 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 }
 
 
+# What holding an assignment of each kind lets one do.
+ASSIGNMENT_ACTIONS = {
+    "annotate": Action.ANNOTATE,
+    "gold": Action.ANNOTATE,
+    "review": Action.REVIEW,
+    "adjudicate": Action.ADJUDICATE,
+}
+
+
 @dataclass(frozen=True)
 class Actor:
     """The authenticated caller, as the policies need it."""
@@ -102,6 +111,19 @@ def authorize(actor: Actor, action: Action, role: Role | None) -> None:
         raise NotFound("project not found")
     if action not in ROLE_ACTIONS[role]:
         raise Forbidden(f"your role ({role}) may not {action}")
+
+
+def authorize_assignment(
+    actor: Actor, assignment_id: int, kind: str, holder: int, role: Role | None
+) -> None:
+    """Only its holder may act on an assignment, and only while their role allows it.
+
+    Anyone else is told it does not exist, whatever their role in its project. `role` is
+    the holder's role in the assignment's project now.
+    """
+    if holder != actor.user_id:
+        raise NotFound(f"assignment {assignment_id} not found")
+    authorize(actor, ASSIGNMENT_ACTIONS[kind], role)
 
 
 def authorize_admin(actor: Actor, what: str) -> None:

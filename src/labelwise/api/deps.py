@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from labelwise.db.engine import Database
 from labelwise.errors import Unauthorized
@@ -13,36 +14,44 @@ from labelwise.services import accounts
 from labelwise.settings import Settings
 from labelwise.web.security import SESSION_COOKIE, check_csrf
 
+# The dependencies are async so they run on the event loop: a sync one costs a hop through
+# the thread pool per request. What reads the database still runs in the pool.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def optional_actor(request: Request) -> Actor | None:
+async def optional_actor(request: Request) -> Actor | None:
     """Bearer token for scripts; session cookie (plus CSRF on writes) for the browser."""
-    db = get_db(request)
+    db = await get_db(request)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
-        user = accounts.user_for_token(db, secret.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        actor = None
+        if scheme.lower() == "bearer":
+            secret = secret.strip()
+            actor = accounts.cached_actor(db, secret) or await run_in_threadpool(
+                accounts.actor_for_token, db, secret
+            )
+        if actor is None:
             raise Unauthorized("invalid or revoked API token")
-        return accounts.actor_of(user)
+        return actor
     token = request.cookies.get(SESSION_COOKIE)
-    user = accounts.user_for_session(db, token) if token else None
+    user = await run_in_threadpool(accounts.user_for_session, db, token) if token else None
     if user is None:
         return None
     check_csrf(request, None)
     return accounts.actor_of(user)
 
 
-def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise Unauthorized("log in or send 'Authorization: Bearer <token>'")
     return actor

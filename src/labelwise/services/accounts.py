@@ -6,12 +6,14 @@ import functools
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -228,16 +230,75 @@ def revoke_token(db: Database, username: str, token_id: int) -> None:
                 target_id=token.id,
                 after={"user": username, "name": token.name},
             )
+    _token_cache.forget()
 
 
-def user_for_token(db: Database, secret: str) -> User | None:
-    with db.read() as session:
-        return session.scalar(
-            select(User)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(
-                ApiToken.token_hash == hash_secret(secret),
-                ApiToken.revoked_at.is_(None),
-                User.is_active,
-            )
-        )
+# Bearer tokens are checked on every API request. A valid token's actor is kept for a few
+# seconds: a revocation in this process empties the cache at once; one made by another
+# process (the CLI, another server worker) takes effect there within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 5.0
+_TOKEN_CACHE_MAX = 10_000
+_USERS = cast(Table, User.__table__)
+_TOKENS = cast(Table, ApiToken.__table__)
+_ACTOR_FOR_TOKEN = (
+    select(_USERS.c.id, _USERS.c.username, _USERS.c.is_admin)
+    .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
+    .where(
+        _TOKENS.c.token_hash == bindparam("hash"),
+        _TOKENS.c.revoked_at.is_(None),
+        _USERS.c.is_active,
+    )
+)
+
+
+class _TokenCache:
+    """Actors of recently seen tokens, per database; `forget` wins over lookups in flight."""
+
+    def __init__(self) -> None:
+        self._actors: dict[tuple[str, str], tuple[float, Actor]] = {}  # key: (seen at, actor)
+        self._generation = 0
+
+    def get(self, key: tuple[str, str]) -> Actor | None:
+        hit = self._actors.get(key)
+        if hit is None or time.monotonic() - hit[0] >= TOKEN_CACHE_SECONDS:
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, str], actor: Actor, generation: int) -> None:
+        if generation != self._generation:
+            return  # a revocation happened while this lookup ran: it may be stale
+        if len(self._actors) >= _TOKEN_CACHE_MAX:
+            self._actors.clear()
+        self._actors[key] = (time.monotonic(), actor)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def forget(self) -> None:
+        self._generation += 1
+        self._actors.clear()
+
+
+_token_cache = _TokenCache()
+
+
+def cached_actor(db: Database, secret: str) -> Actor | None:
+    """The actor of a token looked up in the last TOKEN_CACHE_SECONDS, without a query."""
+    return _token_cache.get((db.url, hash_secret(secret)))
+
+
+def actor_for_token(db: Database, secret: str) -> Actor | None:
+    """The actor an API token stands for, or None if it is unknown, revoked or disabled."""
+    key = (db.url, hash_secret(secret))
+    actor = _token_cache.get(key)
+    if actor is not None:
+        return actor
+    generation = _token_cache.generation
+    with db.engine.connect() as connection:
+        row = connection.execute(_ACTOR_FOR_TOKEN, {"hash": key[1]}).first()
+    if row is None:
+        return None
+    actor = Actor(user_id=row.id, username=row.username, is_admin=row.is_admin)
+    _token_cache.put(key, actor, generation)
+    return actor

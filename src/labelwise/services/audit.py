@@ -90,9 +90,9 @@ def record(
         "after": _as_stored(after),
         "created_at": datetime.now(UTC),
     }
-    digest = event_hash(prev_hash, fields)
-    connection.execute(_INSERT_EVENT, {**fields, "prev_hash": prev_hash, "hash": digest})
-    connection.execute(_SET_HEAD_HASH, {"c": chain, "h": digest})
+    row = {**fields, "prev_hash": prev_hash, "hash": event_hash(prev_hash, fields)}
+    for statement in _APPEND[connection.dialect.name]:
+        connection.execute(statement, {f"e_{name}": value for name, value in row.items()})
 
 
 def _upsert_head(insert: postgresql.Insert | sqlite.Insert) -> Executable:
@@ -115,8 +115,19 @@ _ADVANCE = {
     "postgresql": _upsert_head(postgresql.insert(_HEADS)),
     "sqlite": _upsert_head(sqlite.insert(_HEADS)),
 }
-_INSERT_EVENT = _EVENTS.insert()
-_SET_HEAD_HASH = update(_HEADS).where(_HEADS.c.chain == bindparam("c")).values(hash=bindparam("h"))
+_INSERT_EVENT = _EVENTS.insert().values(
+    {name: bindparam(f"e_{name}") for name in (*HASHED_FIELDS, "prev_hash", "hash")}
+)
+_SET_HEAD_HASH = (
+    update(_HEADS).where(_HEADS.c.chain == bindparam("e_chain")).values(hash=bindparam("e_hash"))
+)
+# Then the event goes in and the head takes its hash. PostgreSQL does both in one statement:
+# from the upsert on, the head is locked until commit, and every further round trip adds a
+# wait for this thread's turn at the interpreter to the time other appenders queue.
+_APPEND = {
+    "postgresql": (_SET_HEAD_HASH.add_cte(_INSERT_EVENT.cte("appended")),),
+    "sqlite": (_INSERT_EVENT, _SET_HEAD_HASH),
+}
 
 
 def _as_stored(value: Any) -> Any:

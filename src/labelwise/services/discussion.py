@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from labelwise.db.engine import Database
 from labelwise.db.models import Assignment, Comment, Escalation, Item, User
 from labelwise.errors import Conflict, InvalidInput, NotFound
+from labelwise.policies import Actor
 from labelwise.services import audit
 from labelwise.services.accounts import now
 from labelwise.services.routing import release_slot
@@ -50,11 +51,11 @@ def _text(value: str, what: str) -> str:
     return value
 
 
-def escalate(db: Database, assignment_id: int, user_id: int, question: str) -> int:
+def escalate(db: Database, assignment_id: int, actor: Actor, question: str) -> int:
     """Take the item out of every queue until a manager answers the question."""
     question = _text(question, "question")
     with db.write() as session:
-        assignment = load_assignment(session, assignment_id, user_id)
+        assignment = load_assignment(session, assignment_id, actor)
         if assignment.kind not in ("annotate", "gold") or assignment.status not in (
             "active",
             "expired",
@@ -69,14 +70,14 @@ def escalate(db: Database, assignment_id: int, user_id: int, question: str) -> i
         assignment.finished_at = now()
         item.on_hold = True
         escalation = Escalation(
-            project_id=item.project_id, item_id=item.id, user_id=user_id, question=question
+            project_id=item.project_id, item_id=item.id, user_id=actor.user_id, question=question
         )
         session.add(escalation)
         session.flush()
         audit.record(
             session,
             project_id=item.project_id,
-            actor_id=user_id,
+            actor_id=actor.user_id,
             action="item.escalated",
             target_type="item",
             target_id=item.id,

@@ -4,46 +4,56 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import insert_if_missing
-from labelwise.db.models import Annotation, Item, Review, ReviewStratum
+from labelwise.db.models import Annotation, Review, ReviewStratum
 from labelwise.spec import ProjectSpec
 
 # Free text almost never matches word for word; it is not a disagreement to adjudicate.
 _NOT_COMPARED = frozenset({"text"})
 
 
-def on_annotation_complete(session: Session, spec: ProjectSpec, item: Item) -> None:
-    """Called with the item row locked, when an annotation was submitted or revised."""
-    annotations = _annotations(session, item.id)
+class ItemState(Protocol):
+    """What the flow reads of an item: a locked `Item` row or the submit path's copy of it."""
+
+    id: int
+    project_id: int
+    status: str
+    data: Any
+
+
+def next_status(session: Session, spec: ProjectSpec, item: ItemState) -> str:
+    """The item's status once an annotation was submitted or revised (item row locked)."""
+    annotations = session.connection().execute(_ANNOTATIONS, {"item": item.id}).all()
     if item.status in ("new", "in_progress"):
         if len(annotations) < spec.workflow.overlap:
-            return
+            return item.status
         if _picked_for_review(session, spec, item):
-            item.status = "in_review"
-            return
+            return "in_review"
     if item.status == "in_review" and any(
         a.review_status in ("submitted", "rejected") for a in annotations
     ):
-        return
+        return item.status
     if item.status in ("new", "in_progress", "in_review"):
-        item.status = "in_adjudication" if _disagree(session, spec, annotations) else "done"
+        return "in_adjudication" if _disagree(session, spec, annotations) else "done"
+    return item.status
 
 
-def _annotations(session: Session, item_id: int) -> list[Annotation]:
-    return list(
-        session.scalars(
-            select(Annotation).where(Annotation.item_id == item_id).order_by(Annotation.id)
-        )
-    )
+# Built once: it runs on every submit.
+_ANNOTATIONS = (
+    select(Annotation.id, Annotation.answers, Annotation.review_status)
+    .where(Annotation.item_id == bindparam("item"))
+    .order_by(Annotation.id)
+)
 
 
-def effective_answers(session: Session, annotation: Annotation) -> dict[str, Any]:
+def effective_answers(session: Session, annotation: Row[Any]) -> dict[str, Any]:
     """A reviewer's correction replaces the annotator's answers; the original is kept."""
     if annotation.review_status == "corrected":
         corrected = session.scalar(
@@ -57,7 +67,7 @@ def effective_answers(session: Session, annotation: Annotation) -> dict[str, Any
     return dict(annotation.answers)
 
 
-def _disagree(session: Session, spec: ProjectSpec, annotations: list[Annotation]) -> bool:
+def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[Row[Any]]) -> bool:
     if spec.workflow.adjudicate != "disagreement" or len(annotations) < 2:
         return False
     answers = [effective_answers(session, a) for a in annotations]
@@ -69,7 +79,7 @@ def _key(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def _picked_for_review(session: Session, spec: ProjectSpec, item: Item) -> bool:
+def _picked_for_review(session: Session, spec: ProjectSpec, item: ItemState) -> bool:
     review = spec.workflow.review
     if review.policy == "none":
         return False
@@ -89,7 +99,7 @@ def _uniform(project_id: int, item_id: int) -> float:
 
 
 def _stratified_pick(
-    session: Session, item: Item, slice_by: str, rate: float, min_per_slice: int
+    session: Session, item: ItemState, slice_by: str, rate: float, min_per_slice: int
 ) -> bool:
     """Systematic sampling per slice: the first `min_per_slice`, then a `rate` share."""
     stratum = str(item.data.get(slice_by, ""))[:255]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Text, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -36,12 +36,12 @@ class ProjectSummary:
 
 
 def spec_of(project: Project) -> ProjectSpec:
-    return _parsed(orjson.dumps(project.spec, option=orjson.OPT_SORT_KEYS))
+    return stored_spec(orjson.dumps(project.spec, option=orjson.OPT_SORT_KEYS))
 
 
 @functools.lru_cache(maxsize=128)
-def _parsed(spec_json: bytes) -> ProjectSpec:
-    """Specs are parsed on every submit: parse each distinct one once."""
+def stored_spec(spec_json: str | bytes) -> ProjectSpec:
+    """Specs are needed on every submit: parse each distinct one once."""
     return parse_spec(orjson.loads(spec_json))
 
 
@@ -57,20 +57,44 @@ def _get(session: Session, slug: str) -> Project:
     return project
 
 
+# Built once: every project route starts here.
+_ACCESS = (
+    select(Project, Membership.role)
+    .outerjoin(
+        Membership,
+        (Membership.project_id == Project.id) & (Membership.user_id == bindparam("user")),
+    )
+    .where(Project.slug == bindparam("slug"))
+)
+
+
 def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]:
     """The project and the caller's role in it; a missing project is NotFound for everyone."""
     with db.read() as session:
-        row = session.execute(
-            select(Project, Membership.role)
-            .outerjoin(
-                Membership,
-                (Membership.project_id == Project.id) & (Membership.user_id == actor.user_id),
-            )
-            .where(Project.slug == slug)
-        ).first()
+        row = session.execute(_ACCESS, {"slug": slug, "user": actor.user_id}).first()
     if row is None:
         raise NotFound("project not found")
     return row[0], Role(row[1]) if row[1] else None
+
+
+_SPEC_AND_ROLE = (
+    select(Project.id, type_coerce(Project.spec, Text), Membership.role)
+    .outerjoin(
+        Membership,
+        (Membership.project_id == Project.id) & (Membership.user_id == bindparam("user")),
+    )
+    .where(Project.slug == bindparam("slug"))
+)
+
+
+def spec_and_role(
+    connection: Connection, slug: str, actor: Actor
+) -> tuple[int, ProjectSpec, Role | None]:
+    """`access` inside the caller's unit of work, for the hot path: id, spec and role."""
+    row = connection.execute(_SPEC_AND_ROLE, {"slug": slug, "user": actor.user_id}).first()
+    if row is None:
+        raise NotFound("project not found")
+    return row[0], stored_spec(row[1]), Role(row[2]) if row[2] else None
 
 
 def role_in(db: Database, project_id: int, user_id: int) -> Role | None:

@@ -8,19 +8,36 @@ lock, so two server processes can never hand out the same slot or let one person
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias, cast
 
-from sqlalchemy import Select, and_, case, exists, func, null, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    null,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, Review
-from labelwise.services import gold
+from labelwise.policies import Action, Actor, authorize
+from labelwise.services import gold, projects
 from labelwise.services.accounts import now
-from labelwise.spec import ProjectSpec
 
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 OPEN_STATUSES = ("in_progress", "new")  # started items first
 
 
@@ -39,42 +56,38 @@ class Lease:
     feedback: str | None = None  # the reviewer's feedback on reworked answers
 
 
-def next_annotation(db: Database, project_id: int, spec: ProjectSpec, user_id: int) -> Lease | None:
-    """The caller's item to label: their current lease, their rework, or a new item."""
+def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
+    """The caller's item to label: their current lease, their rework, or a new item.
+
+    The project and the caller's right to label in it are read in the same unit of work.
+    """
     with db.write() as session:
-        _serialise_per_person(session, db, project_id, user_id)
-        moment = now()
-        expire_leases(session, project_id, moment)
-        held = _held(session, project_id, user_id, ("annotate", "gold"))
+        connection = session.connection()
+        project_id, spec, role = projects.spec_and_role(connection, slug, actor)
+        authorize(actor, Action.ANNOTATE, role)
+        user_id = actor.user_id
+        moment = _begin_routing(connection, db, project_id, user_id)
+        held = _held(connection, project_id, user_id, ("annotate", "gold"))
         if held is not None:
-            return _lease(session, held)
+            return _lease(connection, held)
         cap = spec.workflow.max_per_annotator
-        if cap is not None and _taken(session, project_id, user_id) >= cap:
+        if cap is not None and _taken(connection, project_id, user_id) >= cap:
             return None
         gold_item = gold.gold_to_serve(session, spec, project_id, user_id)
         if gold_item is False:
             return None  # failed the qualification test
-        kind = "gold" if gold_item is not None else "annotate"
-        item_id = gold_item or _candidate(session, db, project_id, user_id, spec.workflow.overlap)
-        if item_id is None:
+        if gold_item is not None:
+            item: AnyRow | None = connection.execute(_ITEM, {"item": gold_item}).one()
+        else:
+            item = _candidate(connection, project_id, user_id, spec.workflow.overlap)
+        if item is None:
             return None
-        assignment = Assignment(
-            project_id=project_id,
-            item_id=item_id,
-            user_id=user_id,
-            kind=kind,
-            status="active",
-            expires_at=moment + timedelta(minutes=spec.workflow.lease_minutes),
-        )
-        session.add(assignment)
+        kind = "gold" if gold_item is not None else "annotate"
+        expires_at = moment + timedelta(minutes=spec.workflow.lease_minutes)
+        assignment_id = _take(connection, project_id, item.id, user_id, kind, expires_at)
         if kind == "annotate":  # gold items are shared by everyone: they take no slot
-            session.execute(
-                update(Item)
-                .where(Item.id == item_id)
-                .values(slots_used=Item.slots_used + 1, status="in_progress")
-            )
-        session.flush()
-        return _lease(session, assignment)
+            connection.execute(_TAKE_SLOT, {"item": item.id})
+        return Lease(assignment_id, "annotate", item.id, item.external_id, item.data, expires_at)
 
 
 def next_review(db: Database, project_id: int, user_id: int, lease_minutes: int) -> Lease | None:
@@ -134,158 +147,224 @@ def _next_shared(
     lease_minutes: int,
 ) -> Lease | None:
     with db.write() as session:
-        _serialise_per_person(session, db, project_id, user_id)
-        moment = now()
-        expire_leases(session, project_id, moment)
-        held = _held(session, project_id, user_id, (kind,))
+        connection = session.connection()
+        moment = _begin_routing(connection, db, project_id, user_id)
+        held = _held(connection, project_id, user_id, (kind,))
         if held is not None:
-            return _lease(session, held)
+            return _lease(connection, held)
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=_locked_table(kind))
-        row = session.execute(query).first()
+        row = connection.execute(query).first()
         if row is None:
             return None
-        assignment = Assignment(
-            project_id=project_id,
-            item_id=row[1],
-            user_id=user_id,
-            kind=kind,
-            status="active",
-            annotation_id=row[0],
-            expires_at=moment + timedelta(minutes=lease_minutes),
-        )
-        session.add(assignment)
-        session.flush()
-        return _lease(session, assignment)
+        expires_at = moment + timedelta(minutes=lease_minutes)
+        assignment_id = _take(connection, project_id, row[1], user_id, kind, expires_at, row[0])
+        return _lease(connection, connection.execute(_ASSIGNMENT, {"id": assignment_id}).one())
 
 
 def _locked_table(kind: str) -> Any:
     return Annotation if kind == "review" else Item
 
 
-def _serialise_per_person(session: Session, db: Database, project_id: int, user_id: int) -> None:
-    """One routing decision per person at a time, across every server process."""
-    if not db.is_sqlite:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:project, :user)"),
-            {"project": project_id, "user": user_id},
-        )
-
-
-def expire_leases(session: Session, project_id: int, moment: datetime) -> None:
-    """Give the slots of leases that ran out back to the pool."""
-    expired = session.execute(
-        update(Assignment)
-        .where(
-            Assignment.project_id == project_id,
-            Assignment.status == "active",
-            Assignment.expires_at < moment,
-        )
-        .values(status="expired", finished_at=moment)
-        .returning(Assignment.item_id, Assignment.kind)
-    ).all()
-    for item_id in sorted(item_id for item_id, kind in expired if kind == "annotate"):
-        release_slot(session, item_id)
-
-
-def release_slot(session: Session, item_id: int) -> None:
-    """An annotation slot came free; an item nobody holds any more is new again."""
-    session.execute(
-        update(Item)
-        .where(Item.id == item_id)
-        .values(
-            slots_used=Item.slots_used - 1,
-            status=case(
-                (and_(Item.slots_used == 1, Item.status == "in_progress"), "new"),
-                else_=Item.status,
-            ),
-        )
+# The statements of the hot path are built once: building and cache-keying them per call
+# cost more than running them.
+_ASSIGNMENTS = cast(Table, Assignment.__table__)
+_ITEMS = cast(Table, Item.__table__)
+_HELD_COLUMNS = (
+    _ASSIGNMENTS.c.id,
+    _ASSIGNMENTS.c.kind,
+    _ASSIGNMENTS.c.status,
+    _ASSIGNMENTS.c.item_id,
+    _ASSIGNMENTS.c.annotation_id,
+    _ASSIGNMENTS.c.expires_at,
+)
+_PERSON_LOCK = text("SELECT pg_advisory_xact_lock(:project, :user)")
+_EXPIRE = (
+    update(_ASSIGNMENTS)
+    .where(
+        _ASSIGNMENTS.c.project_id == bindparam("project"),
+        _ASSIGNMENTS.c.status == "active",
+        _ASSIGNMENTS.c.expires_at < bindparam("moment"),
     )
-
-
-def _held(
-    session: Session, project_id: int, user_id: int, kinds: tuple[str, ...]
-) -> Assignment | None:
-    """A live lease (asking again gives the same item), else handed-back rework."""
-    return session.scalar(
-        select(Assignment)
-        .where(
-            Assignment.project_id == project_id,
-            Assignment.user_id == user_id,
-            Assignment.kind.in_(kinds),
-            Assignment.status.in_(("active", "rework")),
-        )
-        .order_by(case((Assignment.status == "active", 0), else_=1), Assignment.id)
-        .limit(1)
+    .values(status="expired", finished_at=bindparam("moment"))
+    .returning(_ASSIGNMENTS.c.item_id, _ASSIGNMENTS.c.kind)
+)
+_RELEASE_SLOT = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item"))
+    .values(
+        slots_used=_ITEMS.c.slots_used - 1,
+        status=case(
+            (and_(_ITEMS.c.slots_used == 1, _ITEMS.c.status == "in_progress"), "new"),
+            else_=_ITEMS.c.status,
+        ),
     )
-
-
-def _taken(session: Session, project_id: int, user_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Assignment)
-            .where(
-                Assignment.project_id == project_id,
-                Assignment.user_id == user_id,
-                Assignment.kind == "annotate",
-                Assignment.status.in_(("active", "submitted", "rework")),
-            )
-        )
-        or 0
+)
+_TAKE_SLOT = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item"))
+    .values(slots_used=_ITEMS.c.slots_used + 1, status="in_progress")
+)
+_TAKEN = select(func.count()).where(
+    _ASSIGNMENTS.c.project_id == bindparam("project"),
+    _ASSIGNMENTS.c.user_id == bindparam("user"),
+    _ASSIGNMENTS.c.kind == "annotate",
+    _ASSIGNMENTS.c.status.in_(("active", "submitted", "rework")),
+)
+_INSERT_ASSIGNMENT = (
+    insert(_ASSIGNMENTS)
+    .values(
+        project_id=bindparam("project"),
+        item_id=bindparam("item"),
+        user_id=bindparam("user"),
+        kind=bindparam("lease_kind"),
+        status="active",
+        annotation_id=bindparam("annotation"),
+        expires_at=bindparam("expires"),
     )
+    .returning(_ASSIGNMENTS.c.id)
+)
+_ASSIGNMENT = select(*_HELD_COLUMNS).where(_ASSIGNMENTS.c.id == bindparam("id"))
+_ITEM = select(_ITEMS.c.id, _ITEMS.c.external_id, _ITEMS.c.data).where(
+    _ITEMS.c.id == bindparam("item")
+)
+_ANSWERS = select(Annotation.answers).where(Annotation.id == bindparam("annotation"))
+_FEEDBACK = (
+    select(Review.feedback)
+    .where(Review.annotation_id == bindparam("annotation"), Review.verdict == "reject")
+    .order_by(Review.id.desc())
+    .limit(1)
+)
 
 
-def _candidate(
-    session: Session, db: Database, project_id: int, user_id: int, overlap: int
-) -> int | None:
-    """The first open item with a free slot that this person has never been given."""
+def _candidates() -> dict[tuple[str, bool], Select[Any]]:
+    """The first open item with a free slot that this person has never been given.
+
+    One statement per open status (started items first) and per backend: PostgreSQL skips
+    rows other routers hold.
+    """
     # A correlated count, not NOT EXISTS: PostgreSQL may plan the anti-join as a scan of all
     # of the person's assignments per candidate item; the count is one index probe per item.
     taken_before = (
         select(func.count())
         .where(
-            Assignment.item_id == Item.id,
-            Assignment.user_id == user_id,
-            Assignment.kind.in_(("annotate", "gold")),
+            _ASSIGNMENTS.c.item_id == _ITEMS.c.id,
+            _ASSIGNMENTS.c.user_id == bindparam("user"),
+            _ASSIGNMENTS.c.kind.in_(("annotate", "gold")),
         )
         .scalar_subquery()
     )
+    statements = {}
     for status in OPEN_STATUSES:
         query = (
-            select(Item.id)
+            select(_ITEMS.c.id, _ITEMS.c.external_id, _ITEMS.c.data)
             .where(
-                Item.project_id == project_id,
-                Item.status == status,
-                Item.slots_used < overlap,
-                ~Item.on_hold,
+                _ITEMS.c.project_id == bindparam("project"),
+                _ITEMS.c.status == status,
+                _ITEMS.c.slots_used < bindparam("overlap"),
+                ~_ITEMS.c.on_hold,
                 taken_before == 0,
-                gold.not_gold(Item.id),
+                gold.not_gold(_ITEMS.c.id),
             )
-            .order_by(Item.priority.desc(), Item.id)
+            .order_by(_ITEMS.c.priority.desc(), _ITEMS.c.id)
             .limit(1)
         )
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        item_id = session.scalar(query)
-        if item_id is not None:
-            return item_id
+        statements[status, True] = query
+        statements[status, False] = query.with_for_update(skip_locked=True)
+    return statements
+
+
+_CANDIDATES = _candidates()
+
+
+def _begin_routing(connection: Connection, db: Database, project_id: int, user_id: int) -> datetime:
+    """Queue behind the person's other routing decisions, then free expired slots; the time."""
+    if not db.is_sqlite:  # one decision per person at a time, across every server process
+        connection.execute(_PERSON_LOCK, {"project": project_id, "user": user_id})
+    moment = now()
+    expire_leases(connection, project_id, moment)
+    return moment
+
+
+def expire_leases(connection: Connection, project_id: int, moment: datetime) -> None:
+    """Give the slots of leases that ran out back to the pool."""
+    expired = connection.execute(_EXPIRE, {"project": project_id, "moment": moment}).all()
+    for item_id in sorted(item_id for item_id, kind in expired if kind == "annotate"):
+        release_slot(connection, item_id)
+
+
+def release_slot(connection: Connection | Session, item_id: int) -> None:
+    """An annotation slot came free; an item nobody holds any more is new again."""
+    connection.execute(_RELEASE_SLOT, {"item": item_id})
+
+
+@functools.cache
+def _held_query(kinds: tuple[str, ...]) -> Select[Any]:
+    return (
+        select(*_HELD_COLUMNS)
+        .where(
+            _ASSIGNMENTS.c.project_id == bindparam("project"),
+            _ASSIGNMENTS.c.user_id == bindparam("user"),
+            _ASSIGNMENTS.c.kind.in_(kinds),
+            _ASSIGNMENTS.c.status.in_(("active", "rework")),
+        )
+        .order_by(case((_ASSIGNMENTS.c.status == "active", 0), else_=1), _ASSIGNMENTS.c.id)
+        .limit(1)
+    )
+
+
+def _held(
+    connection: Connection, project_id: int, user_id: int, kinds: tuple[str, ...]
+) -> AnyRow | None:
+    """A live lease (asking again gives the same item), else handed-back rework."""
+    params = {"project": project_id, "user": user_id}
+    return connection.execute(_held_query(kinds), params).first()
+
+
+def _taken(connection: Connection, project_id: int, user_id: int) -> int:
+    return connection.execute(_TAKEN, {"project": project_id, "user": user_id}).scalar_one()
+
+
+def _candidate(
+    connection: Connection, project_id: int, user_id: int, overlap: int
+) -> AnyRow | None:
+    is_sqlite = connection.dialect.name == "sqlite"
+    params = {"project": project_id, "user": user_id, "overlap": overlap}
+    for status in OPEN_STATUSES:
+        item = connection.execute(_CANDIDATES[status, is_sqlite], params).first()
+        if item is not None:
+            return item
     return None
 
 
-def _lease(session: Session, assignment: Assignment) -> Lease:
-    item = session.get_one(Item, assignment.item_id)
+def _take(
+    connection: Connection,
+    project_id: int,
+    item_id: int,
+    user_id: int,
+    kind: str,
+    expires_at: datetime,
+    annotation_id: int | None = None,
+) -> int:
+    """Lease the item to the person; the new assignment's id."""
+    params = {
+        "project": project_id,
+        "item": item_id,
+        "user": user_id,
+        "lease_kind": kind,
+        "annotation": annotation_id,
+        "expires": expires_at,
+    }
+    return int(connection.execute(_INSERT_ASSIGNMENT, params).scalar_one())
+
+
+def _lease(connection: Connection, assignment: AnyRow) -> Lease:
+    item = connection.execute(_ITEM, {"item": assignment.item_id}).one()
     answers = feedback = None
     if assignment.annotation_id is not None:
-        annotation = session.get_one(Annotation, assignment.annotation_id)
-        answers = annotation.answers
+        answers = connection.execute(_ANSWERS, {"annotation": assignment.annotation_id}).scalar()
     if assignment.status == "rework":
-        feedback = session.scalar(
-            select(Review.feedback)
-            .where(Review.annotation_id == assignment.annotation_id, Review.verdict == "reject")
-            .order_by(Review.id.desc())
-            .limit(1)
-        )
+        feedback = connection.execute(_FEEDBACK, {"annotation": assignment.annotation_id}).scalar()
     return Lease(
         assignment_id=assignment.id,
         # A honeypot must look like any other item.

@@ -7,9 +7,20 @@ everywhere, so concurrent submits of one item queue instead of deadlocking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -23,15 +34,15 @@ from labelwise.db.models import (
     Review,
 )
 from labelwise.errors import Conflict, InvalidInput, NotFound
-from labelwise.policies import Role
-from labelwise.services import audit, gold
+from labelwise.policies import Actor, Role, authorize_assignment
+from labelwise.services import audit, gold, projects
 from labelwise.services.accounts import now
 from labelwise.services.guideline_versions import version_in_force
-from labelwise.services.item_flow import on_annotation_complete
-from labelwise.services.projects import spec_of
+from labelwise.services.item_flow import next_status
 from labelwise.services.routing import release_slot
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 VERDICTS = ("accept", "reject", "correct")
 
 
@@ -44,148 +55,261 @@ class Submitted:
     item_status: str
 
 
-def load_assignment(session: Session, assignment_id: int, user_id: int) -> Assignment:
-    """The caller's own assignment, locked; anyone else's is reported as missing."""
-    assignment = session.scalar(
-        select(Assignment).where(Assignment.id == assignment_id).with_for_update()
+# The statements of the submit hot path are built once: building and cache-keying them per
+# call cost more than running them.
+_ASSIGNMENTS = cast(Table, Assignment.__table__)
+_ITEMS = cast(Table, Item.__table__)
+_ANNOTATIONS = cast(Table, Annotation.__table__)
+_MEMBERSHIPS = cast(Table, Membership.__table__)
+_PROJECTS = cast(Table, Project.__table__)
+_LOCK_ASSIGNMENT = (
+    select(
+        _ASSIGNMENTS.c.id,
+        _ASSIGNMENTS.c.project_id,
+        _ASSIGNMENTS.c.item_id,
+        _ASSIGNMENTS.c.user_id,
+        _ASSIGNMENTS.c.kind,
+        _ASSIGNMENTS.c.status,
+        _ASSIGNMENTS.c.annotation_id,
+        _MEMBERSHIPS.c.role,  # the holder's role in the assignment's project now
     )
-    if assignment is None or assignment.user_id != user_id:
-        raise NotFound(f"assignment {assignment_id} not found")
-    return assignment
+    .outerjoin(
+        _MEMBERSHIPS,
+        (_MEMBERSHIPS.c.project_id == _ASSIGNMENTS.c.project_id)
+        & (_MEMBERSHIPS.c.user_id == _ASSIGNMENTS.c.user_id),
+    )
+    .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
+    .with_for_update(of=_ASSIGNMENTS)
+)
+_LOCK_ITEM = (
+    select(
+        _ITEMS.c.id,
+        _ITEMS.c.project_id,
+        _ITEMS.c.status,
+        _ITEMS.c.slots_used,
+        _ITEMS.c.data,
+        _ITEMS.c.final_answers,
+        type_coerce(_PROJECTS.c.spec, Text).label("spec"),  # parsed once per distinct spec
+    )
+    .join(_PROJECTS, _PROJECTS.c.id == _ITEMS.c.project_id)
+    .where(_ITEMS.c.id == bindparam("item"))
+    .with_for_update(of=_ITEMS)
+)
+_LOCK_ANNOTATION = (
+    select(
+        _ANNOTATIONS.c.id,
+        _ANNOTATIONS.c.project_id,
+        _ANNOTATIONS.c.item_id,
+        _ANNOTATIONS.c.user_id,
+        _ANNOTATIONS.c.revision,
+        _ANNOTATIONS.c.answers,
+    )
+    .where(_ANNOTATIONS.c.id == bindparam("annotation"))
+    .with_for_update()
+)
+_REVISION = select(_ANNOTATIONS.c.revision).where(_ANNOTATIONS.c.id == bindparam("annotation"))
+# Every answer records the guideline version in force, read inside the statement itself.
+_IN_FORCE = {"guideline_version": version_in_force(bindparam("guidelines_of"))}
+_INSERT_ANNOTATION = insert(_ANNOTATIONS).values(_IN_FORCE).returning(_ANNOTATIONS.c.id)
+_INSERT_REVISION = insert(cast(Table, AnnotationRevision.__table__)).values(_IN_FORCE)
+_UPDATE_ANNOTATION = (
+    update(_ANNOTATIONS).where(_ANNOTATIONS.c.id == bindparam("annotation")).values(_IN_FORCE)
+)
+_UPDATE_ITEM = update(_ITEMS).where(_ITEMS.c.id == bindparam("item"))
+_FINISH = (
+    update(_ASSIGNMENTS)
+    .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
+    .values(
+        status="submitted",
+        finished_at=bindparam("moment"),
+        annotation_id=func.coalesce(bindparam("annotation"), _ASSIGNMENTS.c.annotation_id),
+    )
+)
+_REWORK_OF = (
+    select(_ASSIGNMENTS.c.id, _ASSIGNMENTS.c.status)
+    .where(
+        _ASSIGNMENTS.c.annotation_id == bindparam("annotation"), _ASSIGNMENTS.c.kind == "annotate"
+    )
+    .with_for_update()
+)
 
 
-@dataclass(frozen=True)
-class AssignmentAccess:
-    kind: str
-    holder: int
-    role: Role | None  # the holder's role in the assignment's project now
+def _answer_values(answers: dict[str, Any], time_ms: int | None, project_id: int) -> dict[str, Any]:
+    """What one answer writes, alike to its annotation and to the annotation's revision."""
+    return {"answers": answers, "time_ms": time_ms, "guidelines_of": project_id}
 
 
-def assignment_access(db: Database, assignment_id: int) -> AssignmentAccess | None:
-    """For authorization before the unit of work, in one statement: whose, what, which role."""
-    with db.read() as session:
-        row = session.execute(
-            select(Assignment.kind, Assignment.user_id, Membership.role)
-            .outerjoin(
-                Membership,
-                (Membership.project_id == Assignment.project_id)
-                & (Membership.user_id == Assignment.user_id),
+@dataclass
+class _LockedItem:
+    """An item row locked for the unit of work; `status` and `slots_used` as they become."""
+
+    id: int
+    project_id: int
+    status: str
+    slots_used: int
+    data: Any
+    final_answers: Any
+    spec: ProjectSpec
+
+    def save(self, connection: Connection, before: tuple[str, int]) -> None:
+        if (self.status, self.slots_used) != before:
+            connection.execute(
+                _UPDATE_ITEM,
+                {"item": self.id, "status": self.status, "slots_used": self.slots_used},
             )
-            .where(Assignment.id == assignment_id)
-        ).first()
+
+
+def _lock_item(connection: Connection, item_id: int) -> _LockedItem:
+    row = connection.execute(_LOCK_ITEM, {"item": item_id}).one()
+    return _LockedItem(
+        row.id,
+        row.project_id,
+        row.status,
+        row.slots_used,
+        row.data,
+        row.final_answers,
+        projects.stored_spec(row.spec),
+    )
+
+
+def _lock_assignment(connection: Connection, assignment_id: int, actor: Actor) -> AnyRow:
+    """The caller's own assignment, locked, once the policies let them act on it."""
+    row = connection.execute(_LOCK_ASSIGNMENT, {"assignment": assignment_id}).first()
     if row is None:
-        return None
-    return AssignmentAccess(row[0], row[1], Role(row[2]) if row[2] else None)
+        raise NotFound(f"assignment {assignment_id} not found")
+    role = Role(row.role) if row.role else None
+    authorize_assignment(actor, assignment_id, row.kind, row.user_id, role)
+    return row
+
+
+def load_assignment(session: Session, assignment_id: int, actor: Actor) -> Assignment:
+    """`_lock_assignment`, as the model for the less travelled paths."""
+    _lock_assignment(session.connection(), assignment_id, actor)
+    return session.get_one(Assignment, assignment_id)
 
 
 def submit(
-    db: Database, assignment_id: int, user_id: int, answers: Any, time_ms: int | None
+    db: Database, assignment_id: int, actor: Actor, answers: Any, time_ms: int | None
 ) -> Submitted:
     """Answer an annotate or adjudicate assignment. A retry returns the first result."""
     with db.write() as session:
-        assignment = load_assignment(session, assignment_id, user_id)
+        connection = session.connection()
+        assignment = _lock_assignment(connection, assignment_id, actor)
         if assignment.kind == "review":
             raise InvalidInput("this is a review assignment: send a verdict instead")
-        item = _locked_item(session, assignment.item_id)
-        spec = _spec(session, assignment.project_id)
+        item = _lock_item(connection, assignment.item_id)
         if assignment.status == "submitted":
-            return _result(session, assignment, item)
-        clean = _validated(spec, answers, item)
+            return _first_result(connection, assignment, item)
+        clean = _validated(item.spec, answers, item.data)
+        before = (item.status, item.slots_used)
+        annotation_id: int | None = None
+        revision: int | None = None
         if assignment.kind == "adjudicate":
-            _adjudicate(session, assignment, item, clean)
+            event = _adjudicate(connection, assignment, item, clean)
         else:
-            _annotate(session, spec, assignment, item, clean, time_ms)
-        assignment.status = "submitted"
-        assignment.finished_at = now()
-        return _result(session, assignment, item)
+            annotation_id, revision, event = _annotate(session, assignment, item, clean, time_ms)
+        item.save(connection, before)
+        connection.execute(
+            _FINISH, {"assignment": assignment.id, "annotation": annotation_id, "moment": now()}
+        )
+        audit.record(session, **event)  # last: the chain's head stays locked until commit
+        return Submitted(
+            assignment.id,
+            annotation_id or assignment.annotation_id,
+            revision if assignment.kind == "annotate" else None,
+            item.id,
+            item.status,
+        )
 
 
-def _record(
-    session: Session,
+def _first_result(connection: Connection, assignment: AnyRow, item: _LockedItem) -> Submitted:
+    """A retry's answer: the first submit's annotation and revision, the item as it is now."""
+    revision = None
+    if assignment.annotation_id is not None and assignment.kind == "annotate":
+        params = {"annotation": assignment.annotation_id}
+        revision = connection.execute(_REVISION, params).scalar_one()
+    return Submitted(assignment.id, assignment.annotation_id, revision, item.id, item.status)
+
+
+def _event(
     project_id: int,
     actor_id: int,
     action: str,
     target: tuple[str, int],
     before: Any = None,
     after: Any = None,
-) -> None:
-    audit.record(
-        session,
-        project_id=project_id,
-        actor_id=actor_id,
-        action=action,
-        target_type=target[0],
-        target_id=target[1],
-        before=before,
-        after=after,
-    )
+) -> dict[str, Any]:
+    """An audit event to record as the last step of the unit of work."""
+    return {
+        "project_id": project_id,
+        "actor_id": actor_id,
+        "action": action,
+        "target_type": target[0],
+        "target_id": target[1],
+        "before": before,
+        "after": after,
+    }
 
 
 def _annotate(
     session: Session,
-    spec: ProjectSpec,
-    assignment: Assignment,
-    item: Item,
+    assignment: AnyRow,
+    item: _LockedItem,
     answers: dict[str, Any],
     time_ms: int | None,
-) -> None:
+) -> tuple[int, int, dict[str, Any]]:
+    """Save the answer on the locked item: the annotation's id, its revision, the event."""
+    connection = session.connection()
     if assignment.status == "rework":
-        annotation = session.get_one(Annotation, assignment.annotation_id)
-        _revise(session, annotation, answers, time_ms)
-        on_annotation_complete(session, spec, item)
-        return
+        annotation = connection.execute(
+            _LOCK_ANNOTATION, {"annotation": assignment.annotation_id}
+        ).one()
+        revision, event = _revise(connection, annotation, answers, time_ms)
+        item.status = next_status(session, item.spec, item)
+        return annotation.id, revision, event
     if assignment.status in ("skipped", "escalated"):
         raise Conflict(f"this item was {assignment.status}; ask for the next item")
+    if assignment.status == "expired" and assignment.kind == "annotate":
+        _retake_slot(item)
+    annotation_id, event = _new_annotation(connection, assignment, item, answers, time_ms)
     if assignment.kind == "gold":
-        _new_annotation(session, assignment, item, answers, time_ms)
-        gold.score(session, spec, item.id, assignment.user_id, answers)
-        return
-    if assignment.status == "expired":
-        _retake_slot(spec, item)
-    _new_annotation(session, assignment, item, answers, time_ms)
-    on_annotation_complete(session, spec, item)
+        gold.score(session, item.spec, item.id, assignment.user_id, answers)
+    else:
+        item.status = next_status(session, item.spec, item)
+    return annotation_id, 1, event
 
 
 def _new_annotation(
-    session: Session,
-    assignment: Assignment,
-    item: Item,
+    connection: Connection,
+    assignment: AnyRow,
+    item: _LockedItem,
     answers: dict[str, Any],
     time_ms: int | None,
-) -> None:
-    annotation = Annotation(
-        project_id=assignment.project_id,
-        item_id=item.id,
-        user_id=assignment.user_id,
-        answers=answers,
-        time_ms=time_ms,
-        guideline_version=version_in_force(assignment.project_id),
-    )
-    session.add(annotation)
-    session.flush()
-    session.add(
-        AnnotationRevision(
-            annotation_id=annotation.id,
-            revision=1,
-            answers=answers,
-            time_ms=time_ms,
-            guideline_version=version_in_force(assignment.project_id),
-        )
-    )
-    assignment.annotation_id = annotation.id
-    _record(
-        session,
-        annotation.project_id,
-        annotation.user_id,
+) -> tuple[int, dict[str, Any]]:
+    values = _answer_values(answers, time_ms, item.project_id)
+    annotation_id = connection.execute(
+        _INSERT_ANNOTATION,
+        {
+            **values,
+            "project_id": item.project_id,
+            "item_id": item.id,
+            "user_id": assignment.user_id,
+        },
+    ).scalar_one()
+    connection.execute(_INSERT_REVISION, {**values, "annotation_id": annotation_id, "revision": 1})
+    event = _event(
+        item.project_id,
+        assignment.user_id,
         "annotation.created",
-        ("annotation", annotation.id),
+        ("annotation", annotation_id),
         after={"item": item.id, "answers": answers, "time_ms": time_ms},
     )
+    return annotation_id, event
 
 
-def _retake_slot(spec: ProjectSpec, item: Item) -> None:
+def _retake_slot(item: _LockedItem) -> None:
     """A late submit still counts if the slot its lease held is free."""
-    if item.status not in ("new", "in_progress") or item.slots_used >= spec.workflow.overlap:
+    if item.status not in ("new", "in_progress") or item.slots_used >= item.spec.workflow.overlap:
         raise Conflict(
             "your lease on this item ran out and the item went to another annotator; "
             "your answer was not saved — ask for the next item"
@@ -195,32 +319,33 @@ def _retake_slot(spec: ProjectSpec, item: Item) -> None:
 
 
 def _revise(
-    session: Session, annotation: Annotation, answers: dict[str, Any], time_ms: int | None
-) -> None:
-    _record(
-        session,
+    connection: Connection, annotation: AnyRow, answers: dict[str, Any], time_ms: int | None
+) -> tuple[int, dict[str, Any]]:
+    """A new revision of a locked annotation: its number, and the event to record."""
+    revision = annotation.revision + 1
+    values = _answer_values(answers, time_ms, annotation.project_id)
+    connection.execute(
+        _UPDATE_ANNOTATION,
+        {
+            **values,
+            "annotation": annotation.id,
+            "revision": revision,
+            "updated_at": now(),
+            "review_status": "submitted",
+        },
+    )
+    connection.execute(
+        _INSERT_REVISION, {**values, "annotation_id": annotation.id, "revision": revision}
+    )
+    event = _event(
         annotation.project_id,
         annotation.user_id,
         "annotation.revised",
         ("annotation", annotation.id),
         before={"revision": annotation.revision, "answers": annotation.answers},
-        after={"revision": annotation.revision + 1, "answers": answers},
+        after={"revision": revision, "answers": answers},
     )
-    annotation.revision += 1
-    annotation.answers = answers
-    annotation.time_ms = time_ms
-    annotation.updated_at = now()
-    annotation.review_status = "submitted"
-    annotation.guideline_version = version_in_force(annotation.project_id)
-    session.add(
-        AnnotationRevision(
-            annotation_id=annotation.id,
-            revision=annotation.revision,
-            answers=answers,
-            time_ms=time_ms,
-            guideline_version=version_in_force(annotation.project_id),
-        )
-    )
+    return revision, event
 
 
 def revise(
@@ -228,56 +353,53 @@ def revise(
 ) -> Submitted:
     """An annotator edits their own annotation: a new revision; the old ones stay."""
     with db.write() as session:
-        annotation = session.scalar(
-            select(Annotation).where(Annotation.id == annotation_id).with_for_update()
-        )
+        connection = session.connection()
+        annotation = connection.execute(_LOCK_ANNOTATION, {"annotation": annotation_id}).first()
         if annotation is None or annotation.user_id != user_id:
             raise NotFound(f"annotation {annotation_id} not found")
-        item = _locked_item(session, annotation.item_id)
-        spec = _spec(session, annotation.project_id)
-        _revise(session, annotation, _validated(spec, answers, item), time_ms)
-        assignment = session.scalar(
-            select(Assignment).where(
-                Assignment.annotation_id == annotation.id, Assignment.kind == "annotate"
-            )
-        )
-        assert assignment is not None
+        item = _lock_item(connection, annotation.item_id)
+        before = (item.status, item.slots_used)
+        clean = _validated(item.spec, answers, item.data)
+        revision, event = _revise(connection, annotation, clean, time_ms)
+        assignment = connection.execute(_REWORK_OF, {"annotation": annotation.id}).one()
         if assignment.status == "rework":
-            assignment.status = "submitted"
-            assignment.finished_at = now()
+            params = {"assignment": assignment.id, "annotation": None, "moment": now()}
+            connection.execute(_FINISH, params)
         if item.status == "in_review":
-            on_annotation_complete(session, spec, item)
-        return _result(session, assignment, item)
+            item.status = next_status(session, item.spec, item)
+        item.save(connection, before)
+        audit.record(session, **event)
+        return Submitted(assignment.id, annotation.id, revision, item.id, item.status)
 
 
-def skip(db: Database, assignment_id: int, user_id: int, reason: str) -> None:
+def skip(db: Database, assignment_id: int, actor: Actor, reason: str) -> None:
     """Give an item back with a reason; the skipper is not offered it again."""
     if not reason.strip():
         raise InvalidInput("reason: say why you skip this item")
     with db.write() as session:
-        assignment = load_assignment(session, assignment_id, user_id)
+        assignment = load_assignment(session, assignment_id, actor)
         if assignment.status not in ("active", "expired") or assignment.kind == "review":
             raise Conflict(f"this assignment is {assignment.status}; it cannot be skipped")
-        _locked_item(session, assignment.item_id)
+        _lock_item(session.connection(), assignment.item_id)
         if assignment.status == "active" and assignment.kind == "annotate":
             release_slot(session, assignment.item_id)
         assignment.status = "skipped"
         assignment.skip_reason = reason.strip()
         assignment.finished_at = now()
-        _record(
-            session,
+        event = _event(
             assignment.project_id,
-            user_id,
+            actor.user_id,
             "item.skipped",
             ("item", assignment.item_id),
             after={"reason": assignment.skip_reason},
         )
+        audit.record(session, **event)
 
 
 def verdict(
     db: Database,
     assignment_id: int,
-    user_id: int,
+    actor: Actor,
     decision: str,
     feedback: str | None,
     answers: Any,
@@ -288,24 +410,24 @@ def verdict(
     if decision == "reject" and not (feedback or "").strip():
         raise InvalidInput("feedback: required when rejecting, so the annotator knows what to fix")
     with db.write() as session:
-        assignment = load_assignment(session, assignment_id, user_id)
+        connection = session.connection()
+        assignment = _lock_assignment(connection, assignment_id, actor)
         if assignment.kind != "review":
             raise InvalidInput("this is not a review assignment")
-        item = _locked_item(session, assignment.item_id)
+        item = _lock_item(connection, assignment.item_id)
         if assignment.status == "submitted":
-            return _result(session, assignment, item)
+            return Submitted(assignment.id, assignment.annotation_id, None, item.id, item.status)
         annotation = session.get_one(Annotation, assignment.annotation_id)
         if annotation.review_status != "submitted" or item.status != "in_review":
             raise Conflict("this annotation was reviewed by someone else meanwhile")
-        spec = _spec(session, assignment.project_id)
-        corrected = _validated(spec, answers, item) if decision == "correct" else None
+        corrected = _validated(item.spec, answers, item.data) if decision == "correct" else None
         session.add(
             Review(
                 project_id=assignment.project_id,
                 item_id=item.id,
                 annotation_id=annotation.id,
                 revision=annotation.revision,
-                reviewer_id=user_id,
+                reviewer_id=actor.user_id,
                 verdict=decision,
                 feedback=(feedback or "").strip() or None,
                 corrected_answers=corrected,
@@ -320,28 +442,32 @@ def verdict(
                 .where(Assignment.annotation_id == annotation.id, Assignment.kind == "annotate")
                 .values(status="rework")
             )
-        assignment.status = "submitted"
-        assignment.finished_at = now()
         session.flush()
-        on_annotation_complete(session, spec, item)
-        _record(
-            session,
+        before = (item.status, item.slots_used)
+        item.status = next_status(session, item.spec, item)
+        item.save(connection, before)
+        params = {"assignment": assignment.id, "annotation": None, "moment": now()}
+        connection.execute(_FINISH, params)
+        event = _event(
             assignment.project_id,
-            user_id,
+            actor.user_id,
             "review.verdict",
             ("annotation", annotation.id),
             after={"verdict": decision, "feedback": feedback, "corrected_answers": corrected},
         )
-        return _result(session, assignment, item)
+        audit.record(session, **event)
+        return Submitted(assignment.id, annotation.id, None, item.id, item.status)
 
 
 def _adjudicate(
-    session: Session, assignment: Assignment, item: Item, answers: dict[str, Any]
-) -> None:
+    connection: Connection, assignment: AnyRow, item: _LockedItem, answers: dict[str, Any]
+) -> dict[str, Any]:
     if item.status != "in_adjudication":
         raise Conflict("this item was settled by someone else meanwhile")
-    _record(
-        session,
+    params = {"item": item.id, "final_answers": answers, "final_by": assignment.user_id}
+    connection.execute(_UPDATE_ITEM, params)
+    item.status = "done"
+    return _event(
         item.project_id,
         assignment.user_id,
         "item.adjudicated",
@@ -349,34 +475,10 @@ def _adjudicate(
         before={"final_answers": item.final_answers},
         after={"final_answers": answers},
     )
-    item.final_answers = answers
-    item.final_by = assignment.user_id
-    item.status = "done"
 
 
-def _locked_item(session: Session, item_id: int) -> Item:
-    return session.scalars(select(Item).where(Item.id == item_id).with_for_update()).one()
-
-
-def _spec(session: Session, project_id: int) -> ProjectSpec:
-    return spec_of(session.get_one(Project, project_id))
-
-
-def _validated(spec: ProjectSpec, answers: Any, item: Item) -> dict[str, Any]:
+def _validated(spec: ProjectSpec, answers: Any, data: Any) -> dict[str, Any]:
     try:
-        return validate_answers(spec, answers, item.data)
+        return validate_answers(spec, answers, data)
     except AnswerError as error:
         raise InvalidInput(f"answers.{error}") from None
-
-
-def _result(session: Session, assignment: Assignment, item: Item) -> Submitted:
-    revision = None
-    if assignment.annotation_id is not None and assignment.kind == "annotate":
-        revision = session.get_one(Annotation, assignment.annotation_id).revision
-    return Submitted(
-        assignment_id=assignment.id,
-        annotation_id=assignment.annotation_id,
-        revision=revision,
-        item_id=item.id,
-        item_status=item.status,
-    )

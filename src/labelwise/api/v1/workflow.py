@@ -9,19 +9,11 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from labelwise.api.deps import ActorDep, DbDep
-from labelwise.db.engine import Database
 from labelwise.errors import NotFound
-from labelwise.policies import Action, Actor, authorize
+from labelwise.policies import Action, authorize
 from labelwise.services import item_views, projects, routing, submissions
 
 router = APIRouter(tags=["workflow"])
-
-_KIND_ACTION = {
-    "annotate": Action.ANNOTATE,
-    "gold": Action.ANNOTATE,
-    "review": Action.REVIEW,
-    "adjudicate": Action.ADJUDICATE,
-}
 
 
 class ItemIn(BaseModel):
@@ -89,10 +81,7 @@ _NEXT_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.post("/projects/{slug}/next", response_model=LeaseOut, responses=_NEXT_RESPONSES)
 def next_item(slug: str, db: DbDep, actor: ActorDep) -> LeaseOut | Response:
     """The caller's next item to label: the same one again while its lease lasts."""
-    project, role = projects.access(db, slug, actor)
-    authorize(actor, Action.ANNOTATE, role)
-    spec = projects.spec_of(project)
-    return _lease_out(routing.next_annotation(db, project.id, spec, actor.user_id))
+    return _lease_out(routing.next_annotation(db, slug, actor))
 
 
 @router.post("/projects/{slug}/review/next", response_model=LeaseOut, responses=_NEXT_RESPONSES)
@@ -113,38 +102,27 @@ def next_adjudication(slug: str, db: DbDep, actor: ActorDep) -> LeaseOut | Respo
     return _lease_out(routing.next_adjudication(db, project.id, actor.user_id, minutes))
 
 
-def authorize_assignment(db: Database, actor: Actor, assignment_id: int) -> None:
-    """Only its holder may act on an assignment, and only while their role allows it.
-
-    Anyone else is told it does not exist, whatever their role in its project.
-    """
-    found = submissions.assignment_access(db, assignment_id)
-    if found is None or found.holder != actor.user_id:
-        raise NotFound(f"assignment {assignment_id} not found")
-    authorize(actor, _KIND_ACTION[found.kind], found.role)
-
-
 @router.post("/assignments/{assignment_id}/submit", response_model=SubmittedOut)
 def submit(assignment_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> SubmittedOut:
-    """Answer an annotate or adjudicate assignment; a retry returns the same annotation."""
-    authorize_assignment(db, actor, assignment_id)
-    result = submissions.submit(db, assignment_id, actor.user_id, body.answers, body.time_ms)
+    """Answer an annotate or adjudicate assignment; a retry returns the same annotation.
+
+    Only its holder may, while their role allows: checked in the unit of work that saves it.
+    """
+    result = submissions.submit(db, assignment_id, actor, body.answers, body.time_ms)
     return _submitted(result)
 
 
 @router.post("/assignments/{assignment_id}/skip", status_code=204)
 def skip(assignment_id: int, body: SkipIn, db: DbDep, actor: ActorDep) -> Response:
-    authorize_assignment(db, actor, assignment_id)
-    submissions.skip(db, assignment_id, actor.user_id, body.reason)
+    submissions.skip(db, assignment_id, actor, body.reason)
     return Response(status_code=204)
 
 
 @router.post("/assignments/{assignment_id}/verdict", response_model=SubmittedOut)
 def verdict(assignment_id: int, body: VerdictIn, db: DbDep, actor: ActorDep) -> SubmittedOut:
     """Accept, reject (feedback required) or correct (answers required) an annotation."""
-    authorize_assignment(db, actor, assignment_id)
     result = submissions.verdict(
-        db, assignment_id, actor.user_id, body.verdict, body.feedback, body.answers
+        db, assignment_id, actor, body.verdict, body.feedback, body.answers
     )
     return _submitted(result)
 
