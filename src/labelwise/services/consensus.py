@@ -29,6 +29,7 @@ from labelwise.services.quality_data import (
     LabelColumns,
     MultiLabelColumns,
     NumberColumns,
+    ProjectColumns,
     choices_of,
     codes,
     load,
@@ -107,13 +108,17 @@ def consensus(
     except KeyError as error:
         raise InvalidInput(f"question: {error.args[0]}") from None
     chosen = _method(asked, method)
-    columns = load(db, project_id, spec, [asked])
-    answers = columns.answers[asked.name]
-    item_codes = np.union1d(codes(answers.items), _settled_items(columns.items, asked.name)).astype(
-        np.intp
-    )
-    entry = _entries(asked, answers, chosen, item_codes)
-    settled = _settled(columns.items, asked, item_codes)
+    return consensus_of(load(db, project_id, spec, [asked]), asked, chosen)
+
+
+def consensus_of(columns: ProjectColumns, question: QuestionSpec, method: str) -> ConsensusTable:
+    """`consensus` from columns already loaded (a release loads the project once for all)."""
+    answers = columns.answers[question.name]
+    item_codes = np.union1d(
+        codes(answers.items), _settled_items(columns.items, question.name)
+    ).astype(np.intp)
+    entry = _entries(question, answers, method, item_codes)
+    settled = _settled(columns.items, question, item_codes)
     return ConsensusTable(codes(columns.items.ids)[item_codes], entry, settled)
 
 

@@ -19,7 +19,7 @@ from labelwise.db.models import Escalation, Item, Project
 from labelwise.db.release_models import Release
 from labelwise.formats.release_table import soft_labels
 from labelwise.formats.rows import ReleaseRow
-from labelwise.services import gold, quality_report
+from labelwise.services import gold
 from labelwise.services.quality_model import Figure, QualityReport
 from labelwise.spec import ProjectSpec, QuestionSpec
 
@@ -72,8 +72,7 @@ class CardContext:
     guideline_notes: dict[int, str]
 
 
-def gather(db: Database, project: Project) -> CardContext:
-    report = quality_report.build(db, project)
+def gather(db: Database, project: Project, report: QualityReport) -> CardContext:
     scores = gold.accuracy_by_annotator(db, project.id)
     with db.read() as session:
         waiting = Escalation.project_id == project.id, Escalation.answered_at.is_(None)

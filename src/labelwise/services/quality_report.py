@@ -33,7 +33,11 @@ _DEFAULT_METRIC = "krippendorff_alpha"
 def build(db: Database, project: Project) -> QualityReport:
     """The whole report for `project`."""
     spec = spec_of(project)
-    columns = load(db, project.id, spec, spec.questions)
+    return report_of(project, spec, load(db, project.id, spec, spec.questions))
+
+
+def report_of(project: Project, spec: ProjectSpec, columns: ProjectColumns) -> QualityReport:
+    """`build` from columns already loaded with every question of `spec`."""
     context = _context(columns)
     questions = [question_report(q, columns.answers[q.name], context) for q in spec.questions]
     agreement, questions = _against_target(spec, questions)

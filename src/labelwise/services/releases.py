@@ -26,10 +26,10 @@ from labelwise.db.release_models import Release, ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
-from labelwise.services import audit, dataset_card
-from labelwise.services.consensus import METHODS, ConsensusTable, consensus
+from labelwise.services import audit, dataset_card, quality_report
+from labelwise.services.consensus import METHODS, ConsensusTable, consensus_of
 from labelwise.services.projects import spec_of
-from labelwise.services.quality_data import corrections
+from labelwise.services.quality_data import corrections, load
 from labelwise.spec import ProjectSpec, QuestionSpec, parse_spec
 
 RELEASE_METHODS = ("majority", "dawid-skene")
@@ -69,12 +69,14 @@ def create(
         raise InvalidInput(f"method {method!r}: expected one of {', '.join(RELEASE_METHODS)}")
     _refuse_taken(db, project.id, name)
     spec = spec_of(project)
+    # One read of the project's answers for the votes and the card's quality figures.
+    columns = load(db, project.id, spec, spec.questions)
     tables = {
-        q.name: consensus(db, project.id, q.name, _method_for(q, method))
+        q.name: consensus_of(columns, q, _method_for(q, method))
         for q in spec.questions
         if q.type in METHODS
     }
-    context = dataset_card.gather(db, project)
+    context = dataset_card.gather(db, project, quality_report.report_of(project, spec, columns))
     stats = dataset_card.FreezeStats(slices=[f.name for f in spec.fields if f.type == "metadata"])
     digest = hashlib.sha256()
     count = 0
