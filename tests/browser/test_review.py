@@ -19,6 +19,10 @@ def test_a_rejection_with_feedback_reaches_the_annotator(site: Site) -> None:
     slug = site.project(SPEC, [{"id": "r-1", "text": "I was charged twice"}])
     site.member(slug, "ada", Role.ANNOTATOR)
     site.member(slug, "rex", Role.REVIEWER)
+    site.member(slug, "owen", Role.OWNER)
+    rules = {"body": "## Billing\n\nCharges, refunds, invoices.", "note": "first rules"}
+    with site.api("owen") as api:
+        assert api.post(f"/projects/{slug}/guidelines", json=rules).is_success
     with site.api("ada") as api:
         lease = api.post(f"/projects/{slug}/next").json()
         body = {"answers": {"team": "technical"}, "time_ms": 900}
@@ -27,6 +31,11 @@ def test_a_rejection_with_feedback_reaches_the_annotator(site: Site) -> None:
     reviewer = site.page("rex", f"/projects/{slug}/review")
     reviewer.wait_for_selector("table.compare")
     assert "ada" in reviewer.inner_text("table.compare")
+    # The reviewer judges by the rules the annotator had: beside the item on a wide screen.
+    reviewer.wait_for_selector("#guidelines-panel[data-version='1'][open]")
+    assert "Charges, refunds, invoices." in reviewer.inner_text("#guidelines-panel")
+    reviewer.keyboard.press("g")  # G folds them away
+    reviewer.wait_for_selector("#guidelines-panel:not([open])")
     reviewer.keyboard.press("r")
     reviewer.keyboard.type(FEEDBACK)
     reviewer.keyboard.press("Control+Enter")

@@ -5,6 +5,7 @@ import { compareTable, disagreements } from "./answers-view.js";
 import { h, kbd } from "./dom.js";
 import { renderFields } from "./fields.js";
 import { AnswerForm } from "./form.js";
+import { GuidelinesPanel } from "./guidelines.js";
 import { discussLink, flush, outboxFor, sendDecision, showEmpty, takeWork } from "./qc.js";
 import { VisibleTimer } from "./timer.js";
 import { button, itemName, WorkPage } from "./work.js";
@@ -12,6 +13,7 @@ import { button, itemName, WorkPage } from "./work.js";
 const page = new WorkPage();
 const outbox = outboxFor(page, "adjudication");
 const timer = new VisibleTimer();
+const guidelines = new GuidelinesPanel(page); // the rules the final answer follows
 let work = null;
 let busy = false;
 
@@ -59,7 +61,8 @@ function render() {
         form.el,
         h("div", { class: "actions" },
           button("Make final", "Enter", submit, { class: "primary-inline" }),
-          discussLink(page, lease)))));
+          discussLink(page, lease))),
+      guidelines.el));
   page.itemLabel.textContent = `Item ${itemName(lease)}`;
   page.renderHints();
   timer.restart();
@@ -106,6 +109,7 @@ page.setCommands([
   ["Enter", "make the answer final and show the next item", submit, "make final"],
   ["Shift+1–9", "take that annotator's answer", () => {}, "take an answer"],
   ["R", "check again (when there is nothing)", () => work || next()],
+  ["G", "show or hide the guidelines", () => { guidelines.el.open = !guidelines.el.open; }],
 ]);
-await flush(page, outbox);
+await Promise.all([flush(page, outbox), guidelines.load()]);
 await next();

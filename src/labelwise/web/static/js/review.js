@@ -5,11 +5,13 @@ import { compareTable } from "./answers-view.js";
 import { h } from "./dom.js";
 import { renderFields } from "./fields.js";
 import { AnswerForm } from "./form.js";
+import { GuidelinesPanel } from "./guidelines.js";
 import { discussLink, flush, outboxFor, sendDecision, showEmpty, takeWork } from "./qc.js";
 import { button, itemName, WorkPage } from "./work.js";
 
 const page = new WorkPage();
 const outbox = outboxFor(page, "review");
+const guidelines = new GuidelinesPanel(page); // the rules the annotation is judged by
 let work = null;
 let busy = false;
 
@@ -17,6 +19,7 @@ const VIEW_COMMANDS = [
   ["A", "accept the annotation", () => decide({ verdict: "accept" }), "accept"],
   ["R", "reject it with feedback to the annotator", reject, "reject"],
   ["C", "correct it yourself", () => correcting(true), "correct"],
+  ["G", "show or hide the guidelines", () => { guidelines.el.open = !guidelines.el.open; }, "guidelines"],
 ];
 const CORRECT_COMMANDS = [
   ["Enter", "save the correction", saveCorrection, "save correction"],
@@ -55,7 +58,7 @@ function render(form = null) {
     h("section", { class: "card", "aria-label": "Answers" },
       h("h2", {}, "Answers to this item"), compareTable(page.spec, detail.data, columns()),
       form ? null : decision),
-    form ? decision : null));
+    form ? decision : null, guidelines.el));
   page.setCommands(form ? CORRECT_COMMANDS : VIEW_COMMANDS);
   page.itemLabel.textContent = `Item ${itemName(lease)}`;
   (form ? form.widgets[0]?.el : itemCard)?.focus?.({ preventScroll: true });
@@ -116,5 +119,5 @@ async function next() {
   }
 }
 
-await flush(page, outbox);
+await Promise.all([flush(page, outbox), guidelines.load()]);
 await next();
