@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
@@ -19,7 +20,7 @@ from labelwise.errors import InvalidInput, NotFound
 from labelwise.policies import Role
 from labelwise.services import audit, guidelines, projects
 from labelwise.services.quality_data import SpanColumns
-from labelwise.spec import SpecError, load_guidelines_file, load_spec_file
+from labelwise.spec import SpecError, load_guidelines_file, load_spec_file, parse_spec
 from tests.teams import Team
 from tests.test_web import log_in
 
@@ -259,7 +260,7 @@ name: Tickets
 slug: specgl
 fields: [{name: text, type: text}]
 questions: [{name: team, type: single_label, labels: [billing, tech]}]
-guidelines: docs/rules.md
+guidelines_file: docs/rules.md
 """
 
 
@@ -289,12 +290,27 @@ def test_a_spec_guidelines_file_publishes_on_change_only(db: Database, tmp_path:
     assert not apply().changed
 
 
+def test_inline_guidelines_in_a_spec_publish_too(db: Database) -> None:
+    plain = yaml.safe_load(SPEC_YAML.replace("guidelines_file: docs/rules.md\n", ""))
+    spec = parse_spec({**plain, "guidelines": V1})
+    project = projects.apply_spec(db, spec).project
+    current = guidelines.get(db, project.id)
+    assert (current.number, current.body, current.note) == (1, V1, "from the project spec")
+    assert not projects.apply_spec(db, spec).changed
+
+
+def test_guidelines_and_a_guidelines_file_together_are_refused() -> None:
+    both = {**yaml.safe_load(SPEC_YAML), "guidelines": V1}
+    with pytest.raises(SpecError, match="guidelines_file"):
+        parse_spec(both)
+
+
 def test_a_missing_guidelines_file_names_the_spec_and_the_file(tmp_path: Path) -> None:
     spec_file = tmp_path / "project.yaml"
     spec_file.write_text(SPEC_YAML)
     with pytest.raises(SpecError) as raised:
         load_guidelines_file(spec_file, load_spec_file(spec_file))
-    assert "project.yaml: guidelines:" in str(raised.value)
+    assert "project.yaml: guidelines_file:" in str(raised.value)
     assert "rules.md: no such file" in str(raised.value)
 
 

@@ -52,7 +52,10 @@ quality:
   agreement_target: {metric: krippendorff_alpha, min: 0.8}
 """  # noqa: E501 (kept verbatim)
 
-ROOT_KEYS = "name, slug, goal, fields, questions, workflow, quality, guidelines, guidelines_note"
+ROOT_KEYS = (
+    "name, slug, goal, fields, questions, workflow, quality, guidelines, guidelines_file, "
+    "guidelines_note"
+)
 SLUG_RULE = "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"
 
 

@@ -116,9 +116,10 @@ def apply_spec(
 ) -> ApplyResult:
     """Create the project or bring it in line with the spec; the same spec twice is a no-op.
 
-    `guidelines_text` is the content of the file the spec's `guidelines` names (read by the
-    caller, who knows where the spec file is): when it differs from the current version it
-    is published as the next one, in the same transaction.
+    The spec's guidelines (its `guidelines` markdown, or `guidelines_text`: the content of
+    the file its `guidelines_file` names, read by the caller, who knows where the spec file
+    is) are published as the next version when they differ from the current one, in the same
+    transaction.
     """
     canonical = spec.canonical()
     with db.write() as session:
@@ -147,9 +148,11 @@ def _publish_guidelines(
     text: str | None,
     actor_id: int | None,
 ) -> bool:
+    text = spec.guidelines if text is None else text
     if text is None or guidelines.current_body(session, project.id) == text:
         return False
-    note = spec.guidelines_note or f"from {spec.guidelines}"
+    source = "the project spec" if spec.guidelines_file is None else spec.guidelines_file
+    note = spec.guidelines_note or f"from {source}"
     guidelines.publish_in(
         session, project.id, guidelines.check_body(text), guidelines.check_note(note), actor_id
     )

@@ -47,10 +47,10 @@ def load_spec_file(path: str | os.PathLike[str]) -> ProjectSpec:
 def load_guidelines_file(spec_path: str | os.PathLike[str], spec: ProjectSpec) -> str | None:
     """The markdown of the guidelines file the spec names (relative to the spec file), or
     None when it names none; a missing or unreadable file is a SpecError naming both."""
-    if spec.guidelines is None:
+    if spec.guidelines_file is None:
         return None
-    path = Path(spec_path).parent / spec.guidelines
-    where = f"{os.fspath(spec_path)}: guidelines: {os.fspath(path)}"
+    path = Path(spec_path).parent / spec.guidelines_file
+    where = f"{os.fspath(spec_path)}: guidelines_file: {os.fspath(path)}"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

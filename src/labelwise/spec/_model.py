@@ -4,7 +4,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Annotated, Literal, TypeGuard, get_args
+from typing import Annotated, Literal, Self, TypeGuard, get_args
 
 from pydantic import (
     AfterValidator,
@@ -304,10 +304,18 @@ class ProjectSpec(SpecModel):
     questions: list[QuestionSpec] = Field(min_length=1)
     workflow: WorkflowSpec = Field(default_factory=WorkflowSpec)
     quality: QualitySpec = Field(default_factory=QualitySpec)
-    # A markdown file, relative to the spec file: applying the spec publishes it as a new
-    # guidelines version when it differs from the current one, with this changelog note.
+    # The guidelines as markdown, or a markdown file relative to the spec file: applying the
+    # spec publishes them as a new guidelines version when they differ from the current one,
+    # with this changelog note.
     guidelines: Text | None = None
+    guidelines_file: Text | None = None
     guidelines_note: OneLine | None = None
+
+    @model_validator(mode="after")
+    def _one_source_of_guidelines(self) -> Self:
+        if self.guidelines is not None and self.guidelines_file is not None:
+            raise refuse("give guidelines (markdown) or guidelines_file (a path), not both")
+        return self
 
     @cached_property
     def _fields(self) -> dict[str, FieldSpec]:

@@ -6,6 +6,8 @@ Revises: 0005
 Create Date: 2026-11-29
 """
 
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -66,6 +68,28 @@ def upgrade() -> None:
     # Plain ADD COLUMN (no table rebuild): SQLite keeps the partial indexes as they are.
     op.add_column("annotations", sa.Column("guideline_version", sa.Integer()))
     op.add_column("annotation_revisions", sa.Column("guideline_version", sa.Integer()))
+    _publish_inline_guidelines()
+
+
+def _publish_inline_guidelines() -> None:
+    """Specs used to hold their guidelines as inline markdown: that text becomes version 1."""
+    connection = op.get_bind()
+    projects = sa.table("projects", sa.column("id", ID), sa.column("spec", sa.Text()))
+    versions = sa.table(
+        "guideline_versions",
+        sa.column("project_id", ID),
+        sa.column("number", sa.Integer()),
+        sa.column("body", sa.Text()),
+        sa.column("note", sa.String()),
+    )
+    for project_id, spec in connection.execute(sa.select(projects.c.id, projects.c.spec)):
+        body = json.loads(spec).get("guidelines")
+        if isinstance(body, str) and body.strip():
+            connection.execute(
+                versions.insert().values(
+                    project_id=project_id, number=1, body=body, note="from the project spec"
+                )
+            )
 
 
 def downgrade() -> None:
