@@ -3,6 +3,7 @@ acknowledgements, diffs, examples, the spec's guidelines file and the CLI (both 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner, Result
 from labelwise import demo
 from labelwise.cli.main import app
 from labelwise.db.engine import Database
+from labelwise.db.guideline_models import GuidelineAcknowledgement
 from labelwise.db.models import Annotation, AnnotationRevision
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.policies import Role
@@ -216,6 +218,8 @@ def test_examples_are_validated_linked_to_items_and_audited(team: Team) -> None:
         "boss", path, {"external_id": "nope", "answers": {"team": "tech"}, "why": "w"}
     )
     assert no_item.status_code == 404 and "'nope'" in no_item.text
+    no_id = team.post("boss", path, {"answers": {"team": "tech"}, "why": "w"})
+    assert no_id.status_code == 422 and "external_id or its item_id" in no_id.text
     blank_why = team.post(
         "boss", path, {"external_id": "t-1", "answers": {"team": "tech"}, "why": " "}
     )
@@ -480,3 +484,24 @@ def test_the_demo_publishes_its_guidelines_once(db: Database) -> None:
     versions = guidelines.versions(db, projects.get(db, "tickets").id)
     assert [(v.number, v.note) for v in versions] == [(1, "The triage rules, first written down")]
     assert versions[0].body.startswith("# Support ticket triage")
+
+
+def test_acknowledging_from_two_tabs_at_once_records_it_once(team: Team) -> None:
+    _publish(team, V1, "First rules")
+    start = threading.Barrier(4)
+    answers: list[int] = []
+
+    def acknowledge() -> None:
+        start.wait()
+        reply = team.post("ann", f"{BASE}/acknowledge", {"version": 1})
+        answers.append(reply.status_code)
+
+    threads = [threading.Thread(target=acknowledge) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [204] * 4
+    with team.db.read() as session:
+        rows = session.scalars(select(GuidelineAcknowledgement)).all()
+    assert [(r.version, r.user_id) for r in rows] == [(1, rows[0].user_id)]

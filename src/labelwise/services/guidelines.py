@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from labelwise.db.engine import Database
+from labelwise.db.engine import Database, insert_if_missing
 from labelwise.db.guideline_models import (
     KINDS,
     NOTE_MAX,
@@ -269,7 +269,9 @@ def _item(session: Session, project_id: int, external_id: str | None, item_id: i
         if found is None:
             raise NotFound(f"item {external_id!r} not found in this project")
         return found
-    found = None if item_id is None else session.get(Item, item_id)
+    if item_id is None:
+        raise InvalidInput("item: give the item's external_id or its item_id")
+    found = session.get(Item, item_id)
     if found is None or found.project_id != project_id:
         raise NotFound(f"item {item_id} not found in this project")
     return found
@@ -326,12 +328,15 @@ def acknowledge(db: Database, project_id: int, user_id: int, number: int) -> Non
             raise InvalidInput(
                 f"version: only the current version ({latest}) can be acknowledged; got {number}"
             )
-        if session.get(GuidelineAcknowledgement, (project_id, user_id, number)) is None:
-            session.add(
-                GuidelineAcknowledgement(
-                    project_id=project_id, user_id=user_id, version=number, acknowledged_at=now()
-                )
-            )
+        # Two tabs acknowledging at once: the second insert finds the row and does nothing.
+        insert_if_missing(
+            session,
+            GuidelineAcknowledgement,
+            project_id=project_id,
+            user_id=user_id,
+            version=number,
+            acknowledged_at=now(),
+        )
 
 
 def pending(db: Database, project_id: int, user_id: int) -> Pending:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from labelwise.api.deps import ActorDep, DbDep
 from labelwise.db.guideline_models import NOTE_MAX
 from labelwise.db.models import Project
+from labelwise.errors import NotFound
 from labelwise.policies import Action, Actor, authorize
 from labelwise.services import guidelines, projects
 from labelwise.services.guidelines import BODY_MAX
@@ -172,8 +173,10 @@ def add_example(slug: str, body: ExampleIn, db: DbDep, actor: ActorDep) -> Examp
         actor.user_id,
         item_id=body.item_id,
     )
-    found = [e for e in guidelines.examples(db, project.id) if e.id == example_id]
-    return ExampleOut(**found[0].__dict__)
+    for example in guidelines.examples(db, project.id):
+        if example.id == example_id:
+            return ExampleOut(**example.__dict__)
+    raise NotFound(f"example {example_id} was removed meanwhile")
 
 
 @router.delete("/projects/{slug}/guidelines/examples/{example_id}", status_code=204)
