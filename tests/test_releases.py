@@ -386,3 +386,21 @@ def test_two_people_releasing_the_same_name_at_once_get_one_release(team: Team) 
     assert sorted(outcomes) == ["conflict", "created"]
     assert [r.name for r in releases.listing(team.db, team.project)] == ["v1"]
     assert releases.verify(team.db, team.project, "v1")[0]
+
+
+def test_answers_that_no_longer_fit_the_spec_are_left_out_and_named(team: Team) -> None:
+    changed = spec()
+    changed["questions"][0]["labels"] = ["billing", "hardware"]  # "tech" is gone
+    projects.apply_spec(team.db, parse_spec({**changed, "workflow": {"overlap": 3}}))
+    project = projects.get(team.db, "t")
+    release = releases.create(team.db, project, "v1", "majority", actor_id=None)
+    rows = {row.external_id: row for row in releases.rows(team.db, project, "v1")}
+    assert (rows["t-1"].answers["team"], rows["t-1"].sources["team"]) == (None, "invalid")
+    assert (rows["t-0"].answers["team"], rows["t-0"].sources["team"]) == ("billing", "majority")
+    # t-2 (billing, tech, tech) now has one vote that fits: billing.
+    assert (rows["t-2"].answers["team"], rows["t-2"].sources["team"]) == ("billing", "majority")
+    assert "- 1 answers left out: they no longer fit the questions." in release.card
+    assert "tied votes" not in release.card
+    team.member("olga", Role.OWNER)
+    parquet = _download(team, "olga", "v1", "format=parquet")
+    assert parquet.status_code == 200 and parquet.content.startswith(b"PAR1")

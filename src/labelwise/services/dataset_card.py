@@ -50,7 +50,7 @@ class FreezeStats:
         self.sources.update(row.sources.values())
         for question in spec.questions:
             name = question.name
-            if question.type not in BALANCED or row.sources[name] == "unanswered":
+            if question.type not in BALANCED or row.sources[name] in ("unanswered", "invalid"):
                 continue
             answer = row.answers[name]
             labels = answer if isinstance(answer, list) else [answer]
@@ -290,14 +290,16 @@ def _review(report: QualityReport) -> str:
 
 def _issues(stats: FreezeStats, context: CardContext) -> str:
     lines = []
-    unresolved = stats.sources.get("unanswered", 0)
+    unanswered = stats.sources.get("unanswered", 0)
     ties = sum(
-        c.get("(unresolved)", 0) for q in stats.balance.values() for c in q.get(None, {}).values()
+        c.get(UNRESOLVED, 0) for q in stats.balance.values() for c in q.get(None, {}).values()
     )
     if ties:
         lines.append(f"- {ties:,} label answers left unresolved (tied votes).")
-    if unresolved:
-        lines.append(f"- {unresolved:,} answers left empty (no annotator answered).")
+    if unanswered:
+        lines.append(f"- {unanswered:,} answers left empty (no annotator answered).")
+    if invalid := stats.sources.get("invalid", 0):
+        lines.append(f"- {invalid:,} answers left out: they no longer fit the questions.")
     if context.open_escalations:
         waiting = context.open_escalations
         lines.append(f"- {waiting:,} open escalations (questions not answered yet)")

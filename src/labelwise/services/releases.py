@@ -30,7 +30,7 @@ from labelwise.services import audit, dataset_card, quality_report
 from labelwise.services.consensus import METHODS, ConsensusTable, consensus_of
 from labelwise.services.projects import spec_of
 from labelwise.services.quality_data import corrections, load
-from labelwise.spec import ProjectSpec, QuestionSpec, parse_spec
+from labelwise.spec import AnswerError, ProjectSpec, QuestionSpec, parse_spec, validate_answers
 
 RELEASE_METHODS = ("majority", "dawid-skene")
 PAGE = 5000
@@ -246,6 +246,7 @@ def _row(
             answers[name], sources[name] = _majority(question, [v["answers"][name] for v in votes])
         if entry is not None and entry.probabilities is not None:
             probabilities[name] = entry.probabilities
+    _drop_misfits(spec, data, answers, sources)
     return ReleaseRow(
         id=item_id,
         external_id=external_id,
@@ -257,6 +258,24 @@ def _row(
             {k: a[k] for k in ("annotator", "answers", "guideline_version")} for a in given
         ],
     )
+
+
+def _drop_misfits(
+    spec: ProjectSpec, data: Any, answers: dict[str, Any], sources: dict[str, str]
+) -> None:
+    """Answers that no longer fit the spec (it changed since they were given) are left out
+    as `invalid`: a release's rows must fit the schema it is frozen with."""
+    given = {name: value for name, value in answers.items() if value is not None}
+    try:
+        validate_answers(spec, given, data, partial=True)
+        return
+    except AnswerError:
+        pass
+    for name, value in given.items():
+        try:
+            validate_answers(spec, {name: value}, data, partial=True)
+        except AnswerError:
+            answers[name], sources[name] = None, "invalid"
 
 
 def _majority(question: QuestionSpec, values: list[Any]) -> tuple[Any, str]:
