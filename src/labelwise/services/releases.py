@@ -69,7 +69,8 @@ def create(
         raise InvalidInput(f"method {method!r}: expected one of {', '.join(RELEASE_METHODS)}")
     _refuse_taken(db, project.id, name)
     spec = spec_of(project)
-    # One read of the project's answers for the votes and the card's quality figures.
+    # One snapshot for the votes and the card's quality figures; the rows themselves are
+    # read again, page by page, in the write transaction that freezes them.
     columns = load(db, project.id, spec, spec.questions)
     tables = {
         q.name: consensus_of(columns, q, _method_for(q, method))
