@@ -97,34 +97,3 @@ def _blocks(rows: Iterable[ReleaseRow], question: str, field: str) -> Iterator[b
             out = []
             size = 0
     yield "".join(out).encode()
-
-
-def read(lines: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
-    """The documents of a CoNLL-2003 file as lists of (token, tag); -DOCSTART- lines and
-    blank lines separate documents. The NER tag is the last column."""
-    document: list[tuple[str, str]] = []
-    for line in lines:
-        parts = line.split()
-        if not parts or parts[0] == "-DOCSTART-":
-            if document:
-                yield document
-            document = []
-            continue
-        document.append((parts[0], parts[-1]))
-    if document:
-        yield document
-
-
-def entities(tags: Sequence[str]) -> list[Entity]:
-    """The entities of IOB2 tags as token ranges; a stray I- starts an entity (IOB1 style)."""
-    found: list[Entity] = []
-    start, label = -1, ""
-    for i, tag in enumerate([*tags, "O"]):
-        prefix, _, name = tag.partition("-")
-        continues = prefix == "I" and name == label and start >= 0
-        if start >= 0 and not continues:
-            found.append((start, i, label))
-            start = -1
-        if prefix in ("B", "I") and not continues:
-            start, label = i, name
-    return found

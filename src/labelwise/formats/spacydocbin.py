@@ -4,7 +4,7 @@ spaCy is an optional extra (`pip install 'labelwise[spacy]'`), imported only whe
 format is written.
 
 One Doc per item and per text field that spans questions point at (almost always one),
-tokenized by `spacy.blank(lang)`. Each spans question's final answer is the span group
+tokenized by `spacy.blank(LANG)`. Each spans question's final answer is the span group
 `doc.spans[question]`; character offsets are expanded to whole tokens, and a span that
 covers no token (only whitespace) is dropped. The first spans question on the field is also
 written as `doc.ents`, when its spans do not overlap once expanded; when they do, `doc.ents`
@@ -26,6 +26,7 @@ from labelwise.formats.rows import ReleaseLayout, ReleaseRow
 from labelwise.spec import QuestionSpec
 
 INSTALL_HINT = "pip install 'labelwise[spacy]'"
+LANG = "en"  # the tokenizer's language: spaCy's blank English splits most Latin-script text well
 
 
 def load_spacy() -> Any:
@@ -39,16 +40,9 @@ def load_spacy() -> Any:
     return spacy
 
 
-def write_release(
-    rows: Iterable[ReleaseRow], layout: ReleaseLayout, *, lang: str = "en"
-) -> Iterator[bytes]:
+def write_release(rows: Iterable[ReleaseRow], layout: ReleaseLayout) -> Iterator[bytes]:
     questions = release_table.span_questions(layout, "spacy")  # refuse before any byte
-    spacy = load_spacy()
-    try:
-        nlp = spacy.blank(lang)
-    except ImportError as error:  # an unknown language code
-        raise InvalidInput(f"spacy: no language {lang!r} ({error})") from None
-    return _docbin(rows, layout, questions, nlp)
+    return _docbin(rows, layout, questions, load_spacy().blank(LANG))
 
 
 def _docbin(
