@@ -34,33 +34,32 @@ def read(stream: IO[bytes]) -> Iterator[ParsedRow]:
 
 
 def write(rows: Iterable[ExportRow], _fields: list[str]) -> Iterator[bytes]:
-    dumps, fragment = orjson.dumps, orjson.Fragment
-    out = bytearray()
-    for row in rows:
-        out += dumps(
-            {
-                "id": row.id,
-                "external_id": row.external_id,
-                "status": row.status,
-                "data": fragment(row.data_json),
-                "annotations": row.annotations,
-                **row.outcome,
-            }
-        )
-        out += b"\n"
-        if len(out) >= CHUNK_BYTES:
-            yield bytes(out)
-            out.clear()
-    if out:
-        yield bytes(out)
+    fragment = orjson.Fragment
+    return _lines(
+        {
+            "id": row.id,
+            "external_id": row.external_id,
+            "status": row.status,
+            "data": fragment(row.data_json),
+            "annotations": row.annotations,
+            **row.outcome,
+        }
+        for row in rows
+    )
 
 
 def write_release(rows: Iterable[ReleaseRow], layout: ReleaseLayout) -> Iterator[bytes]:
     """One object per item: id, external_id, data, answers and sources (questions in spec
     order), then probabilities (with layout.soft) and annotations (with layout.annotators)."""
+    return _lines(_release_record(row, layout) for row in rows)
+
+
+def _lines(records: Iterable[object]) -> Iterator[bytes]:
+    """Each record as a line of JSON, handed out about CHUNK_BYTES at a time."""
+    dumps = orjson.dumps
     out = bytearray()
-    for row in rows:
-        out += orjson.dumps(_release_record(row, layout))
+    for record in records:
+        out += dumps(record)
         out += b"\n"
         if len(out) >= CHUNK_BYTES:
             yield bytes(out)

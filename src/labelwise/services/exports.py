@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, Text, bindparam, select, type_coerce
+from sqlalchemy import Connection, Select, Text, bindparam, select, type_coerce
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Comment, Escalation, Item, Project, Review, User
+from labelwise.db.pages import items_in_project
 from labelwise.errors import InvalidInput
 from labelwise.formats import ExportRow, Format
 from labelwise.services.consensus import METHODS, ConsensusTable, consensus
@@ -80,7 +81,7 @@ def _rows(
             _items.c.data,
             _items.c.final_answers,
         )
-        .where(_in_project(db, project_id), _items.c.id > bindparam("after"))
+        .where(items_in_project(db.is_sqlite, project_id), _items.c.id > bindparam("after"))
         .order_by(_items.c.id)
         .limit(PAGE)
     )
@@ -126,19 +127,6 @@ def _driver_query(connection: Connection, query: Select[Any]) -> Callable[..., l
         return list(cursor.fetchall())
 
     return run
-
-
-def _in_project(db: Database, project_id: int) -> ColumnElement[bool]:
-    """The page filter, written so that each page costs the same however big the project.
-
-    Without statistics SQLite answers `project_id = ?` from an index that does not hold
-    the id order, so every page would read and sort all the project's items: quadratic.
-    `project_id + 0` cannot use that index; SQLite then walks the primary key from the
-    last id of the previous page. (PostgreSQL has statistics, refreshed after imports.)
-    """
-    if db.is_sqlite:
-        return (_items.c.project_id + 0) == project_id
-    return _items.c.project_id == project_id
 
 
 def _annotations_of(

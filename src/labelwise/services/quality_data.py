@@ -18,10 +18,11 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import Connection, func, select
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review, User
+from labelwise.db.pages import items_in_project
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
 from labelwise.spec import ProjectSpec, QuestionSpec
 
@@ -320,9 +321,9 @@ def load(
             first, last = page[0][0], page[-1][0]
             fixes = corrections(connection, project_id, first, last)
             item_codes = _add_items(columns.items, spec, page)
-            rows = _annotation_rows(connection, project_id, first, last)
+            rows = annotation_rows(connection, project_id, first, last)
             for item_id, group in groupby(rows, key=lambda row: row[1]):
-                answers = [(annotators(r[2]), _effective(r, fixes), r[5] or 0) for r in group]
+                answers = [(annotators(r[2]), effective(r, fixes), r[5] or 0) for r in group]
                 columns.annotations += len(answers)
                 _add_answers(columns.answers, item_codes[item_id], answers)
         names = {uid: name for uid, name in connection.execute(select(User.id, User.username))}
@@ -343,7 +344,7 @@ def _item_columns(spec: ProjectSpec) -> ItemColumns:
 def _item_pages(connection: Connection, is_sqlite: bool, project_id: int) -> Iterator[list[Any]]:
     query = (
         select(_items.c.id, _items.c.status, _items.c.data, _items.c.final_answers)
-        .where(_in_project(is_sqlite, project_id))
+        .where(items_in_project(is_sqlite, project_id))
         .order_by(_items.c.id)
         .limit(PAGE)
     )
@@ -353,14 +354,6 @@ def _item_pages(connection: Connection, is_sqlite: bool, project_id: int) -> Ite
         after = page[-1][0]
         if len(page) < PAGE:
             return
-
-
-def _in_project(is_sqlite: bool, project_id: int) -> ColumnElement[bool]:
-    """`project_id + 0` on SQLite: as in the export, it makes SQLite walk the primary key from
-    the previous page's last id instead of reading and sorting the whole project per page."""
-    if is_sqlite:
-        return (_items.c.project_id + 0) == project_id
-    return _items.c.project_id == project_id
 
 
 def _add_items(items: ItemColumns, spec: ProjectSpec, page: list[Any]) -> dict[int, int]:
@@ -383,9 +376,11 @@ def _add_items(items: ItemColumns, spec: ProjectSpec, page: list[Any]) -> dict[i
     return codes
 
 
-def _annotation_rows(
+def annotation_rows(
     connection: Connection, project_id: int, first: int, last: int
 ) -> Iterator[Any]:
+    """The annotations of the items `first`..`last`, by item: id, item_id, user_id, answers,
+    review_status, guideline_version."""
     return iter(
         connection.execute(
             select(
@@ -421,7 +416,7 @@ def corrections(
     return {annotation_id: answers for annotation_id, answers in rows if answers is not None}
 
 
-def _effective(row: Any, fixes: dict[int, dict[str, Any]]) -> dict[str, Any]:
+def effective(row: Any, fixes: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """A reviewer's correction replaces the answers: `item_flow.effective_answers`, in bulk."""
     annotation_id, _, _, answers, review_status, _ = row
     if review_status == "corrected" and annotation_id in fixes:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Item, Project, User
+from labelwise.db.pages import items_in_project
 from labelwise.db.release_models import Release, ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.formats import Format, get_release_format, write_release
@@ -29,7 +30,7 @@ from labelwise.formats.rows import ReleaseLayout, ReleaseRow
 from labelwise.services import audit, dataset_card, quality_report
 from labelwise.services.consensus import METHODS, ConsensusTable, consensus_of
 from labelwise.services.projects import spec_of
-from labelwise.services.quality_data import corrections, load
+from labelwise.services.quality_data import annotation_rows, corrections, effective, load
 from labelwise.spec import AnswerError, ProjectSpec, QuestionSpec, parse_spec, validate_answers
 
 RELEASE_METHODS = ("majority", "dawid-skene")
@@ -162,11 +163,9 @@ def _frozen_pages(
     method: str,
 ) -> Iterator[list[ReleaseRow]]:
     """The project's finished items as release rows, a page at a time, in item order."""
-    # `project_id + 0` on SQLite walks the primary key from the last page (see exports).
-    in_project = (_items.c.project_id + 0 if is_sqlite else _items.c.project_id) == project_id
     query = (
         select(_items.c.id, _items.c.external_id, _items.c.data, _items.c.final_answers)
-        .where(in_project, _items.c.status == "done")
+        .where(items_in_project(is_sqlite, project_id), _items.c.status == "done")
         .order_by(_items.c.id)
         .limit(PAGE)
     )
@@ -185,33 +184,16 @@ def _frozen_pages(
 def _annotations_by_item(
     connection: Connection, project_id: int, first: int, last: int, names: dict[int, str]
 ) -> dict[int, list[dict[str, Any]]]:
+    """Each item's annotations as the release keeps them, a reviewer's correction applied."""
     fixes = corrections(connection, project_id, first, last)
     found: dict[int, list[dict[str, Any]]] = {}
-    rows = connection.execute(
-        select(
-            _annotations.c.id,
-            _annotations.c.item_id,
-            _annotations.c.user_id,
-            _annotations.c.answers,
-            _annotations.c.review_status,
-            _annotations.c.guideline_version,
-            _annotations.c.time_ms,
-        )
-        .where(
-            _annotations.c.project_id == project_id,
-            _annotations.c.item_id.between(first, last),
-        )
-        .order_by(_annotations.c.item_id, _annotations.c.id)
-    )
-    for annotation_id, item_id, user_id, answers, review, version, time_ms in rows:
-        corrected = review == "corrected" and annotation_id in fixes
-        found.setdefault(item_id, []).append(
+    for row in annotation_rows(connection, project_id, first, last):
+        found.setdefault(row.item_id, []).append(
             {
-                "annotator": names.get(user_id, str(user_id)),
-                "answers": fixes[annotation_id] if corrected else answers,
-                "guideline_version": version,
-                "review": review,
-                "time_ms": time_ms,
+                "annotator": names.get(row.user_id, str(row.user_id)),
+                "answers": effective(row, fixes),
+                "guideline_version": row.guideline_version,
+                "review": row.review_status,
             }
         )
     return found

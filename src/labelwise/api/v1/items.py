@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from labelwise.api.deps import ActorDep, DbDep, SettingsDep
+from labelwise.api.v1.downloads import download
 from labelwise.api.v1.paging import CursorQuery, after_key
 from labelwise.api.v1.schemas import ImportOut, ItemOut, ItemPage
 from labelwise.errors import TooLarge, UnsupportedMediaType
@@ -120,10 +121,5 @@ def export(
     authorize(actor, Action.EXPORT, role)
     fmt = get_format(format, for_export=True)
     fields = [f.name for f in projects.spec_of(project).fields]
-    return StreamingResponse(
-        exports.export(db, project, fields, fmt, consensus_method=consensus, soft=soft),
-        media_type=fmt.media_type,
-        headers={
-            "content-disposition": f'attachment; filename="{project.slug}.{fmt.extensions[0][1:]}"'
-        },
-    )
+    chunks = exports.export(db, project, fields, fmt, consensus_method=consensus, soft=soft)
+    return download(chunks, fmt, project.slug)

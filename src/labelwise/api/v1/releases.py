@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from labelwise.api.deps import ActorDep, DbDep
+from labelwise.api.v1.downloads import download
 from labelwise.formats import get_release_format
 from labelwise.policies import Action, authorize
 from labelwise.services import projects, releases
@@ -103,14 +103,7 @@ def export_release(
     authorize(actor, Action.EXPORT, role)
     fmt = get_release_format(format)
     chunks = releases.export(db, project, name, fmt, soft=soft, annotators=annotators)
-    # The first chunk before the 200: a problem writing it is still a clear 4xx, not a cut file.
-    chunks = itertools.chain([next(chunks, b"")], chunks)
-    filename = f"{project.slug}-{name}{fmt.extensions[0] if fmt.extensions else ''}"
-    return StreamingResponse(
-        chunks,
-        media_type=fmt.media_type,
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
+    return download(chunks, fmt, f"{project.slug}-{name}")
 
 
 @router.get("/projects/{slug}/releases/{old}/diff/{new}", response_model=DiffOut)
