@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from labelwise import __version__
+from labelwise.api.errors import error_response, validation_response
+from labelwise.api.fastpath import LabelingFastPath
 from labelwise.api.v1 import router as api_router
 from labelwise.db.engine import Database
-from labelwise.errors import LabelwiseError, RateLimited
+from labelwise.errors import LabelwiseError
 from labelwise.settings import Settings
 from labelwise.web.routers import router as web_router
 from labelwise.web.security import SecurityHeaders
@@ -30,6 +32,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url)
     app.state.secret_key = settings.load_secret_key()
+    app.add_middleware(LabelingFastPath)  # inside SecurityHeaders: its answers get them too
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
     app.include_router(web_router)
@@ -40,25 +43,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
 
 async def _labelwise_error(_request: Request, error: LabelwiseError) -> JSONResponse:
-    body: dict[str, object] = {"detail": str(error)}
-    errors = getattr(error, "errors", None)
-    if errors and errors != [str(error)]:
-        body["errors"] = errors
-    headers = {}
-    if isinstance(error, RateLimited):
-        headers["retry-after"] = str(error.retry_after_seconds)
-    if error.status_code == 401:
-        headers["www-authenticate"] = "Bearer"
-    return JSONResponse(body, status_code=error.status_code, headers=headers)
+    return error_response(error)
 
 
 async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
-    """Pydantic's errors, reworded as `where: what` lines."""
-    errors = [
-        f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
-        for e in error.errors()
-    ]
-    return JSONResponse({"detail": "; ".join(errors), "errors": errors}, status_code=422)
+    return validation_response(error.errors())
 
 
 def app_from_env() -> FastAPI:

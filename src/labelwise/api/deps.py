@@ -33,22 +33,27 @@ async def optional_actor(request: Request) -> Actor | None:
     db = await get_db(request)
     header = request.headers.get("authorization", "")
     if header:
-        scheme, _, secret = header.partition(" ")
-        actor = None
-        if scheme.lower() == "bearer":
-            secret = secret.strip()
-            actor = accounts.cached_actor(db, secret) or await run_in_threadpool(
-                accounts.actor_for_token, db, secret
-            )
-        if actor is None:
-            raise Unauthorized("invalid or revoked API token")
-        return actor
+        return await bearer_actor(db, header)
     token = request.cookies.get(SESSION_COOKIE)
     user = await run_in_threadpool(accounts.user_for_session, db, token) if token else None
     if user is None:
         return None
     check_csrf(request, None)
     return accounts.actor_of(user)
+
+
+async def bearer_actor(db: Database, header: str) -> Actor:
+    """The actor of an `Authorization: Bearer <token>` header; 401 for anything else."""
+    scheme, _, secret = header.partition(" ")
+    actor = None
+    if scheme.lower() == "bearer":
+        secret = secret.strip()
+        actor = accounts.cached_actor(db, secret) or await run_in_threadpool(
+            accounts.actor_for_token, db, secret
+        )
+    if actor is None:
+        raise Unauthorized("invalid or revoked API token")
+    return actor
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:

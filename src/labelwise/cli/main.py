@@ -6,8 +6,8 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
 
+from labelwise import serving
 from labelwise.cli import (
     accounts,
     audit,
@@ -49,7 +49,9 @@ HostOption = Annotated[
 PortOption = Annotated[
     int | None, typer.Option("--port", help="Port to listen on.", show_default="8000")
 ]
-WorkersOption = Annotated[int, typer.Option("--workers", help="Server processes (PostgreSQL).")]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", help="Server processes, each on its own share of connections.")
+]
 
 
 @app.command()
@@ -87,19 +89,7 @@ def run_server(settings: Settings, workers: int) -> None:
     if settings.database_url:
         os.environ["LABELWISE_DATABASE_URL"] = settings.database_url
     settings.load_secret_key()
-    uvicorn.run(
-        "labelwise.app:app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        # Workers import numpy and friends before answering uvicorn's health check; on a busy
-        # machine that can pass the 5 s default, and uvicorn would kill and restart them.
-        timeout_worker_healthcheck=60,
-    )
+    serving.serve(settings.host, settings.port, workers)
 
 
 if __name__ == "__main__":

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from labelwise.db.writer_lock import writer_lock
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -77,16 +79,18 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(write=True), expire_on_commit=False
         )
-        # SQLite has one writer at a time. Queueing this process's writers on a lock is fair
-        # and wakes the next one at once; SQLite's busy handler polls with sleeps of up to
-        # 100 ms, which under load turns into tail latencies of seconds.
-        self._write_lock = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
+        self.write_lock = writer_lock(self._sqlite_file()) if self.is_sqlite else None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any error."""
-        with self._write_lock, self._write() as session, session.begin():
+        lock = self.write_lock or contextlib.nullcontext()
+        with lock, self._write() as session, session.begin():
             yield session
+
+    def _sqlite_file(self) -> Path | None:
+        name = make_url(self.url).database
+        return Path(name) if name and name != ":memory:" else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
