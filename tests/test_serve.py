@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,11 +26,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running(command: str, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run `labelwise COMMAND --port P` until it answers; yield its base URL and process."""
+def running(
+    command: str, env: dict[str, str], *options: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run `labelwise COMMAND --port P [OPTIONS]` until it answers; yield its URL and process."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "labelwise.cli.main", command, "--port", str(port)],
+        [sys.executable, "-m", "labelwise.cli.main", command, "--port", str(port), *options],
         env={**os.environ, **env, "COLUMNS": "200"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -87,3 +90,59 @@ def test_serve_logs_in_and_serves_openapi(db: Database, tmp_path: Path) -> None:
         assert "/api/v1/projects/{slug}/items" in spec["paths"]
         client = _log_in(base, "ana", "long password")
         assert "ana" in client.get("/projects").text
+
+
+def _workers(supervisor: int) -> list[int]:
+    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    found = []
+    for task in Path(f"/proc/{supervisor}/task").glob("*/children"):
+        for pid in task.read_text().split():
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+    return sorted(found)
+
+
+def _connections_per_worker(port: int, workers: list[int]) -> dict[int, int]:
+    """How many established connections to the port each worker holds (by socket inode)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":  # ESTABLISHED
+            inodes.add(f"socket:[{fields[9]}]")
+    held = {}
+    for pid in workers:
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        held[pid] = sum(link in inodes for link in links)
+    return held
+
+
+def _wait_for(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within 60 s"
+        time.sleep(0.2)
+
+
+def test_serve_workers_share_connections_and_are_restarted(db: Database, tmp_path: Path) -> None:
+    env = {"LABELWISE_DATA_DIR": str(tmp_path / "data"), "LABELWISE_DATABASE_URL": db.url}
+    with running("serve", env, "--workers", "2") as (base, process):
+        _wait_for(lambda: len(_workers(process.pid)) == 2, "two workers")
+        workers = _workers(process.pid)
+        clients = [httpx.Client(base_url=base) for _ in range(16)]
+        for client in clients:  # keep-alive: each holds its connection open
+            assert client.get("/static/style.css").status_code == 200
+        port = int(base.rsplit(":", 1)[1])
+        spread = _connections_per_worker(port, workers)
+        assert sum(spread.values()) == 16 and min(spread.values()) > 0, spread
+        for client in clients:
+            client.close()
+
+        os.kill(workers[0], signal.SIGKILL)
+        _wait_for(
+            lambda: len(_workers(process.pid)) == 2 and workers[0] not in _workers(process.pid),
+            "a new worker in place of the killed one",
+        )
+        assert httpx.get(f"{base}/login").status_code == 200
+        workers = _workers(process.pid)
+    assert process.returncode is not None
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # stopped with it

@@ -27,6 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.engine import Database
 from labelwise.db.models import User
+from labelwise.db.prepared import Prepared
 
 GENESIS = "0" * 64
 SERVER_CHAIN = "server"
@@ -76,7 +77,7 @@ def record(
     """
     connection = session.connection()
     chain = chain_of(project_id)
-    seq, prev_hash = connection.execute(_ADVANCE[connection.dialect.name], {"c": chain}).one()
+    seq, prev_hash = _ADVANCE[connection.dialect.name].one(connection, {"c": chain})
     fields = {
         "chain": chain,
         "seq": seq,
@@ -91,8 +92,9 @@ def record(
         "created_at": datetime.now(UTC),
     }
     row = {**fields, "prev_hash": prev_hash, "hash": event_hash(prev_hash, fields)}
+    params = {f"e_{name}": value for name, value in row.items()}
     for statement in _APPEND[connection.dialect.name]:
-        connection.execute(statement, {f"e_{name}": value for name, value in row.items()})
+        statement.all(connection, params)
 
 
 def _upsert_head(insert: postgresql.Insert | sqlite.Insert) -> Executable:
@@ -112,8 +114,8 @@ def _upsert_head(insert: postgresql.Insert | sqlite.Insert) -> Executable:
 # Built once: `record` sits on the submit hot path, where building and cache-keying
 # statements per call would cost more than running them.
 _ADVANCE = {
-    "postgresql": _upsert_head(postgresql.insert(_HEADS)),
-    "sqlite": _upsert_head(sqlite.insert(_HEADS)),
+    "postgresql": Prepared(_upsert_head(postgresql.insert(_HEADS))),
+    "sqlite": Prepared(_upsert_head(sqlite.insert(_HEADS))),
 }
 _INSERT_EVENT = _EVENTS.insert().values(
     {name: bindparam(f"e_{name}") for name in (*HASHED_FIELDS, "prev_hash", "hash")}
@@ -125,8 +127,8 @@ _SET_HEAD_HASH = (
 # from the upsert on, the head is locked until commit, and every further round trip adds a
 # wait for this thread's turn at the interpreter to the time other appenders queue.
 _APPEND = {
-    "postgresql": (_SET_HEAD_HASH.add_cte(_INSERT_EVENT.cte("appended")),),
-    "sqlite": (_INSERT_EVENT, _SET_HEAD_HASH),
+    "postgresql": (Prepared(_SET_HEAD_HASH.add_cte(_INSERT_EVENT.cte("appended"))),),
+    "sqlite": (Prepared(_INSERT_EVENT), Prepared(_SET_HEAD_HASH)),
 }
 
 

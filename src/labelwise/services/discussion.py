@@ -65,7 +65,7 @@ def escalate(db: Database, assignment_id: int, actor: Actor, question: str) -> i
             select(Item).where(Item.id == assignment.item_id).with_for_update()
         ).one()
         if assignment.status == "active" and assignment.kind == "annotate":
-            release_slot(session, item.id)
+            release_slot(session.connection(), item.id)
         assignment.status = "escalated"
         assignment.finished_at = now()
         item.on_hold = True

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from labelwise.db.engine import insert_if_missing
 from labelwise.db.models import Annotation, Review, ReviewStratum
+from labelwise.db.prepared import Prepared
 from labelwise.spec import ProjectSpec
 
 # Free text almost never matches word for word; it is not a disagreement to adjudicate.
@@ -30,7 +31,7 @@ class ItemState(Protocol):
 
 def next_status(session: Session, spec: ProjectSpec, item: ItemState) -> str:
     """The item's status once an annotation was submitted or revised (item row locked)."""
-    annotations = session.connection().execute(_ANNOTATIONS, {"item": item.id}).all()
+    annotations = _ANNOTATIONS.all(session.connection(), {"item": item.id})
     if item.status in ("new", "in_progress"):
         if len(annotations) < spec.workflow.overlap:
             return item.status
@@ -46,7 +47,7 @@ def next_status(session: Session, spec: ProjectSpec, item: ItemState) -> str:
 
 
 # Built once: it runs on every submit.
-_ANNOTATIONS = (
+_ANNOTATIONS = Prepared(
     select(Annotation.id, Annotation.answers, Annotation.review_status)
     .where(Annotation.item_id == bindparam("item"))
     .order_by(Annotation.id)

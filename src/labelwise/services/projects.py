@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Item, Membership, Project, User
+from labelwise.db.prepared import Prepared
 from labelwise.errors import NotFound
 from labelwise.policies import Actor, Role
 from labelwise.services import audit, guidelines
@@ -77,7 +78,7 @@ def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]
     return row[0], Role(row[1]) if row[1] else None
 
 
-_SPEC_AND_ROLE = (
+_SPEC_AND_ROLE = Prepared(
     select(Project.id, type_coerce(Project.spec, Text), Membership.role)
     .outerjoin(
         Membership,
@@ -91,7 +92,7 @@ def spec_and_role(
     connection: Connection, slug: str, actor: Actor
 ) -> tuple[int, ProjectSpec, Role | None]:
     """`access` inside the caller's unit of work, for the hot path: id, spec and role."""
-    row = connection.execute(_SPEC_AND_ROLE, {"slug": slug, "user": actor.user_id}).first()
+    row = _SPEC_AND_ROLE.first(connection, {"slug": slug, "user": actor.user_id})
     if row is None:
         raise NotFound("project not found")
     return row[0], stored_spec(row[1]), Role(row[2]) if row[2] else None

@@ -29,10 +29,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, Review
+from labelwise.db.prepared import Prepared
 from labelwise.policies import Action, Actor, authorize
 from labelwise.services import gold, projects
 from labelwise.services.accounts import now
@@ -77,7 +78,7 @@ def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
         if gold_item is False:
             return None  # failed the qualification test
         if gold_item is not None:
-            item: AnyRow | None = connection.execute(_ITEM, {"item": gold_item}).one()
+            item: AnyRow | None = _ITEM.one(connection, {"item": gold_item})
         else:
             item = _candidate(connection, project_id, user_id, spec.workflow.overlap)
         if item is None:
@@ -86,7 +87,7 @@ def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
         expires_at = moment + timedelta(minutes=spec.workflow.lease_minutes)
         assignment_id = _take(connection, project_id, item.id, user_id, kind, expires_at)
         if kind == "annotate":  # gold items are shared by everyone: they take no slot
-            connection.execute(_TAKE_SLOT, {"item": item.id})
+            _TAKE_SLOT.all(connection, {"item": item.id})
         return Lease(assignment_id, "annotate", item.id, item.external_id, item.data, expires_at)
 
 
@@ -159,15 +160,14 @@ def _next_shared(
             return None
         expires_at = moment + timedelta(minutes=lease_minutes)
         assignment_id = _take(connection, project_id, row[1], user_id, kind, expires_at, row[0])
-        return _lease(connection, connection.execute(_ASSIGNMENT, {"id": assignment_id}).one())
+        return _lease(connection, _ASSIGNMENT.one(connection, {"id": assignment_id}))
 
 
 def _locked_table(kind: str) -> Any:
     return Annotation if kind == "review" else Item
 
 
-# The statements of the hot path are built once: building and cache-keying them per call
-# cost more than running them.
+# The statements of the hot path are built once and run as prepared statements.
 _ASSIGNMENTS = cast(Table, Assignment.__table__)
 _ITEMS = cast(Table, Item.__table__)
 _HELD_COLUMNS = (
@@ -178,8 +178,8 @@ _HELD_COLUMNS = (
     _ASSIGNMENTS.c.annotation_id,
     _ASSIGNMENTS.c.expires_at,
 )
-_PERSON_LOCK = text("SELECT pg_advisory_xact_lock(:project, :user)")
-_EXPIRE = (
+_PERSON_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:project, :user)"))
+_EXPIRE = Prepared(
     update(_ASSIGNMENTS)
     .where(
         _ASSIGNMENTS.c.project_id == bindparam("project"),
@@ -189,7 +189,7 @@ _EXPIRE = (
     .values(status="expired", finished_at=bindparam("moment"))
     .returning(_ASSIGNMENTS.c.item_id, _ASSIGNMENTS.c.kind)
 )
-_RELEASE_SLOT = (
+_RELEASE_SLOT = Prepared(
     update(_ITEMS)
     .where(_ITEMS.c.id == bindparam("item"))
     .values(
@@ -200,18 +200,20 @@ _RELEASE_SLOT = (
         ),
     )
 )
-_TAKE_SLOT = (
+_TAKE_SLOT = Prepared(
     update(_ITEMS)
     .where(_ITEMS.c.id == bindparam("item"))
     .values(slots_used=_ITEMS.c.slots_used + 1, status="in_progress")
 )
-_TAKEN = select(func.count()).where(
-    _ASSIGNMENTS.c.project_id == bindparam("project"),
-    _ASSIGNMENTS.c.user_id == bindparam("user"),
-    _ASSIGNMENTS.c.kind == "annotate",
-    _ASSIGNMENTS.c.status.in_(("active", "submitted", "rework")),
+_TAKEN = Prepared(
+    select(func.count()).where(
+        _ASSIGNMENTS.c.project_id == bindparam("project"),
+        _ASSIGNMENTS.c.user_id == bindparam("user"),
+        _ASSIGNMENTS.c.kind == "annotate",
+        _ASSIGNMENTS.c.status.in_(("active", "submitted", "rework")),
+    )
 )
-_INSERT_ASSIGNMENT = (
+_INSERT_ASSIGNMENT = Prepared(
     insert(_ASSIGNMENTS)
     .values(
         project_id=bindparam("project"),
@@ -224,12 +226,12 @@ _INSERT_ASSIGNMENT = (
     )
     .returning(_ASSIGNMENTS.c.id)
 )
-_ASSIGNMENT = select(*_HELD_COLUMNS).where(_ASSIGNMENTS.c.id == bindparam("id"))
-_ITEM = select(_ITEMS.c.id, _ITEMS.c.external_id, _ITEMS.c.data).where(
-    _ITEMS.c.id == bindparam("item")
+_ASSIGNMENT = Prepared(select(*_HELD_COLUMNS).where(_ASSIGNMENTS.c.id == bindparam("id")))
+_ITEM = Prepared(
+    select(_ITEMS.c.id, _ITEMS.c.external_id, _ITEMS.c.data).where(_ITEMS.c.id == bindparam("item"))
 )
-_ANSWERS = select(Annotation.answers).where(Annotation.id == bindparam("annotation"))
-_FEEDBACK = (
+_ANSWERS = Prepared(select(Annotation.answers).where(Annotation.id == bindparam("annotation")))
+_FEEDBACK = Prepared(
     select(Review.feedback)
     .where(Review.annotation_id == bindparam("annotation"), Review.verdict == "reject")
     .order_by(Review.id.desc())
@@ -237,7 +239,7 @@ _FEEDBACK = (
 )
 
 
-def _candidates() -> dict[tuple[str, bool], Select[Any]]:
+def _candidates() -> dict[tuple[str, bool], Prepared]:
     """The first open item with a free slot that this person has never been given.
 
     One statement per open status (started items first) and per backend: PostgreSQL skips
@@ -269,8 +271,8 @@ def _candidates() -> dict[tuple[str, bool], Select[Any]]:
             .order_by(_ITEMS.c.priority.desc(), _ITEMS.c.id)
             .limit(1)
         )
-        statements[status, True] = query
-        statements[status, False] = query.with_for_update(skip_locked=True)
+        statements[status, True] = Prepared(query)
+        statements[status, False] = Prepared(query.with_for_update(skip_locked=True))
     return statements
 
 
@@ -280,7 +282,7 @@ _CANDIDATES = _candidates()
 def _begin_routing(connection: Connection, db: Database, project_id: int, user_id: int) -> datetime:
     """Queue behind the person's other routing decisions, then free expired slots; the time."""
     if not db.is_sqlite:  # one decision per person at a time, across every server process
-        connection.execute(_PERSON_LOCK, {"project": project_id, "user": user_id})
+        _PERSON_LOCK.all(connection, {"project": project_id, "user": user_id})
     moment = now()
     expire_leases(connection, project_id, moment)
     return moment
@@ -288,19 +290,19 @@ def _begin_routing(connection: Connection, db: Database, project_id: int, user_i
 
 def expire_leases(connection: Connection, project_id: int, moment: datetime) -> None:
     """Give the slots of leases that ran out back to the pool."""
-    expired = connection.execute(_EXPIRE, {"project": project_id, "moment": moment}).all()
+    expired = _EXPIRE.all(connection, {"project": project_id, "moment": moment})
     for item_id in sorted(item_id for item_id, kind in expired if kind == "annotate"):
         release_slot(connection, item_id)
 
 
-def release_slot(connection: Connection | Session, item_id: int) -> None:
+def release_slot(connection: Connection, item_id: int) -> None:
     """An annotation slot came free; an item nobody holds any more is new again."""
-    connection.execute(_RELEASE_SLOT, {"item": item_id})
+    _RELEASE_SLOT.all(connection, {"item": item_id})
 
 
 @functools.cache
-def _held_query(kinds: tuple[str, ...]) -> Select[Any]:
-    return (
+def _held_query(kinds: tuple[str, ...]) -> Prepared:
+    return Prepared(
         select(*_HELD_COLUMNS)
         .where(
             _ASSIGNMENTS.c.project_id == bindparam("project"),
@@ -318,11 +320,11 @@ def _held(
 ) -> AnyRow | None:
     """A live lease (asking again gives the same item), else handed-back rework."""
     params = {"project": project_id, "user": user_id}
-    return connection.execute(_held_query(kinds), params).first()
+    return _held_query(kinds).first(connection, params)
 
 
 def _taken(connection: Connection, project_id: int, user_id: int) -> int:
-    return connection.execute(_TAKEN, {"project": project_id, "user": user_id}).scalar_one()
+    return int(_TAKEN.scalar(connection, {"project": project_id, "user": user_id}))
 
 
 def _candidate(
@@ -331,7 +333,7 @@ def _candidate(
     is_sqlite = connection.dialect.name == "sqlite"
     params = {"project": project_id, "user": user_id, "overlap": overlap}
     for status in OPEN_STATUSES:
-        item = connection.execute(_CANDIDATES[status, is_sqlite], params).first()
+        item = _CANDIDATES[status, is_sqlite].first(connection, params)
         if item is not None:
             return item
     return None
@@ -355,16 +357,16 @@ def _take(
         "annotation": annotation_id,
         "expires": expires_at,
     }
-    return int(connection.execute(_INSERT_ASSIGNMENT, params).scalar_one())
+    return int(_INSERT_ASSIGNMENT.scalar(connection, params))
 
 
 def _lease(connection: Connection, assignment: AnyRow) -> Lease:
-    item = connection.execute(_ITEM, {"item": assignment.item_id}).one()
+    item = _ITEM.one(connection, {"item": assignment.item_id})
     answers = feedback = None
     if assignment.annotation_id is not None:
-        answers = connection.execute(_ANSWERS, {"annotation": assignment.annotation_id}).scalar()
+        answers = _ANSWERS.scalar(connection, {"annotation": assignment.annotation_id})
     if assignment.status == "rework":
-        feedback = connection.execute(_FEEDBACK, {"annotation": assignment.annotation_id}).scalar()
+        feedback = _FEEDBACK.scalar(connection, {"annotation": assignment.annotation_id})
     return Lease(
         assignment_id=assignment.id,
         # A honeypot must look like any other item.

@@ -33,6 +33,7 @@ from labelwise.db.models import (
     Project,
     Review,
 )
+from labelwise.db.prepared import Prepared
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import Actor, Role, authorize_assignment
 from labelwise.services import audit, gold, projects
@@ -55,14 +56,13 @@ class Submitted:
     item_status: str
 
 
-# The statements of the submit hot path are built once: building and cache-keying them per
-# call cost more than running them.
+# The statements of the submit hot path are built once and run as prepared statements.
 _ASSIGNMENTS = cast(Table, Assignment.__table__)
 _ITEMS = cast(Table, Item.__table__)
 _ANNOTATIONS = cast(Table, Annotation.__table__)
 _MEMBERSHIPS = cast(Table, Membership.__table__)
 _PROJECTS = cast(Table, Project.__table__)
-_LOCK_ASSIGNMENT = (
+_LOCK_ASSIGNMENT = Prepared(
     select(
         _ASSIGNMENTS.c.id,
         _ASSIGNMENTS.c.project_id,
@@ -81,7 +81,7 @@ _LOCK_ASSIGNMENT = (
     .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
     .with_for_update(of=_ASSIGNMENTS)
 )
-_LOCK_ITEM = (
+_LOCK_ITEM = Prepared(
     select(
         _ITEMS.c.id,
         _ITEMS.c.project_id,
@@ -95,7 +95,7 @@ _LOCK_ITEM = (
     .where(_ITEMS.c.id == bindparam("item"))
     .with_for_update(of=_ITEMS)
 )
-_LOCK_ANNOTATION = (
+_LOCK_ANNOTATION = Prepared(
     select(
         _ANNOTATIONS.c.id,
         _ANNOTATIONS.c.project_id,
@@ -107,16 +107,18 @@ _LOCK_ANNOTATION = (
     .where(_ANNOTATIONS.c.id == bindparam("annotation"))
     .with_for_update()
 )
-_REVISION = select(_ANNOTATIONS.c.revision).where(_ANNOTATIONS.c.id == bindparam("annotation"))
+_REVISION = Prepared(
+    select(_ANNOTATIONS.c.revision).where(_ANNOTATIONS.c.id == bindparam("annotation"))
+)
 # Every answer records the guideline version in force, read inside the statement itself.
 _IN_FORCE = {"guideline_version": version_in_force(bindparam("guidelines_of"))}
-_INSERT_ANNOTATION = insert(_ANNOTATIONS).values(_IN_FORCE).returning(_ANNOTATIONS.c.id)
-_INSERT_REVISION = insert(cast(Table, AnnotationRevision.__table__)).values(_IN_FORCE)
-_UPDATE_ANNOTATION = (
+_INSERT_ANNOTATION = Prepared(insert(_ANNOTATIONS).values(_IN_FORCE).returning(_ANNOTATIONS.c.id))
+_INSERT_REVISION = Prepared(insert(cast(Table, AnnotationRevision.__table__)).values(_IN_FORCE))
+_UPDATE_ANNOTATION = Prepared(
     update(_ANNOTATIONS).where(_ANNOTATIONS.c.id == bindparam("annotation")).values(_IN_FORCE)
 )
-_UPDATE_ITEM = update(_ITEMS).where(_ITEMS.c.id == bindparam("item"))
-_FINISH = (
+_UPDATE_ITEM = Prepared(update(_ITEMS).where(_ITEMS.c.id == bindparam("item")))
+_FINISH = Prepared(
     update(_ASSIGNMENTS)
     .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
     .values(
@@ -125,7 +127,7 @@ _FINISH = (
         annotation_id=func.coalesce(bindparam("annotation"), _ASSIGNMENTS.c.annotation_id),
     )
 )
-_REWORK_OF = (
+_REWORK_OF = Prepared(
     select(_ASSIGNMENTS.c.id, _ASSIGNMENTS.c.status)
     .where(
         _ASSIGNMENTS.c.annotation_id == bindparam("annotation"), _ASSIGNMENTS.c.kind == "annotate"
@@ -153,14 +155,13 @@ class _LockedItem:
 
     def save(self, connection: Connection, before: tuple[str, int]) -> None:
         if (self.status, self.slots_used) != before:
-            connection.execute(
-                _UPDATE_ITEM,
-                {"item": self.id, "status": self.status, "slots_used": self.slots_used},
+            _UPDATE_ITEM.all(
+                connection, {"item": self.id, "status": self.status, "slots_used": self.slots_used}
             )
 
 
 def _lock_item(connection: Connection, item_id: int) -> _LockedItem:
-    row = connection.execute(_LOCK_ITEM, {"item": item_id}).one()
+    row = _LOCK_ITEM.one(connection, {"item": item_id})
     return _LockedItem(
         row.id,
         row.project_id,
@@ -174,7 +175,7 @@ def _lock_item(connection: Connection, item_id: int) -> _LockedItem:
 
 def _lock_assignment(connection: Connection, assignment_id: int, actor: Actor) -> AnyRow:
     """The caller's own assignment, locked, once the policies let them act on it."""
-    row = connection.execute(_LOCK_ASSIGNMENT, {"assignment": assignment_id}).first()
+    row = _LOCK_ASSIGNMENT.first(connection, {"assignment": assignment_id})
     if row is None:
         raise NotFound(f"assignment {assignment_id} not found")
     role = Role(row.role) if row.role else None
@@ -209,8 +210,8 @@ def submit(
         else:
             annotation_id, revision, event = _annotate(session, assignment, item, clean, time_ms)
         item.save(connection, before)
-        connection.execute(
-            _FINISH, {"assignment": assignment.id, "annotation": annotation_id, "moment": now()}
+        _FINISH.all(
+            connection, {"assignment": assignment.id, "annotation": annotation_id, "moment": now()}
         )
         audit.record(session, **event)  # last: the chain's head stays locked until commit
         return Submitted(
@@ -227,7 +228,7 @@ def _first_result(connection: Connection, assignment: AnyRow, item: _LockedItem)
     revision = None
     if assignment.annotation_id is not None and assignment.kind == "annotate":
         params = {"annotation": assignment.annotation_id}
-        revision = connection.execute(_REVISION, params).scalar_one()
+        revision = _REVISION.scalar(connection, params)
     return Submitted(assignment.id, assignment.annotation_id, revision, item.id, item.status)
 
 
@@ -261,9 +262,7 @@ def _annotate(
     """Save the answer on the locked item: the annotation's id, its revision, the event."""
     connection = session.connection()
     if assignment.status == "rework":
-        annotation = connection.execute(
-            _LOCK_ANNOTATION, {"annotation": assignment.annotation_id}
-        ).one()
+        annotation = _LOCK_ANNOTATION.one(connection, {"annotation": assignment.annotation_id})
         revision, event = _revise(connection, annotation, answers, time_ms)
         item.status = next_status(session, item.spec, item)
         return annotation.id, revision, event
@@ -287,16 +286,16 @@ def _new_annotation(
     time_ms: int | None,
 ) -> tuple[int, dict[str, Any]]:
     values = _answer_values(answers, time_ms, item.project_id)
-    annotation_id = connection.execute(
-        _INSERT_ANNOTATION,
+    annotation_id = _INSERT_ANNOTATION.scalar(
+        connection,
         {
             **values,
             "project_id": item.project_id,
             "item_id": item.id,
             "user_id": assignment.user_id,
         },
-    ).scalar_one()
-    connection.execute(_INSERT_REVISION, {**values, "annotation_id": annotation_id, "revision": 1})
+    )
+    _INSERT_REVISION.all(connection, {**values, "annotation_id": annotation_id, "revision": 1})
     event = _event(
         item.project_id,
         assignment.user_id,
@@ -324,8 +323,8 @@ def _revise(
     """A new revision of a locked annotation: its number, and the event to record."""
     revision = annotation.revision + 1
     values = _answer_values(answers, time_ms, annotation.project_id)
-    connection.execute(
-        _UPDATE_ANNOTATION,
+    _UPDATE_ANNOTATION.all(
+        connection,
         {
             **values,
             "annotation": annotation.id,
@@ -334,8 +333,8 @@ def _revise(
             "review_status": "submitted",
         },
     )
-    connection.execute(
-        _INSERT_REVISION, {**values, "annotation_id": annotation.id, "revision": revision}
+    _INSERT_REVISION.all(
+        connection, {**values, "annotation_id": annotation.id, "revision": revision}
     )
     event = _event(
         annotation.project_id,
@@ -354,17 +353,17 @@ def revise(
     """An annotator edits their own annotation: a new revision; the old ones stay."""
     with db.write() as session:
         connection = session.connection()
-        annotation = connection.execute(_LOCK_ANNOTATION, {"annotation": annotation_id}).first()
+        annotation = _LOCK_ANNOTATION.first(connection, {"annotation": annotation_id})
         if annotation is None or annotation.user_id != user_id:
             raise NotFound(f"annotation {annotation_id} not found")
         item = _lock_item(connection, annotation.item_id)
         before = (item.status, item.slots_used)
         clean = _validated(item.spec, answers, item.data)
         revision, event = _revise(connection, annotation, clean, time_ms)
-        assignment = connection.execute(_REWORK_OF, {"annotation": annotation.id}).one()
+        assignment = _REWORK_OF.one(connection, {"annotation": annotation.id})
         if assignment.status == "rework":
             params = {"assignment": assignment.id, "annotation": None, "moment": now()}
-            connection.execute(_FINISH, params)
+            _FINISH.all(connection, params)
         if item.status == "in_review":
             item.status = next_status(session, item.spec, item)
         item.save(connection, before)
@@ -382,7 +381,7 @@ def skip(db: Database, assignment_id: int, actor: Actor, reason: str) -> None:
             raise Conflict(f"this assignment is {assignment.status}; it cannot be skipped")
         _lock_item(session.connection(), assignment.item_id)
         if assignment.status == "active" and assignment.kind == "annotate":
-            release_slot(session, assignment.item_id)
+            release_slot(session.connection(), assignment.item_id)
         assignment.status = "skipped"
         assignment.skip_reason = reason.strip()
         assignment.finished_at = now()
@@ -447,7 +446,7 @@ def verdict(
         item.status = next_status(session, item.spec, item)
         item.save(connection, before)
         params = {"assignment": assignment.id, "annotation": None, "moment": now()}
-        connection.execute(_FINISH, params)
+        _FINISH.all(connection, params)
         event = _event(
             assignment.project_id,
             actor.user_id,
@@ -465,7 +464,7 @@ def _adjudicate(
     if item.status != "in_adjudication":
         raise Conflict("this item was settled by someone else meanwhile")
     params = {"item": item.id, "final_answers": answers, "final_by": assignment.user_id}
-    connection.execute(_UPDATE_ITEM, params)
+    _UPDATE_ITEM.all(connection, params)
     item.status = "done"
     return _event(
         item.project_id,

@@ -1,0 +1,150 @@
+"""Statements of the labeling hot path, compiled once and run straight on the DBAPI cursor.
+
+Running a cached Core statement still costs SQLAlchemy about 30 µs of Python per call
+(execution context, parameter processing, Row objects), several times what SQLite takes to
+run it. Next and submit run about 18 statements per annotation, on SQLite inside its one
+write lock, where each microsecond holds up every other writer (bench/RESULTS.md). A
+`Prepared` statement keeps, per dialect and set of parameter names, the SQL SQLAlchemy
+compiled, where each parameter goes with its type's conversion, and the result columns'
+conversions, so a call does only that work. It runs inside the caller's unit of work.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    constants: dict[str, Any]  # parameters whose values are part of the statement
+    order: tuple[str, ...] | None  # positional parameter names, or None: named
+    convert_in: tuple[tuple[str, Processor], ...]
+    convert_out: tuple[tuple[int, Processor], ...]
+    row: Callable[..., Any] | None  # a named tuple class; None: no result columns known
+
+    def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        values = {**self.constants, **params}
+        for name, convert in self.convert_in:
+            values[name] = convert(values[name])
+        return values if self.order is None else [values[name] for name in self.order]
+
+    def rows(self, raw: list[Any]) -> list[Any]:
+        if self.row is None:
+            return raw
+        if not self.convert_out:
+            return [self.row(*values) for values in raw]
+        converted = []
+        for values in raw:
+            values = list(values)
+            for index, convert in self.convert_out:
+                values[index] = convert(values[index])
+            converted.append(self.row(*values))
+        return converted
+
+
+class Prepared:
+    """A Core statement for the hot path; rows come back as named tuples."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}
+
+    def all(self, connection: Connection, params: Mapping[str, Any]) -> list[Any]:
+        key = (connection.dialect.name, frozenset(params))
+        plan = self._plans.get(key) or self._plans.setdefault(
+            key, _compile(self.statement, connection.dialect, key[1])
+        )
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(plan.sql, plan.parameters(params))
+            return plan.rows(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> Any | None:
+        rows = self.all(connection, params)
+        return rows[0] if rows else None
+
+    def one(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        rows = self.all(connection, params)
+        if len(rows) != 1:
+            raise LookupError(f"expected one row, got {len(rows)}: {self.statement}")
+        return rows[0]
+
+    def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        row = self.first(connection, params)
+        return None if row is None else row[0]
+
+
+def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _Plan:
+    compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
+    assert isinstance(compiled, SQLCompiler)
+    if compiled.insert_prefetch or compiled.update_prefetch:  # run by SQLAlchemy's execution
+        names = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        raise ValueError(f"pass values for the Python-side defaults of {', '.join(names)}")
+    sql = compiled.string
+    processors: dict[str, Processor] = dict(compiled._bind_processors)  # type: ignore[arg-type]
+    constants: dict[str, Any] = {}
+    order = list(compiled.positiontup or ()) if compiled.positional else None
+    for bind, name in compiled.bind_names.items():
+        if bind.expanding:  # IN with a constant tuple: one parameter per value, rendered now
+            sql, order = _expand(sql, name, list(bind.value), dialect, constants, order)
+            convert = processors.pop(name, None)
+            if convert is not None:
+                processors.update({n: convert for n in _expanded_names(name, bind.value)})
+        elif not bind.required and name not in keys:
+            constants[name] = bind.effective_value
+    convert_in = tuple(
+        (name, convert) for name, convert in processors.items() if name in keys or name in constants
+    )
+    columns = list(getattr(statement, "exported_columns", ()))
+    convert_out = tuple(
+        (index, convert)
+        for index, column in enumerate(columns)
+        if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None))
+    )
+    row = namedtuple("Row", [c.key or f"c{i}" for i, c in enumerate(columns)], rename=True)
+    return _Plan(
+        sql,
+        constants,
+        tuple(order) if order is not None else None,
+        convert_in,
+        convert_out,
+        row if columns else None,
+    )
+
+
+def _expanded_names(name: str, values: Sequence[Any]) -> list[str]:
+    return [f"{name}_{index}" for index in range(1, len(values) + 1)]
+
+
+def _expand(
+    sql: str,
+    name: str,
+    values: list[Any],
+    dialect: Dialect,
+    constants: dict[str, Any],
+    order: list[str] | None,
+) -> tuple[str, list[str] | None]:
+    names = _expanded_names(name, values)
+    constants.update(zip(names, values, strict=True))
+    if order is None:
+        marks = ", ".join(f"%({n})s" for n in names)
+    else:
+        if dialect.paramstyle != "qmark":
+            raise NotImplementedError(f"positional paramstyle {dialect.paramstyle}")
+        marks = ", ".join("?" for _ in names)
+        at = order.index(name)
+        order = order[:at] + names + order[at + 1 :]
+    return sql.replace(f"__[POSTCOMPILE_{name}]", marks), order

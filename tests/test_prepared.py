@@ -1,0 +1,67 @@
+"""Prepared statements give what SQLAlchemy's own execution gives, on both databases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi.testclient import TestClient
+from sqlalchemy import bindparam, func, insert, select, text
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Assignment, Comment, Item, User
+from labelwise.db.prepared import Prepared
+from tests.teams import Team
+
+_LEASES = (
+    select(Assignment.id, Assignment.kind, Assignment.status, Assignment.expires_at)
+    .where(
+        Assignment.user_id == bindparam("user"),
+        Assignment.kind.in_(("annotate", "gold")),  # a constant IN: expanded when compiled
+        Assignment.status.in_(("active", "rework")),
+    )
+    .order_by(Assignment.id)
+)
+_ITEMS = select(Item.id, Item.external_id, Item.data).where(Item.id <= bindparam("up_to"))
+
+
+def test_rows_and_conversions_match_sqlalchemy(client: TestClient, db: Database) -> None:
+    team = Team(client, db, 3)
+    team.member("ana")
+    lease = team.next("ana")
+    user_id = _user_id(db, "ana")
+    with db.read() as session:
+        connection = session.connection()
+        for statement, params in (
+            (_LEASES, {"user": user_id}),
+            (_ITEMS, {"up_to": 2}),
+            (select(func.count()).select_from(Item), {}),
+        ):
+            expected = [tuple(row) for row in connection.execute(statement, params)]
+            assert [tuple(r) for r in Prepared(statement).all(connection, params)] == expected
+        row = Prepared(_LEASES).one(connection, {"user": user_id})
+        assert row.id == lease["assignment_id"] and isinstance(row.expires_at, datetime)
+        data = Prepared(_ITEMS).first(connection, {"up_to": 1})
+        assert data.external_id == "t-0" and data.data["text"] == "ticket 0"  # JSON, parsed
+        assert Prepared(text("SELECT 1 + :n")).scalar(connection, {"n": 41}) == 42
+
+
+def test_insert_returning_and_a_missing_row(client: TestClient, db: Database) -> None:
+    team = Team(client, db, 1)
+    team.member("ana")
+    item = team.item("t-0")
+    user_id = _user_id(db, "ana")
+    add = Prepared(insert(Comment).returning(Comment.id, Comment.body))
+    values = {"project_id": item.project_id, "item_id": item.id, "user_id": user_id}
+    with db.write() as session:
+        first = add.one(session.connection(), {**values, "body": "é ünïcode"})
+        second = add.one(session.connection(), {**values, "body": "again"})
+    assert second.id == first.id + 1 and first.body == "é ünïcode"
+    with db.read() as session:
+        stored = session.scalars(select(Comment.body).order_by(Comment.id)).all()
+        missing = Prepared(_ITEMS).first(session.connection(), {"up_to": 0})
+    assert stored == ["é ünïcode", "again"] and missing is None
+
+
+def _user_id(db: Database, username: str) -> int:
+    with db.read() as session:
+        return session.scalars(select(User.id).where(User.username == username)).one()
