@@ -103,6 +103,7 @@ def _match(scope: Scope) -> tuple[Handler, str, str] | None:
     if scope["type"] != "http" or scope["method"] != "POST":
         return None
     path: str = scope["path"]
+    handler: Handler
     if path.endswith("/next"):
         handler, match = _next, _NEXT.fullmatch(path)
     elif path.endswith("/submit"):

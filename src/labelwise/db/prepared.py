@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any]
@@ -39,9 +39,9 @@ class _Plan:
             values[name] = convert(values[name])
         return values if self.order is None else [values[name] for name in self.order]
 
-    def rows(self, raw: list[Any]) -> list[Any]:
+    def rows(self, raw: Sequence[Any]) -> list[Any]:
         if self.row is None:
-            return raw
+            return list(raw)
         if not self.convert_out:
             return [self.row(*values) for values in raw]
         converted = []
@@ -56,7 +56,7 @@ class _Plan:
 class Prepared:
     """A Core statement for the hot path; rows come back as named tuples."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}
 
@@ -87,7 +87,7 @@ class Prepared:
         return None if row is None else row[0]
 
 
-def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _Plan:
+def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -> _Plan:
     compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
     assert isinstance(compiled, SQLCompiler)
     if compiled.insert_prefetch or compiled.update_prefetch:  # run by SQLAlchemy's execution
@@ -99,10 +99,11 @@ def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _
     order = list(compiled.positiontup or ()) if compiled.positional else None
     for bind, name in compiled.bind_names.items():
         if bind.expanding:  # IN with a constant tuple: one parameter per value, rendered now
-            sql, order = _expand(sql, name, list(bind.value), dialect, constants, order)
+            values = list(bind.value or ())
+            sql, order = _expand(sql, name, values, dialect, constants, order)
             convert = processors.pop(name, None)
             if convert is not None:
-                processors.update({n: convert for n in _expanded_names(name, bind.value)})
+                processors.update({n: convert for n in _expanded_names(name, values)})
         elif not bind.required and name not in keys:
             constants[name] = bind.effective_value
     convert_in = tuple(
@@ -114,7 +115,8 @@ def _compile(statement: Executable, dialect: Dialect, keys: frozenset[str]) -> _
         for index, column in enumerate(columns)
         if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None))
     )
-    row = namedtuple("Row", [c.key or f"c{i}" for i, c in enumerate(columns)], rename=True)
+    keys_out = [c.key or f"c{i}" for i, c in enumerate(columns)]
+    row = namedtuple("Row", keys_out, rename=True)  # type: ignore[misc]
     return _Plan(
         sql,
         constants,

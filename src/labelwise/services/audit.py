@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Executable, Row, Table, bindparam, select, update
+from sqlalchemy import ClauseElement, ColumnElement, Row, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -97,7 +97,7 @@ def record(
         statement.all(connection, params)
 
 
-def _upsert_head(insert: postgresql.Insert | sqlite.Insert) -> Executable:
+def _upsert_head(insert: postgresql.Insert | sqlite.Insert) -> ClauseElement:
     """Take the next seq of a chain and the hash to link to, locking the head row.
 
     One upsert does it: ON CONFLICT DO UPDATE creates the head on the first event and

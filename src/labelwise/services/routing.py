@@ -15,7 +15,6 @@ from typing import Any, TypeAlias, cast
 
 from sqlalchemy import (
     Connection,
-    Row,
     Select,
     Table,
     and_,
@@ -38,7 +37,7 @@ from labelwise.policies import Action, Actor, authorize
 from labelwise.services import gold, projects
 from labelwise.services.accounts import now
 
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+AnyRow: TypeAlias = Any  # a row: named tuple (db.prepared) or SQLAlchemy Row, same attributes
 OPEN_STATUSES = ("in_progress", "new")  # started items first
 
 

@@ -11,7 +11,6 @@ from typing import Any, TypeAlias, cast
 
 from sqlalchemy import (
     Connection,
-    Row,
     Table,
     Text,
     bindparam,
@@ -43,7 +42,7 @@ from labelwise.services.item_flow import next_status
 from labelwise.services.routing import release_slot
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 
-AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+AnyRow: TypeAlias = Any  # a row: named tuple (db.prepared) or SQLAlchemy Row, same attributes
 VERDICTS = ("accept", "reject", "correct")
 
 
