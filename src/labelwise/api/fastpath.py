@@ -36,17 +36,16 @@ Handler = Callable[[Database, Actor, str, Receive], Awaitable[Response]]
 
 
 async def _run(db: Database, call: Callable[[], T]) -> T:
-    """Run a short write on the event loop itself when the database is free for it.
+    """Run a short write on the event loop itself when SQLite is free for it.
 
-    A hop to the thread pool and back cost more CPU than the write (bench/RESULTS.md). On
-    SQLite a write that would have to queue (behind an import, a release, another process)
-    goes to the thread pool instead, so the event loop keeps answering everything else;
-    PostgreSQL locks rows, and these writes wait on them only briefly.
+    SQLite's writes are CPU under one lock, and a hop to the thread pool and back cost more
+    CPU than the write (bench/RESULTS.md); a write that would have to queue (behind an import,
+    a release, another process) goes to the thread pool, so the event loop keeps answering
+    everything else. PostgreSQL's are round trips to the server: on the thread pool they
+    overlap, and a wait on a row lock holds up only that request.
     """
     lock = db.write_lock
-    if lock is None:
-        return call()
-    if lock.acquire(blocking=False):
+    if lock is not None and lock.acquire(blocking=False):
         try:
             return call()
         finally:
