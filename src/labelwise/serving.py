@@ -24,7 +24,7 @@ RESTART_PAUSE_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
 
 
-def uvicorn_options(host: str, port: int) -> dict[str, Any]:
+def _uvicorn_options(host: str, port: int) -> dict[str, Any]:
     """Worker processes build the app themselves, with settings from LABELWISE_*."""
     return {
         "app": "labelwise.app:app_from_env",
@@ -40,7 +40,7 @@ def uvicorn_options(host: str, port: int) -> dict[str, Any]:
 def serve(host: str, port: int, workers: int) -> None:
     """Serve until interrupted: in this process, or as a supervisor of `workers` processes."""
     if workers <= 1:
-        uvicorn.run(**uvicorn_options(host, port))
+        uvicorn.run(**_uvicorn_options(host, port))
         return
     _listening_socket(host, port).close()  # a taken port fails here, once, with its error
     Supervisor(host, port, workers).run()
@@ -58,7 +58,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def _worker(host: str, port: int) -> None:
     sock = _listening_socket(host, port)
     sock.listen(2048)
-    uvicorn.Server(uvicorn.Config(**uvicorn_options(host, port))).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(**_uvicorn_options(host, port))).run(sockets=[sock])
 
 
 class Supervisor:
