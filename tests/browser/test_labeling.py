@@ -59,6 +59,34 @@ def test_an_annotator_labels_20_items_by_keyboard_alone(site: Site) -> None:
     assert all(notes[0]["time_ms"] > 0 for notes in labeled.values())
 
 
+# The guidelines check after each submit answers 400 ms late, as on a slow network.
+SLOW_GUIDELINES_CHECK = """
+const fetchNow = window.fetch.bind(window);
+window.fetch = (resource, init) => fetchNow(resource, init).then((answer) =>
+  String(resource).includes("/guidelines/pending")
+    ? new Promise((ready) => setTimeout(() => ready(answer), 400)) : answer);
+"""
+
+
+def test_keys_pressed_as_soon_as_an_item_shows_are_not_lost(site: Site) -> None:
+    """The next item may arrive before the guidelines check; it is shown after both."""
+    slug = site.project(_spec("quick"), [{"id": f"q-{i}", "text": f"t {i}"} for i in range(4)])
+    site.member(slug, "quick-owner", Role.OWNER)
+    site.member(slug, "quinn", Role.ANNOTATOR)
+    page = site.page("quinn", f"/projects/{slug}/annotate")
+    page.add_init_script(SLOW_GUIDELINES_CHECK)
+    page.reload()
+    assignment = None
+    for n in range(3):
+        assignment = next_item(page, assignment)
+        page.keyboard.press(str(n + 1))  # at once: no waiting for the page to settle
+        page.keyboard.press("Enter")
+    next_item(page, assignment)
+    found = _annotations(site, "quick-owner", slug)
+    teams = [notes[0]["answers"]["team"] for notes in found.values() if notes]
+    assert sorted(teams) == sorted(TEAMS)
+
+
 def _select(page: Any, text: str) -> None:
     """Drag the mouse over the first occurrence of `text` in the span text."""
     box = page.evaluate(

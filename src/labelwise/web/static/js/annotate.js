@@ -89,10 +89,11 @@ function showEmpty() {
   pollTimer = setTimeout(loadNext, POLL_EMPTY_MS);
 }
 
-async function loadNext() {
+/** Ask for the next item; show it once `before` (if given) has finished too. */
+async function loadNext(before = null) {
   clearTimeout(pollTimer);
   try {
-    const next = await api("POST", `/projects/${page.slug}/next`);
+    const [next] = await Promise.all([api("POST", `/projects/${page.slug}/next`), before]);
     page.clearNotice("error");
     if (next) show(next);
     else showEmpty();
@@ -155,9 +156,10 @@ async function submit() {
   itemCard.classList.add("leaving");
   try {
     await send(entry);
-    // A new guidelines version is shown, and acknowledged, before the next answer; a failed
-    // check is not a failed answer (the next submit checks again).
-    await Promise.all([loadNext(), guidelinesPanel.acknowledgeChanges().catch(() => null)]);
+    // A new guidelines version is shown, and acknowledged, before the next item appears: from
+    // the moment it does, it takes the keys (busy ends in the same turn). A failed check is not
+    // a failed answer (the next submit checks again).
+    await loadNext(guidelinesPanel.acknowledgeChanges().catch(() => null));
   } catch (error) {
     await refused(error, entry);
   } finally {
