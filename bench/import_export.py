@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import multiprocessing
 import os
-import queue
 import random
-import resource
 import tempfile
 import time
 from collections.abc import Iterator
@@ -41,6 +38,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
+import steps
 
 TARGETS = {"import": 50_000, "export": 100_000}  # items/s, on SQLite
 RSS_TARGET_MB = 500
@@ -180,7 +178,7 @@ def run_step(step: Step, results: Any) -> None:
             seconds, exported = _export(step)
             created = existing = 0
         cpu = time.process_time() - started_cpu
-        results.put(Outcome(seconds, cpu, peak_rss_mb(), created, existing, exported))
+        results.put(Outcome(seconds, cpu, steps.peak_rss_mb(), created, existing, exported))
     except BaseException as error:
         results.put(f"{type(error).__name__}: {error}")
 
@@ -192,15 +190,6 @@ def _load_modules() -> None:
     from labelwise.services import exports, imports  # noqa: F401
 
     pq.ParquetWriter(pa.BufferOutputStream(), pa.schema([("x", pa.string())])).close()
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS. (ru_maxrss would count the parent's, from before exec.)"""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _project(db: Any, slug: str) -> tuple[Any, Any]:
@@ -265,21 +254,8 @@ def _rows_in(path: Path, fmt: str) -> int:
 
 
 def in_child(step: Step) -> Outcome:
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    child = context.Process(target=run_step, args=(step, results))
-    child.start()
-    while True:
-        try:
-            outcome = results.get(timeout=1)
-            break
-        except queue.Empty:
-            if not child.is_alive():
-                died = f"{step.name}: the process died (exit code {child.exitcode})"
-                raise RuntimeError(died) from None
-    child.join()
-    if isinstance(outcome, str):
-        raise RuntimeError(f"{step.name} failed: {outcome}")
+    outcome = steps.in_child(run_step, step, step.name)
+    assert isinstance(outcome, Outcome)
     return outcome
 
 

@@ -32,12 +32,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import hashlib
-import multiprocessing
 import os
 import pstats
-import queue
 import random
-import resource
 import shutil
 import subprocess
 import tempfile
@@ -46,6 +43,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import steps
 
 LABELS = ["billing", "technical", "account", "shipping", "other"]
 CHANNELS = ["email", "chat", "phone", "web form"]
@@ -285,7 +284,7 @@ def run_step(step: Step, results: Any) -> None:
     """The child process: do the step, send back its figures."""
     try:
         _load_modules(step)
-        base = peak_rss_mb()
+        base = steps.peak_rss_mb()
         profiler = cProfile.Profile() if step.profile else None
         started_cpu, started = time.process_time(), time.perf_counter()
         if profiler:
@@ -294,7 +293,7 @@ def run_step(step: Step, results: Any) -> None:
         if profiler:
             profiler.disable()
         seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
-        peak = peak_rss_mb()
+        peak = steps.peak_rss_mb()
         digest = _sha256(Path(step.out)) if step.kind == "export" else ""
         if profiler:
             print(f"\n--- profile: {step.name} ---", flush=True)
@@ -319,15 +318,6 @@ def _load_modules(step: Step) -> None:
         import spacy
 
         spacy.blank("en")
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS. (ru_maxrss would count the parent's, from before exec.)"""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _open(step: Step) -> tuple[Any, Any]:
@@ -426,21 +416,7 @@ def _sha256(path: Path) -> str:
 
 
 def in_child(step: Step) -> Outcome:
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    child = context.Process(target=run_step, args=(step, results))
-    child.start()
-    while True:
-        try:
-            outcome = results.get(timeout=1)
-            break
-        except queue.Empty:
-            if not child.is_alive():
-                died = f"{step.name}: the process died (exit code {child.exitcode})"
-                raise RuntimeError(died) from None
-    child.join()
-    if isinstance(outcome, str):
-        raise RuntimeError(f"{step.name} failed: {outcome}")
+    outcome = steps.in_child(run_step, step, step.name)
     assert isinstance(outcome, Outcome)
     return outcome
 
