@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -22,6 +22,9 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any]
+# A row: a named tuple of the statement's columns. Code that also reads SQLAlchemy Rows uses
+# this type for both: they answer the same attribute names.
+Record: TypeAlias = Any
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -33,11 +33,11 @@ from sqlalchemy.orm import aliased
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, Review
 from labelwise.db.prepared import Prepared
+from labelwise.db.prepared import Record as AnyRow
 from labelwise.policies import Action, Actor, authorize
 from labelwise.services import gold, projects
 from labelwise.services.accounts import now
 
-AnyRow: TypeAlias = Any  # a row: named tuple (db.prepared) or SQLAlchemy Row, same attributes
 OPEN_STATUSES = ("in_progress", "new")  # started items first
 
 

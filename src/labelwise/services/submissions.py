@@ -7,7 +7,7 @@ everywhere, so concurrent submits of one item queue instead of deadlocking.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeAlias, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -33,6 +33,7 @@ from labelwise.db.models import (
     Review,
 )
 from labelwise.db.prepared import Prepared
+from labelwise.db.prepared import Record as AnyRow
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import Actor, Role, authorize_assignment
 from labelwise.services import audit, gold, projects
@@ -42,7 +43,6 @@ from labelwise.services.item_flow import next_status
 from labelwise.services.routing import release_slot
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 
-AnyRow: TypeAlias = Any  # a row: named tuple (db.prepared) or SQLAlchemy Row, same attributes
 VERDICTS = ("accept", "reject", "correct")
 
 
