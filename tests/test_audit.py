@@ -74,6 +74,29 @@ def test_service_calls_build_intact_chains(db: Database, project: Project) -> No
     assert report.ok and (report.chains, report.events) == (2, 6)
 
 
+def test_events_whose_contents_look_like_the_seq_hash_like_any_other(
+    db: Database, project: Project
+) -> None:
+    """PostgreSQL hashes an event around the seq it takes: look-alikes must not confuse it."""
+    tricky = {"seq": 0, "note": '"seq":0', "nested": [{"seq": 0}]}
+    with db.write() as session:
+        for target in ('"seq":0', None, "7"):
+            audit.record(
+                session,
+                project_id=project.id,
+                actor_id=None,
+                action="test.tricky",
+                target_type="seq",
+                target_id=target,
+                before=tricky,
+                after={"seq": 12, "text": '\\"seq\\":0'},
+            )
+    events = audit.events(db, project.id, after=0, limit=3)
+    assert [e.seq for e in events] == [8, 7, 6] and events[0].before == tricky
+    report = audit.verify(db)
+    assert report.ok, report.breaks
+
+
 def test_unchanged_calls_record_nothing(db: Database, project: Project) -> None:
     projects.apply_spec(db, parse_spec({**SPEC, "goal": "A new goal."}))
     projects.set_member(db, project, "ana", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import bindparam, func, insert, select, text
 
@@ -60,6 +61,27 @@ def test_insert_returning_and_a_missing_row(client: TestClient, db: Database) ->
         stored = session.scalars(select(Comment.body).order_by(Comment.id)).all()
         missing = Prepared(_ITEMS).first(session.connection(), {"up_to": 0})
     assert stored == ["é ünïcode", "again"] and missing is None
+
+
+def test_a_last_statement_commits_with_its_unit_of_work(client: TestClient, db: Database) -> None:
+    """`commit=True` (PostgreSQL: the COMMIT in the same round trip) keeps the rows, answers
+    them, and leaves the unit of work a commit with nothing to do; a failure keeps nothing."""
+    team = Team(client, db, 1)
+    team.member("ana")
+    item = team.item("t-0")
+    values = {"project_id": item.project_id, "item_id": item.id, "user_id": _user_id(db, "ana")}
+    add = Prepared(insert(Comment).returning(Comment.body))
+    with db.write() as session:
+        add.all(session.connection(), {**values, "body": "kept"})
+        rows = add.all(session.connection(), {**values, "body": "last"}, commit=True)
+    assert [row.body for row in rows] == ["last"]
+    refused = db.engine.dialect.loaded_dbapi.IntegrityError  # no item -1
+    with pytest.raises(refused), db.write() as session:
+        add.all(session.connection(), {**values, "body": "lost"})
+        add.all(session.connection(), {**values, "item_id": -1, "body": "x"}, commit=True)
+    with db.read() as session:
+        stored = session.scalars(select(Comment.body).order_by(Comment.id)).all()
+    assert stored == ["kept", "last"]
 
 
 def _user_id(db: Database, username: str) -> int:

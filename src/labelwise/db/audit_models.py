@@ -50,3 +50,5 @@ class AuditHead(Base):
     chain: Mapped[str] = mapped_column(String(CHAIN_KEY), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(HASH_HEX))
+    # The hash before the last append: one upsert moves the head and hands back both links.
+    prev_hash: Mapped[str | None] = mapped_column(String(HASH_HEX), nullable=True)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import ValuesBase
 
 Processor = Callable[[Any], Any]
 # A row: a named tuple of the statement's columns. Code that also reads SQLAlchemy Rows uses
@@ -63,20 +64,28 @@ class Prepared:
         self.statement = statement
         self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}
 
-    def all(self, connection: Connection, params: Mapping[str, Any]) -> list[Any]:
+    def all(
+        self, connection: Connection, params: Mapping[str, Any], *, commit: bool = False
+    ) -> list[Any]:
+        """The rows. `commit`: this is the unit of work's last statement (`_commit_with`)."""
         key = (connection.dialect.name, frozenset(params))
         plan = self._plans.get(key) or self._plans.setdefault(
             key, _compile(self.statement, connection.dialect, key[1])
         )
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(plan.sql, plan.parameters(params))
+            if commit and connection.dialect.name == "postgresql":
+                _commit_with(connection, cursor, plan.sql, plan.parameters(params))
+            else:
+                cursor.execute(plan.sql, plan.parameters(params))
             return plan.rows(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
 
-    def first(self, connection: Connection, params: Mapping[str, Any]) -> Any | None:
-        rows = self.all(connection, params)
+    def first(
+        self, connection: Connection, params: Mapping[str, Any], *, commit: bool = False
+    ) -> Any | None:
+        rows = self.all(connection, params, commit=commit)
         return rows[0] if rows else None
 
     def one(self, connection: Connection, params: Mapping[str, Any]) -> Any:
@@ -90,8 +99,27 @@ class Prepared:
         return None if row is None else row[0]
 
 
+def _commit_with(connection: Connection, cursor: Any, sql: str, parameters: Any) -> None:
+    """Run the unit of work's last statement and COMMIT in one round trip (psycopg's pipeline).
+
+    The row locks the transaction holds (a project's audit head, an item) are then released
+    without waiting for this thread to get the interpreter back between the statement's reply
+    and sending COMMIT, which under load took longer than the statement
+    (bench/RESULTS.md). The caller must do nothing more in the unit of work: its own commit
+    then finds the transaction over and has nothing to send.
+    """
+    driver = connection.connection.driver_connection
+    assert driver is not None, "a live connection"
+    with driver.pipeline():
+        cursor.execute(sql, parameters)
+        driver.commit()
+
+
 def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -> _Plan:
-    compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
+    # The parameter names pick an INSERT or UPDATE's columns; given to any other statement
+    # they would add columns to the INSERTs and UPDATEs of its CTEs.
+    column_keys = sorted(keys) if isinstance(statement, ValuesBase) else None
+    compiled = statement.compile(dialect=dialect, column_keys=column_keys)
     assert isinstance(compiled, SQLCompiler)
     if compiled.insert_prefetch or compiled.update_prefetch:  # run by SQLAlchemy's execution
         names = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]

@@ -20,7 +20,19 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ClauseElement, ColumnElement, Row, Table, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    LargeBinary,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    func,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -69,18 +81,19 @@ def record(
     target_id: str | int | None,
     before: Any = None,
     after: Any = None,
+    commit: bool = False,
 ) -> None:
     """Append one event to the project's chain, inside the caller's transaction.
 
     The chain's head row stays locked until the caller commits, so appends to one chain
     queue there (and only there): call this last in the unit of work to hold it briefly.
+    `commit`: nothing else follows in the unit of work; PostgreSQL commits with the event.
     """
     connection = session.connection()
     chain = chain_of(project_id)
-    seq, prev_hash = _ADVANCE[connection.dialect.name].one(connection, {"c": chain})
     fields = {
         "chain": chain,
-        "seq": seq,
+        "seq": 0,  # taken from the head below
         "project_id": project_id,
         "actor_id": actor_id,
         "action": action,
@@ -91,45 +104,94 @@ def record(
         "after": _as_stored(after),
         "created_at": datetime.now(UTC),
     }
-    row = {**fields, "prev_hash": prev_hash, "hash": event_hash(prev_hash, fields)}
-    params = {f"e_{name}": value for name, value in row.items()}
-    for statement in _APPEND[connection.dialect.name]:
-        statement.all(connection, params)
-
-
-def _upsert_head(insert: postgresql.Insert | sqlite.Insert) -> ClauseElement:
-    """Take the next seq of a chain and the hash to link to, locking the head row.
-
-    One upsert does it: ON CONFLICT DO UPDATE creates the head on the first event and
-    otherwise row-locks it like SELECT ... FOR UPDATE (on SQLite, BEGIN IMMEDIATE has
-    serialised writers already), then RETURNING hands back the new seq and the old hash.
-    """
-    return (
-        insert.values(chain=bindparam("c"), seq=1, hash=GENESIS)
-        .on_conflict_do_update(index_elements=[_HEADS.c.chain], set_={"seq": _HEADS.c.seq + 1})
-        .returning(_HEADS.c.seq, _HEADS.c.hash)
-    )
+    params = {f"e_{name}": value for name, value in fields.items() if name != "seq"}
+    if connection.dialect.name == "postgresql":
+        params["e_head"], params["e_tail"] = _around_seq(fields)
+        _APPEND_PG.all(connection, params, commit=commit)
+        return
+    seq, prev_hash = _ADVANCE.one(connection, {"c": chain})
+    fields["seq"] = seq
+    params.update(e_seq=seq, e_prev_hash=prev_hash, e_hash=event_hash(prev_hash, fields))
+    _INSERT_EVENT.all(connection, params)
+    _SET_HEAD_HASH.all(connection, params)
 
 
 # Built once: `record` sits on the submit hot path, where building and cache-keying
 # statements per call would cost more than running them.
-_ADVANCE = {
-    "postgresql": Prepared(_upsert_head(postgresql.insert(_HEADS))),
-    "sqlite": Prepared(_upsert_head(sqlite.insert(_HEADS))),
-}
-_INSERT_EVENT = _EVENTS.insert().values(
-    {name: bindparam(f"e_{name}") for name in (*HASHED_FIELDS, "prev_hash", "hash")}
+_EVENT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+_INSERT_EVENT = Prepared(
+    _EVENTS.insert().values({name: bindparam(f"e_{name}") for name in _EVENT_COLUMNS})
 )
-_SET_HEAD_HASH = (
-    update(_HEADS).where(_HEADS.c.chain == bindparam("e_chain")).values(hash=bindparam("e_hash"))
+# SQLite (whose BEGIN IMMEDIATE serialised writers already): take the next seq and the hash to
+# link to, creating the head on a chain's first event; then the event goes in and the head
+# takes its hash.
+_ADVANCE = Prepared(
+    sqlite.insert(_HEADS)
+    .values(chain=bindparam("c"), seq=1, hash=GENESIS)
+    .on_conflict_do_update(index_elements=[_HEADS.c.chain], set_={"seq": _HEADS.c.seq + 1})
+    .returning(_HEADS.c.seq, _HEADS.c.hash)
 )
-# Then the event goes in and the head takes its hash. PostgreSQL does both in one statement:
-# from the upsert on, the head is locked until commit, and every further round trip adds a
-# wait for this thread's turn at the interpreter to the time other appenders queue.
-_APPEND = {
-    "postgresql": (Prepared(_SET_HEAD_HASH.add_cte(_INSERT_EVENT.cte("appended"))),),
-    "sqlite": (Prepared(_INSERT_EVENT), Prepared(_SET_HEAD_HASH)),
-}
+_SET_HEAD_HASH = Prepared(
+    update(_HEADS)
+    .where(_HEADS.c.chain == bindparam("e_chain"))
+    .values(hash=bindparam("e_hash"), prev_hash=bindparam("e_prev_hash"))
+)
+
+
+def _link(prev_hash: ColumnElement[Any], seq: ColumnElement[Any]) -> ColumnElement[str]:
+    """`event_hash` computed by PostgreSQL, from the canonical bytes around the seq."""
+
+    def as_bytes(value: ColumnElement[Any]) -> ColumnElement[bytes]:
+        return func.convert_to(value, "UTF8", type_=LargeBinary)
+
+    def joined(left: ColumnElement[bytes], right: ColumnElement[bytes]) -> ColumnElement[bytes]:
+        return left.op("||", return_type=LargeBinary)(right)
+
+    message = joined(
+        joined(
+            joined(as_bytes(prev_hash), bindparam("e_head", type_=LargeBinary)),
+            as_bytes(sql_cast(seq, Text)),
+        ),
+        bindparam("e_tail", type_=LargeBinary),
+    )
+    return func.encode(func.sha256(message, type_=LargeBinary), "hex", type_=Text)
+
+
+def _append_pg() -> Prepared:
+    """PostgreSQL: one statement moves the head (locking it until commit, creating it on the
+    chain's first event), hashes the event with the seq it took, and inserts the event.
+
+    The head is the one row every append to a project waits on, so it is held for this
+    statement and the commit only, not across round trips to the server and back.
+    """
+    head = (
+        postgresql.insert(_HEADS)
+        .values(
+            chain=bindparam("e_chain"),
+            seq=1,
+            prev_hash=GENESIS,
+            hash=_link(literal(GENESIS), literal(1)),
+        )
+        .on_conflict_do_update(
+            index_elements=[_HEADS.c.chain],
+            set_={
+                "seq": _HEADS.c.seq + 1,
+                "prev_hash": _HEADS.c.hash,
+                "hash": _link(_HEADS.c.hash, _HEADS.c.seq + 1),
+            },
+        )
+        .returning(_HEADS.c.seq, _HEADS.c.prev_hash, _HEADS.c.hash)
+        .cte("head")
+    )
+    taken = {"seq": head.c.seq, "prev_hash": head.c.prev_hash, "hash": head.c.hash}
+    values = [
+        taken.get(name, bindparam(f"e_{name}", type_=_EVENTS.c[name].type))
+        for name in _EVENT_COLUMNS
+    ]
+    return Prepared(_EVENTS.insert().from_select(_EVENT_COLUMNS, select(*values)).add_cte(head))
+
+
+_APPEND_PG = _append_pg()
 
 
 def _as_stored(value: Any) -> Any:
@@ -137,14 +199,24 @@ def _as_stored(value: Any) -> Any:
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    """sha256 of the previous hash and the canonical JSON of the event's fields.
+    """sha256 of the previous hash and the canonical JSON of the event's fields."""
+    return hashlib.sha256(prev_hash.encode("ascii") + _canonical(fields)).hexdigest()
 
-    Canonical: sorted keys, orjson's compact form, and the time as a UTC ISO string with
-    microseconds, so SQLite and PostgreSQL rows hash to the same bytes.
-    """
+
+def _canonical(fields: dict[str, Any]) -> bytes:
+    """Sorted keys, orjson's compact form, and the time as a UTC ISO string with
+    microseconds, so SQLite and PostgreSQL rows hash to the same bytes."""
     payload = {**fields, "created_at": _iso(fields["created_at"])}
-    canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+
+
+def _around_seq(fields: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical bytes before and after the seq's digits, for PostgreSQL to hash with
+    the seq it takes. Only the top-level key can match: quotes inside strings are escaped,
+    and the keys sorted after "seq" (target_id, target_type) hold strings or null."""
+    head, mark, tail = _canonical({**fields, "seq": 0}).rpartition(b'"seq":0')
+    assert mark, "the canonical form always has the seq"
+    return head + b'"seq":', tail
 
 
 def _iso(moment: datetime) -> str:

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import insert_if_missing
 from labelwise.db.models import Annotation, Review, ReviewStratum
-from labelwise.db.prepared import Prepared
+from labelwise.db.prepared import Prepared, Record
 from labelwise.spec import ProjectSpec
 
 # Free text almost never matches word for word; it is not a disagreement to adjudicate.
@@ -29,9 +29,18 @@ class ItemState(Protocol):
     data: Any
 
 
-def next_status(session: Session, spec: ProjectSpec, item: ItemState) -> str:
-    """The item's status once an annotation was submitted or revised (item row locked)."""
-    annotations = _ANNOTATIONS.all(session.connection(), {"item": item.id})
+def next_status(
+    session: Session,
+    spec: ProjectSpec,
+    item: ItemState,
+    annotations: Sequence[Record] | None = None,
+) -> str:
+    """The item's status once an annotation was submitted or revised (item row locked).
+
+    `annotations`: the item's, as `item_annotations` reads them, when the caller has them.
+    """
+    if annotations is None:
+        annotations = item_annotations(session.connection(), item.id)
     if item.status in ("new", "in_progress"):
         if len(annotations) < spec.workflow.overlap:
             return item.status
@@ -46,15 +55,20 @@ def next_status(session: Session, spec: ProjectSpec, item: ItemState) -> str:
     return item.status
 
 
-# Built once: it runs on every submit.
-_ANNOTATIONS = Prepared(
+# What the flow reads of an item's annotations. Built once: it runs on every submit.
+ANNOTATIONS_OF_ITEM = (
     select(Annotation.id, Annotation.answers, Annotation.review_status)
     .where(Annotation.item_id == bindparam("item"))
     .order_by(Annotation.id)
 )
+_ANNOTATIONS = Prepared(ANNOTATIONS_OF_ITEM)
 
 
-def effective_answers(session: Session, annotation: Row[Any]) -> dict[str, Any]:
+def item_annotations(connection: Connection, item_id: int) -> list[Record]:
+    return _ANNOTATIONS.all(connection, {"item": item_id})
+
+
+def effective_answers(session: Session, annotation: Record) -> dict[str, Any]:
     """A reviewer's correction replaces the annotator's answers; the original is kept."""
     if annotation.review_status == "corrected":
         corrected = session.scalar(
@@ -68,7 +82,7 @@ def effective_answers(session: Session, annotation: Row[Any]) -> dict[str, Any]:
     return dict(annotation.answers)
 
 
-def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[Row[Any]]) -> bool:
+def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[Record]) -> bool:
     if spec.workflow.adjudicate != "disagreement" or len(annotations) < 2:
         return False
     answers = [effective_answers(session, a) for a in annotations]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Text, bindparam, func, select, type_coerce
+from sqlalchemy import Connection, Integer, Text, bindparam, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -78,21 +78,37 @@ def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]
     return row[0], Role(row[1]) if row[1] else None
 
 
-_SPEC_AND_ROLE = Prepared(
-    select(Project.id, type_coerce(Project.spec, Text), Membership.role)
-    .outerjoin(
-        Membership,
-        (Membership.project_id == Project.id) & (Membership.user_id == bindparam("user")),
+def _spec_and_role(lock_person: bool) -> Prepared:
+    query = (
+        select(Project.id, type_coerce(Project.spec, Text), Membership.role)
+        .outerjoin(
+            Membership,
+            (Membership.project_id == Project.id) & (Membership.user_id == bindparam("user")),
+        )
+        .where(Project.slug == bindparam("slug"))
     )
-    .where(Project.slug == bindparam("slug"))
-)
+    if lock_person:
+        lock = func.pg_advisory_xact_lock(
+            cast(Project.id, Integer), bindparam("user", type_=Integer)
+        )
+        query = query.add_columns(lock)
+    return Prepared(query)
+
+
+_SPEC_AND_ROLE = {lock_person: _spec_and_role(lock_person) for lock_person in (False, True)}
 
 
 def spec_and_role(
-    connection: Connection, slug: str, actor: Actor
+    connection: Connection, slug: str, actor: Actor, *, lock_person: bool = False
 ) -> tuple[int, ProjectSpec, Role | None]:
-    """`access` inside the caller's unit of work, for the hot path: id, spec and role."""
-    row = _SPEC_AND_ROLE.first(connection, {"slug": slug, "user": actor.user_id})
+    """`access` inside the caller's unit of work, for the hot path: id, spec and role.
+
+    `lock_person` (PostgreSQL) also takes the transaction's advisory lock on (project,
+    caller) in the same round trip, before the caller's rights are checked: it is the
+    caller's own, and it goes with the transaction if they may not go on.
+    """
+    params = {"slug": slug, "user": actor.user_id}
+    row = _SPEC_AND_ROLE[lock_person].first(connection, params)
     if row is None:
         raise NotFound("project not found")
     return row[0], stored_spec(row[1]), Role(row[2]) if row[2] else None

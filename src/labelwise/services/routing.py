@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     Select,
     Table,
@@ -23,12 +24,15 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     null,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Update
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, Review
@@ -63,10 +67,13 @@ def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
     """
     with db.write() as session:
         connection = session.connection()
-        project_id, spec, role = projects.spec_and_role(connection, slug, actor)
+        lock_person = not db.is_sqlite  # see _begin_routing
+        project_id, spec, role = projects.spec_and_role(
+            connection, slug, actor, lock_person=lock_person
+        )
         authorize(actor, Action.ANNOTATE, role)
         user_id = actor.user_id
-        moment = _begin_routing(connection, db, project_id, user_id)
+        moment = _expire_now(connection, project_id)
         held = _held(connection, project_id, user_id, ("annotate", "gold"))
         if held is not None:
             return _lease(connection, held)
@@ -76,17 +83,21 @@ def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
         gold_item = gold.gold_to_serve(session, spec, project_id, user_id)
         if gold_item is False:
             return None  # failed the qualification test
-        if gold_item is not None:
-            item: AnyRow | None = _ITEM.one(connection, {"item": gold_item})
-        else:
-            item = _candidate(connection, project_id, user_id, spec.workflow.overlap)
-        if item is None:
-            return None
-        kind = "gold" if gold_item is not None else "annotate"
         expires_at = moment + timedelta(minutes=spec.workflow.lease_minutes)
-        assignment_id = _take(connection, project_id, item.id, user_id, kind, expires_at)
-        if kind == "annotate":  # gold items are shared by everyone: they take no slot
-            _TAKE_SLOT.all(connection, {"item": item.id})
+        if gold_item is not None:  # gold items are shared by everyone: they take no slot
+            item = _ITEM.one(connection, {"item": gold_item})
+            assignment_id = _take(connection, project_id, item.id, user_id, "gold", expires_at)
+        else:
+            params = {
+                "project": project_id,
+                "user": user_id,
+                "overlap": spec.workflow.overlap,
+                "expires": expires_at,
+            }
+            taken = _take_candidate(connection, params)
+            if taken is None:
+                return None
+            assignment_id, item = taken
         return Lease(assignment_id, "annotate", item.id, item.external_id, item.data, expires_at)
 
 
@@ -199,11 +210,17 @@ _RELEASE_SLOT = Prepared(
         ),
     )
 )
-_TAKE_SLOT = Prepared(
-    update(_ITEMS)
-    .where(_ITEMS.c.id == bindparam("item"))
-    .values(slots_used=_ITEMS.c.slots_used + 1, status="in_progress")
-)
+
+
+def _take_slot(item_id: Any) -> Update:
+    return (
+        update(_ITEMS)
+        .where(_ITEMS.c.id == item_id)
+        .values(slots_used=_ITEMS.c.slots_used + 1, status="in_progress")
+    )
+
+
+_TAKE_SLOT = Prepared(_take_slot(bindparam("item")))
 _TAKEN = Prepared(
     select(func.count()).where(
         _ASSIGNMENTS.c.project_id == bindparam("project"),
@@ -238,12 +255,8 @@ _FEEDBACK = Prepared(
 )
 
 
-def _candidates() -> dict[tuple[str, bool], Prepared]:
-    """The first open item with a free slot that this person has never been given.
-
-    One statement per open status (started items first) and per backend: PostgreSQL skips
-    rows other routers hold.
-    """
+def _candidate_query(status: str) -> Select[Any]:
+    """The first item of one open status with a free slot that this person was never given."""
     # A correlated count, not NOT EXISTS: PostgreSQL may plan the anti-join as a scan of all
     # of the person's assignments per candidate item; the count is one index probe per item.
     taken_before = (
@@ -255,33 +268,76 @@ def _candidates() -> dict[tuple[str, bool], Prepared]:
         )
         .scalar_subquery()
     )
-    statements = {}
-    for status in OPEN_STATUSES:
-        query = (
-            select(_ITEMS.c.id, _ITEMS.c.external_id, _ITEMS.c.data)
-            .where(
-                _ITEMS.c.project_id == bindparam("project"),
-                _ITEMS.c.status == status,
-                _ITEMS.c.slots_used < bindparam("overlap"),
-                ~_ITEMS.c.on_hold,
-                taken_before == 0,
-                gold.not_gold(_ITEMS.c.id),
-            )
-            .order_by(_ITEMS.c.priority.desc(), _ITEMS.c.id)
-            .limit(1)
+    return (
+        select(_ITEMS.c.id, _ITEMS.c.external_id, _ITEMS.c.data)
+        .where(
+            _ITEMS.c.project_id == bindparam("project"),
+            _ITEMS.c.status == status,
+            _ITEMS.c.slots_used < bindparam("overlap"),
+            ~_ITEMS.c.on_hold,
+            taken_before == 0,
+            gold.not_gold(_ITEMS.c.id),
         )
-        statements[status, True] = Prepared(query)
-        statements[status, False] = Prepared(query.with_for_update(skip_locked=True))
-    return statements
+        .order_by(_ITEMS.c.priority.desc(), _ITEMS.c.id)
+        .limit(1)
+    )
 
 
-_CANDIDATES = _candidates()
+# SQLite (writers one at a time): the first started item, else the first new one; then the
+# lease and the slot.
+_CANDIDATES = [Prepared(_candidate_query(status)) for status in OPEN_STATUSES]
+
+
+def _take_candidate_pg() -> Prepared:
+    """PostgreSQL: all of that in one statement, skipping the rows other routers hold.
+
+    The union stops at its first row, so new items are searched only when no started one
+    is free; `picked` is read twice, so it is evaluated once.
+    """
+    first = [
+        select(_candidate_query(status).with_for_update(skip_locked=True).cte(status))
+        for status in OPEN_STATUSES
+    ]
+    picked = union_all(*first).limit(1).cte("picked")
+
+    def typed(name: str) -> BindParameter[Any]:
+        return bindparam(name, type_=_ASSIGNMENTS.c[f"{name}_id"].type)
+
+    lease = (
+        insert(_ASSIGNMENTS)
+        .from_select(
+            ["project_id", "item_id", "user_id", "kind", "status", "expires_at"],
+            select(
+                typed("project"),
+                picked.c.id,
+                typed("user"),
+                literal("annotate"),
+                literal("active"),
+                bindparam("expires", type_=_ASSIGNMENTS.c.expires_at.type),
+            ),
+        )
+        .returning(_ASSIGNMENTS.c.id, _ASSIGNMENTS.c.item_id)
+        .cte("lease")
+    )
+    slot = _take_slot(select(lease.c.item_id).scalar_subquery()).cte("slot")
+    return Prepared(
+        select(lease.c.id.label("assignment_id"), picked.c.id, picked.c.external_id, picked.c.data)
+        .join_from(lease, picked, picked.c.id == lease.c.item_id)
+        .add_cte(slot)
+    )
+
+
+_TAKE_CANDIDATE_PG = _take_candidate_pg()
 
 
 def _begin_routing(connection: Connection, db: Database, project_id: int, user_id: int) -> datetime:
     """Queue behind the person's other routing decisions, then free expired slots; the time."""
     if not db.is_sqlite:  # one decision per person at a time, across every server process
         _PERSON_LOCK.all(connection, {"project": project_id, "user": user_id})
+    return _expire_now(connection, project_id)
+
+
+def _expire_now(connection: Connection, project_id: int) -> datetime:
     moment = now()
     expire_leases(connection, project_id, moment)
     return moment
@@ -326,15 +382,23 @@ def _taken(connection: Connection, project_id: int, user_id: int) -> int:
     return int(_TAKEN.scalar(connection, {"project": project_id, "user": user_id}))
 
 
-def _candidate(
-    connection: Connection, project_id: int, user_id: int, overlap: int
-) -> AnyRow | None:
-    is_sqlite = connection.dialect.name == "sqlite"
-    params = {"project": project_id, "user": user_id, "overlap": overlap}
-    for status in OPEN_STATUSES:
-        item = _CANDIDATES[status, is_sqlite].first(connection, params)
+def _take_candidate(connection: Connection, params: dict[str, Any]) -> tuple[int, AnyRow] | None:
+    """Lease the first open item for the person: the assignment's id and the item.
+
+    The unit of work's last statement: on PostgreSQL the commit goes with it.
+    """
+    if connection.dialect.name == "postgresql":
+        row = _TAKE_CANDIDATE_PG.first(connection, params, commit=True)
+        return None if row is None else (row.assignment_id, row)
+    for candidate in _CANDIDATES:
+        item = candidate.first(connection, params)
         if item is not None:
-            return item
+            expires_at = params["expires"]
+            assignment_id = _take(
+                connection, params["project"], item.id, params["user"], "annotate", expires_at
+            )
+            _TAKE_SLOT.all(connection, {"item": item.id})
+            return assignment_id, item
     return None
 
 

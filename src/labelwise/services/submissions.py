@@ -13,9 +13,11 @@ from sqlalchemy import (
     Connection,
     Table,
     Text,
+    Update,
     bindparam,
     func,
     insert,
+    literal,
     select,
     type_coerce,
     update,
@@ -39,7 +41,7 @@ from labelwise.policies import Actor, Role, authorize_assignment
 from labelwise.services import audit, gold, projects
 from labelwise.services.accounts import now
 from labelwise.services.guideline_versions import version_in_force
-from labelwise.services.item_flow import next_status
+from labelwise.services.item_flow import ANNOTATIONS_OF_ITEM, item_annotations, next_status
 from labelwise.services.routing import release_slot
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 
@@ -61,38 +63,49 @@ _ITEMS = cast(Table, Item.__table__)
 _ANNOTATIONS = cast(Table, Annotation.__table__)
 _MEMBERSHIPS = cast(Table, Membership.__table__)
 _PROJECTS = cast(Table, Project.__table__)
+_ASSIGNMENT_COLUMNS = (
+    _ASSIGNMENTS.c.id,
+    _ASSIGNMENTS.c.project_id,
+    _ASSIGNMENTS.c.item_id,
+    _ASSIGNMENTS.c.user_id,
+    _ASSIGNMENTS.c.kind,
+    _ASSIGNMENTS.c.status,
+    _ASSIGNMENTS.c.annotation_id,
+    _MEMBERSHIPS.c.role,  # the holder's role in the assignment's project now
+)
+_ITEM_COLUMNS = (
+    _ITEMS.c.id,
+    _ITEMS.c.project_id,
+    _ITEMS.c.status,
+    _ITEMS.c.slots_used,
+    _ITEMS.c.data,
+    _ITEMS.c.final_answers,
+    type_coerce(_PROJECTS.c.spec, Text).label("spec"),  # parsed once per distinct spec
+)
+_WITH_ROLE = _ASSIGNMENTS.outerjoin(
+    _MEMBERSHIPS,
+    (_MEMBERSHIPS.c.project_id == _ASSIGNMENTS.c.project_id)
+    & (_MEMBERSHIPS.c.user_id == _ASSIGNMENTS.c.user_id),
+)
+_WITH_SPEC = _ITEMS.join(_PROJECTS, _PROJECTS.c.id == _ITEMS.c.project_id)
 _LOCK_ASSIGNMENT = Prepared(
-    select(
-        _ASSIGNMENTS.c.id,
-        _ASSIGNMENTS.c.project_id,
-        _ASSIGNMENTS.c.item_id,
-        _ASSIGNMENTS.c.user_id,
-        _ASSIGNMENTS.c.kind,
-        _ASSIGNMENTS.c.status,
-        _ASSIGNMENTS.c.annotation_id,
-        _MEMBERSHIPS.c.role,  # the holder's role in the assignment's project now
-    )
-    .outerjoin(
-        _MEMBERSHIPS,
-        (_MEMBERSHIPS.c.project_id == _ASSIGNMENTS.c.project_id)
-        & (_MEMBERSHIPS.c.user_id == _ASSIGNMENTS.c.user_id),
-    )
+    select(*_ASSIGNMENT_COLUMNS)
+    .select_from(_WITH_ROLE)
     .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
     .with_for_update(of=_ASSIGNMENTS)
 )
 _LOCK_ITEM = Prepared(
-    select(
-        _ITEMS.c.id,
-        _ITEMS.c.project_id,
-        _ITEMS.c.status,
-        _ITEMS.c.slots_used,
-        _ITEMS.c.data,
-        _ITEMS.c.final_answers,
-        type_coerce(_PROJECTS.c.spec, Text).label("spec"),  # parsed once per distinct spec
-    )
-    .join(_PROJECTS, _PROJECTS.c.id == _ITEMS.c.project_id)
+    select(*_ITEM_COLUMNS)
+    .select_from(_WITH_SPEC)
     .where(_ITEMS.c.id == bindparam("item"))
     .with_for_update(of=_ITEMS)
+)
+# Both in one statement, for submit: PostgreSQL locks the rows in the order of `of`.
+_LOCK_BOTH = Prepared(
+    select(*_ASSIGNMENT_COLUMNS, *(c.label(f"i_{c.name}") for c in _ITEM_COLUMNS))
+    .select_from(_WITH_ROLE.join(_WITH_SPEC, _ITEMS.c.id == _ASSIGNMENTS.c.item_id))
+    .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
+    .with_for_update(of=[_ASSIGNMENTS, _ITEMS])
 )
 _LOCK_ANNOTATION = Prepared(
     select(
@@ -111,21 +124,67 @@ _REVISION = Prepared(
 )
 # Every answer records the guideline version in force, read inside the statement itself.
 _IN_FORCE = {"guideline_version": version_in_force(bindparam("guidelines_of"))}
+_REVISIONS = cast(Table, AnnotationRevision.__table__)
 _INSERT_ANNOTATION = Prepared(insert(_ANNOTATIONS).values(_IN_FORCE).returning(_ANNOTATIONS.c.id))
-_INSERT_REVISION = Prepared(insert(cast(Table, AnnotationRevision.__table__)).values(_IN_FORCE))
+_INSERT_REVISION = Prepared(insert(_REVISIONS).values(_IN_FORCE))
 _UPDATE_ANNOTATION = Prepared(
     update(_ANNOTATIONS).where(_ANNOTATIONS.c.id == bindparam("annotation")).values(_IN_FORCE)
 )
 _UPDATE_ITEM = Prepared(update(_ITEMS).where(_ITEMS.c.id == bindparam("item")))
-_FINISH = Prepared(
-    update(_ASSIGNMENTS)
-    .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
-    .values(
-        status="submitted",
-        finished_at=bindparam("moment"),
-        annotation_id=func.coalesce(bindparam("annotation"), _ASSIGNMENTS.c.annotation_id),
+
+
+def _finish_statement(annotation_id: Any) -> Update:
+    return (
+        update(_ASSIGNMENTS)
+        .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
+        .values(
+            status="submitted",
+            finished_at=bindparam("moment"),
+            annotation_id=func.coalesce(annotation_id, _ASSIGNMENTS.c.annotation_id),
+        )
     )
-)
+
+
+_FINISH = Prepared(_finish_statement(bindparam("annotation")))
+
+
+def _new_annotation_pg() -> Prepared:
+    """PostgreSQL: the annotation, its first revision and the finished assignment in one
+    statement, which answers the item's annotations, the new one last (its snapshot does not
+    see the new row: it is added from the INSERT's RETURNING)."""
+    answer: dict[str, Any] = {"answers": bindparam("answers"), "time_ms": bindparam("time_ms")}
+    annotation = (
+        insert(_ANNOTATIONS)
+        .values(
+            project_id=bindparam("project_id"),
+            item_id=bindparam("item"),
+            user_id=bindparam("user_id"),
+            **answer,
+            **_IN_FORCE,
+        )
+        .returning(*ANNOTATIONS_OF_ITEM.selected_columns, _ANNOTATIONS.c.guideline_version)
+        .cte("annotation")
+    )
+    revision = insert(_REVISIONS).from_select(
+        ["annotation_id", "revision", "answers", "time_ms", "guideline_version"],
+        select(
+            annotation.c.id,
+            literal(1),
+            *(bindparam(name, type_=_REVISIONS.c[name].type) for name in answer),
+            annotation.c.guideline_version,
+        ),
+    )
+    finished = _finish_statement(select(annotation.c.id).scalar_subquery())
+    earlier = ANNOTATIONS_OF_ITEM.order_by(None)
+    new = select(annotation.c.id, annotation.c.answers, annotation.c.review_status)
+    return Prepared(
+        earlier.union_all(new)
+        .order_by("id")
+        .add_cte(revision.cte("revision"), finished.cte("finished"))
+    )
+
+
+_NEW_ANNOTATION_PG = _new_annotation_pg()
 _REWORK_OF = Prepared(
     select(_ASSIGNMENTS.c.id, _ASSIGNMENTS.c.status)
     .where(
@@ -160,21 +219,39 @@ class _LockedItem:
 
 
 def _lock_item(connection: Connection, item_id: int) -> _LockedItem:
-    row = _LOCK_ITEM.one(connection, {"item": item_id})
+    return _locked_item(_LOCK_ITEM.one(connection, {"item": item_id}))
+
+
+def _locked_item(row: AnyRow, prefix: str = "") -> _LockedItem:
+    def get(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return _LockedItem(
-        row.id,
-        row.project_id,
-        row.status,
-        row.slots_used,
-        row.data,
-        row.final_answers,
-        projects.stored_spec(row.spec),
+        get("id"),
+        get("project_id"),
+        get("status"),
+        get("slots_used"),
+        get("data"),
+        get("final_answers"),
+        projects.stored_spec(get("spec")),
     )
 
 
 def _lock_assignment(connection: Connection, assignment_id: int, actor: Actor) -> AnyRow:
     """The caller's own assignment, locked, once the policies let them act on it."""
     row = _LOCK_ASSIGNMENT.first(connection, {"assignment": assignment_id})
+    return _authorized(row, actor, assignment_id)
+
+
+def _lock_assignment_and_item(
+    connection: Connection, assignment_id: int, actor: Actor
+) -> tuple[AnyRow, _LockedItem]:
+    """`_lock_assignment`, then `_lock_item` of its item, in one round trip."""
+    row = _LOCK_BOTH.first(connection, {"assignment": assignment_id})
+    return _authorized(row, actor, assignment_id), _locked_item(row, "i_")
+
+
+def _authorized(row: AnyRow | None, actor: Actor, assignment_id: int) -> AnyRow:
     if row is None:
         raise NotFound(f"assignment {assignment_id} not found")
     role = Role(row.role) if row.role else None
@@ -194,10 +271,9 @@ def submit(
     """Answer an annotate or adjudicate assignment. A retry returns the first result."""
     with db.write() as session:
         connection = session.connection()
-        assignment = _lock_assignment(connection, assignment_id, actor)
+        assignment, item = _lock_assignment_and_item(connection, assignment_id, actor)
         if assignment.kind == "review":
             raise InvalidInput("this is a review assignment: send a verdict instead")
-        item = _lock_item(connection, assignment.item_id)
         if assignment.status == "submitted":
             return _first_result(connection, assignment, item)
         clean = _validated(item.spec, answers, item.data)
@@ -209,10 +285,7 @@ def submit(
         else:
             annotation_id, revision, event = _annotate(session, assignment, item, clean, time_ms)
         item.save(connection, before)
-        _FINISH.all(
-            connection, {"assignment": assignment.id, "annotation": annotation_id, "moment": now()}
-        )
-        audit.record(session, **event)  # last: the chain's head stays locked until commit
+        audit.record(session, **event, commit=True)  # last: the head is locked until commit
         return Submitted(
             assignment.id,
             annotation_id or assignment.annotation_id,
@@ -263,18 +336,24 @@ def _annotate(
     if assignment.status == "rework":
         annotation = _LOCK_ANNOTATION.one(connection, {"annotation": assignment.annotation_id})
         revision, event = _revise(connection, annotation, answers, time_ms)
+        _finish(connection, assignment.id)
         item.status = next_status(session, item.spec, item)
         return annotation.id, revision, event
     if assignment.status in ("skipped", "escalated"):
         raise Conflict(f"this item was {assignment.status}; ask for the next item")
     if assignment.status == "expired" and assignment.kind == "annotate":
         _retake_slot(item)
-    annotation_id, event = _new_annotation(connection, assignment, item, answers, time_ms)
+    annotations, event = _new_annotation(connection, assignment, item, answers, time_ms)
     if assignment.kind == "gold":
         gold.score(session, item.spec, item.id, assignment.user_id, answers)
     else:
-        item.status = next_status(session, item.spec, item)
-    return annotation_id, 1, event
+        item.status = next_status(session, item.spec, item, annotations)
+    return annotations[-1].id, 1, event
+
+
+def _finish(connection: Connection, assignment_id: int, annotation_id: int | None = None) -> None:
+    params = {"assignment": assignment_id, "annotation": annotation_id, "moment": now()}
+    _FINISH.all(connection, params)
 
 
 def _new_annotation(
@@ -283,18 +362,25 @@ def _new_annotation(
     item: _LockedItem,
     answers: dict[str, Any],
     time_ms: int | None,
-) -> tuple[int, dict[str, Any]]:
+) -> tuple[list[AnyRow], dict[str, Any]]:
+    """Save the first answer and finish the assignment: the item's annotations (the new one
+    last), and the event to record."""
     values = _answer_values(answers, time_ms, item.project_id)
-    annotation_id = _INSERT_ANNOTATION.scalar(
-        connection,
-        {
-            **values,
-            "project_id": item.project_id,
-            "item_id": item.id,
-            "user_id": assignment.user_id,
-        },
-    )
-    _INSERT_REVISION.all(connection, {**values, "annotation_id": annotation_id, "revision": 1})
+    inserted = {"project_id": item.project_id, "user_id": assignment.user_id}
+    moment = now()
+    if connection.dialect.name == "postgresql":
+        annotations = _NEW_ANNOTATION_PG.all(
+            connection,
+            {**values, **inserted, "item": item.id, "assignment": assignment.id, "moment": moment},
+        )
+    else:
+        annotation_id = _INSERT_ANNOTATION.scalar(
+            connection, {**values, **inserted, "item_id": item.id}
+        )
+        _INSERT_REVISION.all(connection, {**values, "annotation_id": annotation_id, "revision": 1})
+        _finish(connection, assignment.id, annotation_id)
+        annotations = item_annotations(connection, item.id)
+    annotation_id = annotations[-1].id
     event = _event(
         item.project_id,
         assignment.user_id,
@@ -302,7 +388,7 @@ def _new_annotation(
         ("annotation", annotation_id),
         after={"item": item.id, "answers": answers, "time_ms": time_ms},
     )
-    return annotation_id, event
+    return annotations, event
 
 
 def _retake_slot(item: _LockedItem) -> None:
@@ -361,8 +447,7 @@ def revise(
         revision, event = _revise(connection, annotation, clean, time_ms)
         assignment = _REWORK_OF.one(connection, {"annotation": annotation.id})
         if assignment.status == "rework":
-            params = {"assignment": assignment.id, "annotation": None, "moment": now()}
-            _FINISH.all(connection, params)
+            _finish(connection, assignment.id)
         if item.status == "in_review":
             item.status = next_status(session, item.spec, item)
         item.save(connection, before)
@@ -444,8 +529,7 @@ def verdict(
         before = (item.status, item.slots_used)
         item.status = next_status(session, item.spec, item)
         item.save(connection, before)
-        params = {"assignment": assignment.id, "annotation": None, "moment": now()}
-        _FINISH.all(connection, params)
+        _finish(connection, assignment.id)
         event = _event(
             assignment.project_id,
             actor.user_id,
@@ -464,6 +548,7 @@ def _adjudicate(
         raise Conflict("this item was settled by someone else meanwhile")
     params = {"item": item.id, "final_answers": answers, "final_by": assignment.user_id}
     _UPDATE_ITEM.all(connection, params)
+    _finish(connection, assignment.id)
     item.status = "done"
     return _event(
         item.project_id,
