@@ -13,6 +13,7 @@ with the change it describes, or not at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -144,16 +145,13 @@ def _link(prev_hash: ColumnElement[Any], seq: ColumnElement[Any]) -> ColumnEleme
     def as_bytes(value: ColumnElement[Any]) -> ColumnElement[bytes]:
         return func.convert_to(value, "UTF8", type_=LargeBinary)
 
-    def joined(left: ColumnElement[bytes], right: ColumnElement[bytes]) -> ColumnElement[bytes]:
-        return left.op("||", return_type=LargeBinary)(right)
-
-    message = joined(
-        joined(
-            joined(as_bytes(prev_hash), bindparam("e_head", type_=LargeBinary)),
-            as_bytes(sql_cast(seq, Text)),
-        ),
+    parts = (
+        as_bytes(prev_hash),
+        bindparam("e_head", type_=LargeBinary),
+        as_bytes(sql_cast(seq, Text)),
         bindparam("e_tail", type_=LargeBinary),
     )
+    message = functools.reduce(lambda a, b: a.op("||", return_type=LargeBinary)(b), parts)
     return func.encode(func.sha256(message, type_=LargeBinary), "hex", type_=Text)
 
 
