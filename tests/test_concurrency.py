@@ -27,11 +27,12 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from labelwise.db.audit_models import AuditEvent
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, User
 from labelwise.formats import FORMATS
 from labelwise.policies import Role
-from labelwise.services import accounts, imports, projects
+from labelwise.services import accounts, audit, imports, projects
 from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
 from tests.test_serve import running
@@ -206,6 +207,12 @@ def _check_database(
         assert {(count, people_) for _, count, people_ in per_item} == {(overlap, overlap)}
         assert _told(logs, people) == _stored(session), "a 200 submit not stored, or vice versa"
         _check_assignments(session, items, overlap)
+        created = session.scalar(
+            select(func.count()).where(AuditEvent.action == "annotation.created")
+        )
+        assert created == items * overlap, "an annotation without its audit event"
+    report = audit.verify(db)  # the appends raced for the project's chain head
+    assert report.ok, report.breaks
 
 
 def _check_assignments(session: Session, items: int, overlap: int) -> None:

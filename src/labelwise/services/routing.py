@@ -67,9 +67,9 @@ def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
     """
     with db.write() as session:
         connection = session.connection()
-        lock_person = not db.is_sqlite  # see _begin_routing
+        # _begin_routing's person lock; on PostgreSQL in the same round trip as the project.
         project_id, spec, role = projects.spec_and_role(
-            connection, slug, actor, lock_person=lock_person
+            connection, slug, actor, lock_person=not db.is_sqlite
         )
         authorize(actor, Action.ANNOTATE, role)
         user_id = actor.user_id

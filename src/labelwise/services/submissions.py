@@ -367,11 +367,10 @@ def _new_annotation(
     last), and the event to record."""
     values = _answer_values(answers, time_ms, item.project_id)
     inserted = {"project_id": item.project_id, "user_id": assignment.user_id}
-    moment = now()
     if connection.dialect.name == "postgresql":
+        finished = {"assignment": assignment.id, "moment": now()}
         annotations = _NEW_ANNOTATION_PG.all(
-            connection,
-            {**values, **inserted, "item": item.id, "assignment": assignment.id, "moment": moment},
+            connection, {**values, **inserted, **finished, "item": item.id}
         )
     else:
         annotation_id = _INSERT_ANNOTATION.scalar(
