@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from labelwise.db.engine import Database
 from labelwise.db.models import Assignment, Comment, Item, User
 from labelwise.db.prepared import Prepared
+from labelwise.services import accounts, routing, submissions
 from tests.teams import Team
 
 _LEASES = (
@@ -87,3 +88,29 @@ def test_a_last_statement_commits_with_its_unit_of_work(client: TestClient, db: 
 def _user_id(db: Database, username: str) -> int:
     with db.read() as session:
         return session.scalars(select(User.id).where(User.username == username)).one()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_postgresql_plans_the_labeling_path_once(client: TestClient, db: Database) -> None:
+    """After five plans made for a prepared statement's values PostgreSQL keeps one generic
+    plan, unless that plan looks costlier; then it plans anew on every call, as it did for
+    three of next and submit's statements until their constants were written into the SQL."""
+    team = Team(client, db, 20)
+    team.member("ana")
+    with db.read() as session:
+        actor = accounts.actor_of(session.scalars(select(User).where(User.username == "ana")).one())
+    own = Database(db.url)  # used by one thread at a time: one pooled connection
+    try:
+        for _ in range(15):
+            lease = routing.next_annotation(own, "t", actor)
+            assert lease is not None
+            submissions.submit(own, lease.assignment_id, actor, {"team": "billing"}, 900)
+        with own.engine.connect() as connection:
+            plans = connection.execute(
+                text("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+            ).all()
+    finally:
+        own.dispose()
+    candidate = [p for p in plans if "FOR UPDATE SKIP LOCKED" in p.statement]
+    assert candidate and candidate[0].generic_plans >= 4
+    assert [p.statement for p in plans if p.custom_plans > 5] == []

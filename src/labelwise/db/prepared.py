@@ -5,8 +5,9 @@ Running a cached Core statement still costs SQLAlchemy about 30 µs of Python pe
 run it. Next and submit run about 18 statements per annotation, on SQLite inside its one
 write lock, where each microsecond holds up every other writer (bench/RESULTS.md). A
 `Prepared` statement keeps, per dialect and set of parameter names, the SQL SQLAlchemy
-compiled, where each parameter goes with its type's conversion, and the result columns'
-conversions, so a call does only that work. It runs inside the caller's unit of work.
+compiled (its constants written in), where each parameter goes with its type's conversion,
+and the result columns' conversions, so a call does only that work. It runs inside the
+caller's unit of work.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import ValuesBase
+from sqlalchemy.sql.elements import BindParameter
 
 Processor = Callable[[Any], Any]
 # A row: a named tuple of the statement's columns. Code that also reads SQLAlchemy Rows uses
@@ -31,7 +33,7 @@ Record: TypeAlias = Any
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    constants: dict[str, Any]  # parameters whose values are part of the statement
+    constants: dict[str, Any]  # values the compiler added as parameters (SQLite's OFFSET 0)
     order: tuple[str, ...] | None  # positional parameter names, or None: named
     convert_in: tuple[tuple[str, Processor], ...]
     convert_out: tuple[tuple[int, Processor], ...]
@@ -119,24 +121,19 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -
     # The parameter names pick an INSERT or UPDATE's columns; given to any other statement
     # they would add columns to the INSERTs and UPDATEs of its CTEs.
     column_keys = sorted(keys) if isinstance(statement, ValuesBase) else None
+    statement = _constants_inline(statement, keys)
     compiled = statement.compile(dialect=dialect, column_keys=column_keys)
     assert isinstance(compiled, SQLCompiler)
     if compiled.insert_prefetch or compiled.update_prefetch:  # run by SQLAlchemy's execution
         names = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
         raise ValueError(f"pass values for the Python-side defaults of {', '.join(names)}")
-    sql = compiled.string
-    processors: dict[str, Processor] = dict(compiled._bind_processors)  # type: ignore[arg-type]
-    constants: dict[str, Any] = {}
-    order = list(compiled.positiontup or ()) if compiled.positional else None
-    for bind, name in compiled.bind_names.items():
-        if bind.expanding:  # IN with a constant tuple: one parameter per value, rendered now
-            values = list(bind.value or ())
-            sql, order = _expand(sql, name, values, dialect, constants, order)
-            convert = processors.pop(name, None)
-            if convert is not None:
-                processors.update({n: convert for n in _expanded_names(name, values)})
-        elif not bind.required and name not in keys:
-            constants[name] = bind.effective_value
+    sql, inline = _written_in(compiled)
+    constants = {
+        name: bind.effective_value
+        for bind, name in compiled.bind_names.items()
+        if not bind.required and name not in keys and name not in inline
+    }
+    processors: dict[str, Processor] = compiled._bind_processors  # type: ignore[assignment]
     convert_in = tuple(
         (name, convert) for name, convert in processors.items() if name in keys or name in constants
     )
@@ -148,36 +145,39 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -
     )
     keys_out = [c.key or f"c{i}" for i, c in enumerate(columns)]
     row = namedtuple("Row", keys_out, rename=True)  # type: ignore[misc]
-    return _Plan(
-        sql,
-        constants,
-        tuple(order) if order is not None else None,
-        convert_in,
-        convert_out,
-        row if columns else None,
-    )
+    positions = compiled.positiontup or ()
+    order = tuple(n for n in positions if n not in inline) if compiled.positional else None
+    return _Plan(sql, constants, order, convert_in, convert_out, row if columns else None)
 
 
-def _expanded_names(name: str, values: Sequence[Any]) -> list[str]:
-    return [f"{name}_{index}" for index in range(1, len(values) + 1)]
+def _constants_inline(statement: ClauseElement, keys: frozenset[str]) -> ClauseElement:
+    """The statement with the values it was built with (statuses, kinds, LIMIT 1, IN lists)
+    written into its SQL, so that only the caller's values are parameters.
+
+    PostgreSQL plans a prepared statement once only when that generic plan looks as cheap as
+    plans made for each call's values. With constants as parameters it can see neither a
+    partial index's predicate nor a LIMIT: the generic plan looked worse, and three of the
+    labeling path's statements were planned anew on every call (bench/RESULTS.md).
+    """
+
+    def inline(bind: BindParameter[Any]) -> None:
+        if not bind.required and bind.key not in keys:
+            bind.literal_execute = True
+
+    return visitors.cloned_traverse(statement, {}, {"bindparam": inline})
 
 
-def _expand(
-    sql: str,
-    name: str,
-    values: list[Any],
-    dialect: Dialect,
-    constants: dict[str, Any],
-    order: list[str] | None,
-) -> tuple[str, list[str] | None]:
-    names = _expanded_names(name, values)
-    constants.update(zip(names, values, strict=True))
-    if order is None:
-        marks = ", ".join(f"%({n})s" for n in names)
-    else:
-        if dialect.paramstyle != "qmark":
-            raise NotImplementedError(f"positional paramstyle {dialect.paramstyle}")
-        marks = ", ".join("?" for _ in names)
-        at = order.index(name)
-        order = order[:at] + names + order[at + 1 :]
-    return sql.replace(f"__[POSTCOMPILE_{name}]", marks), order
+def _written_in(compiled: SQLCompiler) -> tuple[str, set[str]]:
+    """The SQL with the values `_constants_inline` marked written in, and their names."""
+    sql, names = compiled.string, set()
+    for bind in compiled.literal_execute_params:
+        names.add(name := compiled.bind_names[bind])
+        sql = sql.replace(f"__[POSTCOMPILE_{name}]", _literal(compiled, bind))
+    return sql, names
+
+
+def _literal(compiled: SQLCompiler, bind: BindParameter[Any]) -> str:
+    value = bind.effective_value
+    if bind.expanding:
+        return ", ".join(compiled.render_literal_value(v, bind.type) for v in value or ())
+    return compiled.render_literal_value(value, bind.type)

@@ -273,7 +273,10 @@ def _candidate_query(status: str) -> Select[Any]:
         .where(
             _ITEMS.c.project_id == bindparam("project"),
             _ITEMS.c.status == status,
-            _ITEMS.c.slots_used < bindparam("overlap"),
+            # Free slots as an expression: PostgreSQL then estimates this filter alike with
+            # and without the overlap's value, and plans the statement once (its generic
+            # plan otherwise looked costlier and it planned on every call).
+            bindparam("overlap", type_=_ITEMS.c.slots_used.type) - _ITEMS.c.slots_used > 0,
             ~_ITEMS.c.on_hold,
             taken_before == 0,
             gold.not_gold(_ITEMS.c.id),
