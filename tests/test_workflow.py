@@ -67,6 +67,22 @@ def test_expired_lease_goes_back_to_the_pool(client: TestClient, db: Database) -
     assert team.submit("ben", taken["assignment_id"]).status_code == 200
 
 
+def test_asking_again_after_ones_lease_ran_out_gives_new_work(
+    client: TestClient, db: Database
+) -> None:
+    """The lease that ran out is not handed back (on PostgreSQL the expiry and the held-lease
+    check are one statement, which reads the lease as it was before the expiry)."""
+    team = Team(client, db, 2, overlap=1)
+    team.member("ana")
+    team.member("ben")
+    first = team.next("ana")
+    _expire(db, first["assignment_id"])
+    again = team.next("ana")
+    assert again["assignment_id"] != first["assignment_id"]
+    assert again["item"]["id"] != first["item"]["id"]
+    assert team.next("ben")["item"]["id"] == first["item"]["id"]  # its slot came free
+
+
 def test_late_submit_is_kept_when_the_slot_is_free(client: TestClient, db: Database) -> None:
     team = Team(client, db, 1, overlap=2)
     team.member("ana")

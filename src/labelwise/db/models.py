@@ -224,7 +224,14 @@ class Assignment(Base):
             postgresql_where=text("kind IN ('annotate', 'gold')"),
         ),
         Index("ix_assignments_user", "project_id", "user_id", "status"),
-        Index("ix_assignments_expiry", "project_id", "status", "expires_at"),
+        # Active leases only (migration 0009): the held-lease check cannot take it.
+        Index(
+            "ix_assignments_expiry",
+            "project_id",
+            "expires_at",
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
         Index("ix_assignments_annotation", "annotation_id"),
         Index("ix_assignments_item", "item_id"),
     )

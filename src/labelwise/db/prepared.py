@@ -80,7 +80,10 @@ class Prepared:
                 _commit_with(connection, cursor, plan.sql, plan.parameters(params))
             else:
                 cursor.execute(plan.sql, plan.parameters(params))
-            return plan.rows(cursor.fetchall()) if cursor.description else []
+            # psycopg builds `description` anew on each read: ask only when the plan does not
+            # know the statement's columns (text(), DML without RETURNING).
+            known = plan.row is not None
+            return plan.rows(cursor.fetchall()) if known or cursor.description else []
         finally:
             cursor.close()
 

@@ -26,8 +26,10 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     text,
+    true,
     union_all,
     update,
 )
@@ -67,14 +69,13 @@ def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
     """
     with db.write() as session:
         connection = session.connection()
-        # _begin_routing's person lock; on PostgreSQL in the same round trip as the project.
+        # _next_shared's person lock; on PostgreSQL in the same round trip as the project.
         project_id, spec, role = projects.spec_and_role(
             connection, slug, actor, lock_person=not db.is_sqlite
         )
         authorize(actor, Action.ANNOTATE, role)
         user_id = actor.user_id
-        moment = _expire_now(connection, project_id)
-        held = _held(connection, project_id, user_id, ("annotate", "gold"))
+        moment, held = _expire_then_held(connection, project_id, user_id, ("annotate", "gold"))
         if held is not None:
             return _lease(connection, held)
         cap = spec.workflow.max_per_annotator
@@ -159,8 +160,9 @@ def _next_shared(
 ) -> Lease | None:
     with db.write() as session:
         connection = session.connection()
-        moment = _begin_routing(connection, db, project_id, user_id)
-        held = _held(connection, project_id, user_id, (kind,))
+        if not db.is_sqlite:  # one decision per person at a time, across every server process
+            _PERSON_LOCK.all(connection, {"project": project_id, "user": user_id})
+        moment, held = _expire_then_held(connection, project_id, user_id, (kind,))
         if held is not None:
             return _lease(connection, held)
         if not db.is_sqlite:
@@ -189,7 +191,7 @@ _HELD_COLUMNS = (
     _ASSIGNMENTS.c.expires_at,
 )
 _PERSON_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:project, :user)"))
-_EXPIRE = Prepared(
+_EXPIRING = (
     update(_ASSIGNMENTS)
     .where(
         _ASSIGNMENTS.c.project_id == bindparam("project"),
@@ -199,6 +201,7 @@ _EXPIRE = Prepared(
     .values(status="expired", finished_at=bindparam("moment"))
     .returning(_ASSIGNMENTS.c.item_id, _ASSIGNMENTS.c.kind)
 )
+_EXPIRE = Prepared(_EXPIRING)
 _RELEASE_SLOT = Prepared(
     update(_ITEMS)
     .where(_ITEMS.c.id == bindparam("item"))
@@ -333,23 +336,24 @@ def _take_candidate_pg() -> Prepared:
 _TAKE_CANDIDATE_PG = _take_candidate_pg()
 
 
-def _begin_routing(connection: Connection, db: Database, project_id: int, user_id: int) -> datetime:
-    """Queue behind the person's other routing decisions, then free expired slots; the time."""
-    if not db.is_sqlite:  # one decision per person at a time, across every server process
-        _PERSON_LOCK.all(connection, {"project": project_id, "user": user_id})
-    return _expire_now(connection, project_id)
-
-
-def _expire_now(connection: Connection, project_id: int) -> datetime:
+def _expire_then_held(
+    connection: Connection, project_id: int, user_id: int, kinds: tuple[str, ...]
+) -> tuple[datetime, AnyRow | None]:
+    """Free the slots of leases that ran out; the time, and the person's live lease (asking
+    again gives the same item) or else their handed-back rework."""
     moment = now()
-    expire_leases(connection, project_id, moment)
-    return moment
+    params = {"project": project_id, "user": user_id, "moment": moment}
+    if connection.dialect.name != "postgresql":
+        expired = _EXPIRE.all(connection, params)
+        _release_slots(connection, [item_id for item_id, kind in expired if kind == "annotate"])
+        return moment, _held_query(kinds).first(connection, params)
+    row = _expire_and_held_pg(kinds).one(connection, params)
+    _release_slots(connection, row.freed or [])
+    return moment, row if row.id is not None else None
 
 
-def expire_leases(connection: Connection, project_id: int, moment: datetime) -> None:
-    """Give the slots of leases that ran out back to the pool."""
-    expired = _EXPIRE.all(connection, {"project": project_id, "moment": moment})
-    for item_id in sorted(item_id for item_id, kind in expired if kind == "annotate"):
+def _release_slots(connection: Connection, item_ids: list[int]) -> None:
+    for item_id in sorted(item_ids):  # in id order: two routers freeing alike cannot deadlock
         release_slot(connection, item_id)
 
 
@@ -358,27 +362,44 @@ def release_slot(connection: Connection, item_id: int) -> None:
     _RELEASE_SLOT.all(connection, {"item": item_id})
 
 
-@functools.cache
-def _held_query(kinds: tuple[str, ...]) -> Prepared:
-    return Prepared(
+def _held_select(kinds: tuple[str, ...]) -> Select[Any]:
+    """The person's active lease, else their rework."""
+    status = _ASSIGNMENTS.c.status
+    return (
         select(*_HELD_COLUMNS)
         .where(
             _ASSIGNMENTS.c.project_id == bindparam("project"),
             _ASSIGNMENTS.c.user_id == bindparam("user"),
             _ASSIGNMENTS.c.kind.in_(kinds),
-            _ASSIGNMENTS.c.status.in_(("active", "rework")),
+            status.in_(("active", "rework")),
         )
-        .order_by(case((_ASSIGNMENTS.c.status == "active", 0), else_=1), _ASSIGNMENTS.c.id)
+        .order_by(case((status == "active", 0), else_=1), _ASSIGNMENTS.c.id)
         .limit(1)
     )
 
 
-def _held(
-    connection: Connection, project_id: int, user_id: int, kinds: tuple[str, ...]
-) -> AnyRow | None:
-    """A live lease (asking again gives the same item), else handed-back rework."""
-    params = {"project": project_id, "user": user_id}
-    return _held_query(kinds).first(connection, params)
+@functools.cache
+def _held_query(kinds: tuple[str, ...]) -> Prepared:
+    """SQLite, after the expiry: every active lease is live."""
+    return Prepared(_held_select(kinds))
+
+
+@functools.cache
+def _expire_and_held_pg(kinds: tuple[str, ...]) -> Prepared:
+    """PostgreSQL: the expiry and the held lease in one round trip. Always one row: the items
+    whose slots came free (`freed`) and the held lease's columns (NULL for none). The lease
+    is read as it was before the expiry, so a live one is told by its time."""
+    expired = _EXPIRING.cte("expired")
+    freed = (
+        select(func.array_agg(expired.c.item_id).label("freed"))
+        .where(expired.c.kind == "annotate")
+        .subquery("freed")
+    )
+    live = or_(_ASSIGNMENTS.c.status == "rework", _ASSIGNMENTS.c.expires_at >= bindparam("moment"))
+    held = _held_select(kinds).where(live).subquery("held")
+    return Prepared(
+        select(freed.c.freed, *held.c).select_from(freed.outerjoin(held, true())).add_cte(expired)
+    )
 
 
 def _taken(connection: Connection, project_id: int, user_id: int) -> int:
