@@ -110,14 +110,16 @@ def _commit_with(connection: Connection, cursor: Any, sql: str, parameters: Any)
     The row locks the transaction holds (a project's audit head, an item) are then released
     without waiting for this thread to get the interpreter back between the statement's reply
     and sending COMMIT, which under load took longer than the statement
-    (bench/RESULTS.md). The caller must do nothing more in the unit of work: its own commit
-    then finds the transaction over and has nothing to send.
+    (bench/RESULTS.md). COMMIT goes as a statement: psycopg's `commit()` in a pipeline waits
+    for its own reply, and leaving the pipeline then costs another round trip. The caller must
+    do nothing more in the unit of work: its own commit then finds the transaction over and
+    has nothing to send.
     """
     driver = connection.connection.driver_connection
     assert driver is not None, "a live connection"
     with driver.pipeline():
         cursor.execute(sql, parameters)
-        driver.commit()
+        driver.execute("COMMIT")
 
 
 def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -> _Plan:
