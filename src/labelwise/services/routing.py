@@ -342,12 +342,12 @@ def _expire_then_held(
     """Free the slots of leases that ran out; the time, and the person's live lease (asking
     again gives the same item) or else their handed-back rework."""
     moment = now()
-    params = {"project": project_id, "user": user_id, "moment": moment}
+    person = {"project": project_id, "user": user_id}
     if connection.dialect.name != "postgresql":
-        expired = _EXPIRE.all(connection, params)
+        expired = _EXPIRE.all(connection, {"project": project_id, "moment": moment})
         _release_slots(connection, [item_id for item_id, kind in expired if kind == "annotate"])
-        return moment, _held_query(kinds).first(connection, params)
-    row = _expire_and_held_pg(kinds).one(connection, params)
+        return moment, _held_query(kinds).first(connection, person)
+    row = _expire_and_held_pg(kinds).one(connection, {**person, "moment": moment})
     _release_slots(connection, row.freed or [])
     return moment, row if row.id is not None else None
 
