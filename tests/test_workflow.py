@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project
+from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project, User
 from labelwise.policies import Role
-from labelwise.services import audit
+from labelwise.services import accounts, audit, routing, submissions
 from labelwise.services.accounts import now
 from tests.conftest import bearer
 from tests.teams import Team
@@ -26,6 +28,34 @@ def test_next_gives_the_same_item_until_submitted(client: TestClient, db: Databa
     result = team.submit("ana", first["assignment_id"]).json()
     assert result["item_status"] == "done" and result["revision"] == 1
     assert team.next("ana")["item"]["external_id"] == "t-1"
+
+
+def test_one_person_asking_at_once_from_many_threads_holds_one_lease(
+    client: TestClient, db: Database
+) -> None:
+    """Routing decides one lease per person at a time (PostgreSQL: the person lock), so
+    concurrent asks by one person all get the same item: no hoarding."""
+    team = Team(client, db, 20)
+    team.member("ana")
+    with db.read() as session:
+        ana = accounts.actor_of(session.scalars(select(User).where(User.username == "ana")).one())
+    threads = 12
+    start = threading.Barrier(threads)
+
+    def ask(_: int) -> int | None:
+        start.wait()
+        lease = routing.next_annotation(db, "t", ana)
+        return None if lease is None else lease.assignment_id
+
+    for _ in range(5):  # a race each round, then the lease is answered
+        with ThreadPoolExecutor(threads) as pool:
+            leases = set(pool.map(ask, range(threads)))
+        assert len(leases) == 1 and None not in leases
+        (assignment_id,) = leases
+        submissions.submit(db, assignment_id, ana, {"team": "tech"}, 900)
+    with db.read() as session:
+        taken = session.scalar(select(func.count()).where(Assignment.user_id == ana.user_id))
+    assert taken == 5
 
 
 def test_overlap_and_nobody_labels_twice(client: TestClient, db: Database) -> None:

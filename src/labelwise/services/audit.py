@@ -211,7 +211,7 @@ def _canonical(fields: dict[str, Any]) -> bytes:
 def _around_seq(fields: dict[str, Any]) -> tuple[bytes, bytes]:
     """The canonical bytes before and after the seq's digits, for PostgreSQL to hash with
     the seq it takes. Only the top-level key can match: quotes inside strings are escaped,
-    and the keys sorted after "seq" (target_id, target_type) hold strings or null."""
+    and the keys sorted after "seq" (target_id, target_type) hold numbers, strings or null."""
     head, mark, tail = _canonical({**fields, "seq": 0}).rpartition(b'"seq":0')
     assert mark, "the canonical form always has the seq"
     return head + b'"seq":', tail

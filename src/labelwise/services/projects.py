@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Integer, Text, bindparam, cast, func, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -78,6 +88,12 @@ def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]
     return row[0], Role(row[1]) if row[1] else None
 
 
+def person_lock(project_id: Any, user_id: Any) -> ColumnElement[Any]:
+    """PostgreSQL's transaction lock on (project, person): routing decides one lease per person
+    at a time, across every server process."""
+    return func.pg_advisory_xact_lock(cast(project_id, Integer), cast(user_id, Integer))
+
+
 def _spec_and_role(lock_person: bool) -> Prepared:
     query = (
         select(Project.id, type_coerce(Project.spec, Text), Membership.role)
@@ -88,10 +104,7 @@ def _spec_and_role(lock_person: bool) -> Prepared:
         .where(Project.slug == bindparam("slug"))
     )
     if lock_person:
-        lock = func.pg_advisory_xact_lock(
-            cast(Project.id, Integer), bindparam("user", type_=Integer)
-        )
-        query = query.add_columns(lock)
+        query = query.add_columns(person_lock(Project.id, bindparam("user")))
     return Prepared(query)
 
 

@@ -28,7 +28,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     true,
     union_all,
     update,
@@ -69,7 +68,7 @@ def next_annotation(db: Database, slug: str, actor: Actor) -> Lease | None:
     """
     with db.write() as session:
         connection = session.connection()
-        # _next_shared's person lock; on PostgreSQL in the same round trip as the project.
+        # On PostgreSQL the person lock (projects.person_lock) goes with the project's row.
         project_id, spec, role = projects.spec_and_role(
             connection, slug, actor, lock_person=not db.is_sqlite
         )
@@ -190,7 +189,7 @@ _HELD_COLUMNS = (
     _ASSIGNMENTS.c.annotation_id,
     _ASSIGNMENTS.c.expires_at,
 )
-_PERSON_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:project, :user)"))
+_PERSON_LOCK = Prepared(select(projects.person_lock(bindparam("project"), bindparam("user"))))
 _EXPIRING = (
     update(_ASSIGNMENTS)
     .where(
