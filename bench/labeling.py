@@ -2,7 +2,7 @@
 
     python bench/labeling.py [--backend sqlite postgresql] [--items 1000000] [--annotators 16]
                              [--workers 1 2 3] [--seconds 60 | --count N] [--pg-url URL]
-                             [--client raw|threads]
+                             [--client raw|threads] [--auth token session]
 
 Each simulated annotator loops `POST /projects/{slug}/next` then `POST /assignments/{id}/submit`
 with no think time (a closed loop: the server, not the clients, sets the pace), against
@@ -15,6 +15,8 @@ The load generator runs on the same 2 cores as the server, so the CPU it took is
 beside the figures: the server's share of the machine is what the figures measure. By default
 it writes prebuilt HTTP/1.1 requests from one event loop (`--client raw`, about 0.1 ms of CPU
 per annotation); `--client threads` runs an httpx client per annotator, as a script would.
+`--auth session` has each annotator log in through the login form and send the session cookie
+and CSRF token, as the browser does, instead of an API token.
 PostgreSQL is vacuumed before each backend's runs, as its autovacuum would have done.
 """
 
@@ -24,6 +26,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import resource
 import socket
 import subprocess
@@ -40,6 +43,7 @@ import numpy as np
 import orjson
 import psycopg
 import uvloop
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -69,6 +73,7 @@ WORDS = [
     "app",
     "slow",
 ]
+PASSWORD = "bench-password"  # the annotators' password, for --auth session
 TARGET_P99_MS = 50.0
 TARGET_RATE = 500.0
 PEERS = (
@@ -131,7 +136,7 @@ def postgresql_target(root: Path, pg_url: str, items: int, fresh: bool) -> Targe
     return Target("postgresql", target_url, data_dir)
 
 
-def prepare(target: Target, items: int, annotators: int) -> list[str]:
+def prepare(target: Target, items: int, annotators: int) -> list[Annotator]:
     """Project, annotators and items, reusing whatever a previous run left; their tokens."""
     db = Database(target.url)
     try:
@@ -142,12 +147,13 @@ def prepare(target: Target, items: int, annotators: int) -> list[str]:
             raise SystemExit(f"{target.backend}: holds {have} items, not {items}: use --fresh")
         if have == 0:
             _import(target, items)
-        tokens = [_annotator(db, f"bench{n:02d}") for n in range(annotators)]
+        password_hash = PasswordHasher().hash(PASSWORD)
+        people = [_annotator(db, f"bench{n:02d}", password_hash) for n in range(annotators)]
     finally:
         db.dispose()
     if target.backend == "postgresql":
         _vacuum(target.url)
-    return tokens
+    return people
 
 
 def _vacuum(url: str) -> None:
@@ -191,15 +197,47 @@ def _write_items(path: Path, items: int) -> None:
             out.write(orjson.dumps(row) + b"\n")
 
 
-def _annotator(db: Database, username: str) -> str:
-    """An annotator member with a fresh token (a fast hash: the password is never used)."""
-    with db.read() as session:
-        exists = session.scalar(select(User.id).where(User.username == username)) is not None
-    if not exists:
-        with db.write() as session:
-            session.add(User(username=username, password_hash="!unusable"))
+@dataclass(frozen=True)
+class Annotator:
+    username: str
+    token: str
+
+
+def _annotator(db: Database, username: str, password_hash: str) -> Annotator:
+    """An annotator member with a fresh token and the password PASSWORD."""
+    with db.write() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            session.add(User(username=username, password_hash=password_hash))
+        else:
+            user.password_hash = password_hash
     projects.set_member(db, projects.get(db, SLUG), username, Role.ANNOTATOR)
-    return str(accounts.create_token(db, username, "bench")[1])
+    return Annotator(username, str(accounts.create_token(db, username, "bench")[1]))
+
+
+def credentials(base: str, person: Annotator, auth: str) -> dict[str, str]:
+    """The headers that authenticate the person's requests: an API token, or the browser's
+    session cookie and CSRF token, got by logging in through the form."""
+    if auth == "token":
+        return {"Authorization": f"Bearer {person.token}"}
+    with httpx.Client(base_url=base, timeout=60) as browser:
+        form = {"username": person.username, "password": PASSWORD}
+        form["csrf_token"] = _csrf_of(browser.get("/login").text)
+        answer = browser.post("/login", data=form)
+        if answer.status_code != 303:
+            raise SystemExit(f"logging in {person.username}: {answer.status_code} {answer.text}")
+        csrf = _csrf_of(browser.get("/projects").text)
+        cookies = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+    return {"Cookie": cookies, "X-CSRF-Token": csrf}
+
+
+def _csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
+        r'name="csrf-token" content="([^"]+)"', page
+    )
+    if found is None:
+        raise SystemExit("no CSRF token on the page")
+    return found.group(1)
 
 
 # --- the server ------------------------------------------------------------------------------
@@ -396,10 +434,11 @@ def _note(samples: Samples, path: str, status: int, started: float, window: Wind
         (samples.next_ms if path.endswith("/next") else samples.submit_ms).append(elapsed)
 
 
-def annotate_sync(base: str, token: str, budget: Budget, samples: Samples, seed: int) -> None:
+def annotate_sync(
+    base: str, headers: dict[str, str], budget: Budget, samples: Samples, seed: int
+) -> None:
     """One annotator on its own thread and connection, until the budget runs out."""
     rng = random.Random(seed)
-    headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         while not budget.over():
             started = time.perf_counter()
@@ -425,9 +464,12 @@ class RawConnection:
     server's share; this costs a tenth of that.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, token: str):
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: dict[str, str]
+    ):
         self.reader, self.writer = reader, writer
-        self.auth = f"Authorization: Bearer {token}\r\nHost: bench\r\n".encode()
+        lines = {**headers, "Host": "bench"}
+        self.auth = "".join(f"{name}: {value}\r\n" for name, value in lines.items()).encode()
 
     async def post(self, path: str, body: bytes = b"") -> tuple[int, bytes]:
         head = f"POST {path} HTTP/1.1\r\nContent-Type: application/json\r\n"
@@ -445,11 +487,11 @@ class RawConnection:
 
 
 async def annotate_raw(
-    host: str, port: int, token: str, budget: Budget, samples: Samples, seed: int
+    host: str, port: int, headers: dict[str, str], budget: Budget, samples: Samples, seed: int
 ) -> None:
     """The same loop as `annotate_sync`, as a task on one event loop, one connection each."""
     rng = random.Random(seed)
-    client = RawConnection(*await asyncio.open_connection(host, port), token)
+    client = RawConnection(*await asyncio.open_connection(host, port), headers)
     next_path = f"/api/v1/projects/{SLUG}/next"
     while not budget.over():
         started = time.perf_counter()
@@ -469,11 +511,11 @@ async def annotate_raw(
     client.writer.close()
 
 
-def load_threads(base: str, tokens: Sequence[str], budget: Budget) -> list[Samples]:
-    samples = [Samples() for _ in tokens]
+def load_threads(base: str, people: Sequence[dict[str, str]], budget: Budget) -> list[Samples]:
+    samples = [Samples() for _ in people]
     threads = [
-        threading.Thread(target=annotate_sync, args=(base, token, budget, mine, n))
-        for n, (token, mine) in enumerate(zip(tokens, samples, strict=True))
+        threading.Thread(target=annotate_sync, args=(base, headers, budget, mine, n))
+        for n, (headers, mine) in enumerate(zip(people, samples, strict=True))
     ]
     for thread in threads:
         thread.start()
@@ -482,15 +524,15 @@ def load_threads(base: str, tokens: Sequence[str], budget: Budget) -> list[Sampl
     return samples
 
 
-def load_raw(base: str, tokens: Sequence[str], budget: Budget) -> list[Samples]:
-    samples = [Samples() for _ in tokens]
+def load_raw(base: str, people: Sequence[dict[str, str]], budget: Budget) -> list[Samples]:
+    samples = [Samples() for _ in people]
     url = httpx.URL(base)
 
     async def run() -> None:
         await asyncio.gather(
             *(
-                annotate_raw(url.host, url.port or 80, token, budget, mine, n)
-                for n, (token, mine) in enumerate(zip(tokens, samples, strict=True))
+                annotate_raw(url.host, url.port or 80, headers, budget, mine, n)
+                for n, (headers, mine) in enumerate(zip(people, samples, strict=True))
             )
         )
 
@@ -568,6 +610,7 @@ def _stored(session: Session, ids: list[int]) -> int:
 @dataclass(frozen=True)
 class Result:
     backend: str
+    auth: str
     workers: int
     seconds: float
     samples: Samples
@@ -583,9 +626,12 @@ class Result:
         return self.cores[consumer] * 1000 / self.rate if self.rate else float("nan")
 
 
-def run(target: Target, tokens: list[str], workers: int, options: argparse.Namespace) -> Result:
+def run(
+    target: Target, people: list[Annotator], workers: int, auth: str, options: argparse.Namespace
+) -> Result:
     database = make_url(target.url).database if target.backend == "postgresql" else None
     with serving(target, workers) as (base, pid):
+        headers = [credentials(base, person, auth) for person in people]
         begin = time.perf_counter() + options.warmup
         window = Window(begin, begin + (options.seconds if options.count is None else 1e9))
         budget = Budget(window, None if options.count is None else options.count)
@@ -593,11 +639,11 @@ def run(target: Target, tokens: list[str], workers: int, options: argparse.Names
         timer = threading.Timer(options.warmup, meter.begin)
         timer.start()
         load = load_raw if options.client == "raw" else load_threads
-        samples = _merge(load(base, tokens, budget))
+        samples = _merge(load(base, headers, budget))
         seconds = time.perf_counter() - begin
         cores = meter.cores(seconds)
     integrity = check(target, samples.annotation_ids)
-    return Result(target.backend, workers, seconds, samples, integrity, cores)
+    return Result(target.backend, auth, workers, seconds, samples, integrity, cores)
 
 
 def _percentiles(values: list[float]) -> str:
@@ -608,7 +654,7 @@ def _percentiles(values: list[float]) -> str:
 
 
 HEADER = (
-    f"{'backend':<10} {'wk':>2} {'ann/s':>7} | {'next p50':>8} {'p95':>7} {'p99':>7} | "
+    f"{'backend':<10} {'auth':<7} {'wk':>2} {'ann/s':>7} | {'next p50':>8} {'p95':>7} {'p99':>7} | "
     f"{'submit p50':>10} {'p95':>7} {'p99':>7} | {'err':>4} {'dbl':>3} {'over':>4} "
     f"{'lost':>4} | cores: server  pg client machine | CPU ms/ann: server  pg"
 )
@@ -617,7 +663,7 @@ HEADER = (
 def report_line(result: Result) -> str:
     s, i, c = result.samples, result.integrity, result.cores
     return (
-        f"{result.backend:<10} {result.workers:>2} {result.rate:7.0f} | "
+        f"{result.backend:<10} {result.auth:<7} {result.workers:>2} {result.rate:7.0f} | "
         f"{_percentiles(s.next_ms):>24} | {_percentiles(s.submit_ms):>26} | "
         f"{len(s.errors):>4} {i.double_assigned:>3} {i.over_overlap:>4} {i.lost:>4} | "
         f"{c['server']:13.2f} {c['postgres']:4.2f} {c['client']:6.2f} {c['machine']:7.2f} | "
@@ -663,6 +709,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="raw: prebuilt HTTP/1.1 on one event loop; threads: httpx, a thread per annotator",
     )
     parser.add_argument(
+        "--auth",
+        nargs="+",
+        choices=["token", "session"],
+        default=["token"],
+        help="token: API tokens, as scripts; session: the browser's cookie and CSRF token",
+    )
+    parser.add_argument(
         "--pg-url",
         default="postgresql+psycopg://postgres@127.0.0.1/",
         help="server (and database, if named) for the PostgreSQL run",
@@ -691,11 +744,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             if backend == "sqlite"
             else postgresql_target(options.root, options.pg_url, options.items, options.fresh)
         )
-        tokens = prepare(target, options.items, options.annotators)
+        people = prepare(target, options.items, options.annotators)
         for workers in options.workers:
-            result = run(target, tokens, workers, options)
-            results.append(result)
-            print(report_line(result), flush=True)
+            for auth in options.auth:
+                result = run(target, people, workers, auth, options)
+                results.append(result)
+                print(report_line(result), flush=True)
     print("\n" + HEADER)
     for result in results:
         print(report_line(result))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, NamedTuple
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from labelwise.db.engine import Database
 from labelwise.db.models import Assignment, Comment, Item, User
 from labelwise.db.prepared import Prepared
+from labelwise.policies import Action, HolderPermit, Permit
 from labelwise.services import accounts, routing, submissions
 from tests.teams import Team
 
@@ -24,6 +26,28 @@ _LEASES = (
     .order_by(Assignment.id)
 )
 _ITEMS = select(Item.id, Item.external_id, Item.data).where(Item.id <= bindparam("up_to"))
+
+
+class _Lease(NamedTuple):
+    id: int
+    kind: str
+    status: str
+    expires_at: datetime
+
+
+class _Item(NamedTuple):
+    id: int
+    external_id: str | None
+    data: dict[str, Any]
+
+
+class _Comment(NamedTuple):
+    id: int
+    body: str
+
+
+class _Body(NamedTuple):
+    body: str
 
 
 def test_rows_and_conversions_match_sqlalchemy(client: TestClient, db: Database) -> None:
@@ -40,10 +64,13 @@ def test_rows_and_conversions_match_sqlalchemy(client: TestClient, db: Database)
         ):
             expected = [tuple(row) for row in connection.execute(statement, params)]
             assert [tuple(r) for r in Prepared(statement).all(connection, params)] == expected
-        row = Prepared(_LEASES).one(connection, {"user": user_id})
+        row = Prepared(_LEASES, _Lease).one(connection, {"user": user_id})
         assert row.id == lease["assignment_id"] and isinstance(row.expires_at, datetime)
-        data = Prepared(_ITEMS).first(connection, {"up_to": 1})
+        data = Prepared(_ITEMS, _Item).first(connection, {"up_to": 1})
+        assert data is not None and isinstance(data, _Item)
         assert data.external_id == "t-0" and data.data["text"] == "ticket 0"  # JSON, parsed
+        plain = Prepared(_ITEMS, tuple).first(connection, {"up_to": 1})
+        assert plain == tuple(data)  # plain tuples, converted alike
         assert Prepared(text("SELECT 1 + :n")).scalar(connection, {"n": 41}) == 42
 
 
@@ -52,7 +79,7 @@ def test_insert_returning_and_a_missing_row(client: TestClient, db: Database) ->
     team.member("ana")
     item = team.item("t-0")
     user_id = _user_id(db, "ana")
-    add = Prepared(insert(Comment).returning(Comment.id, Comment.body))
+    add = Prepared(insert(Comment).returning(Comment.id, Comment.body), _Comment)
     values = {"project_id": item.project_id, "item_id": item.id, "user_id": user_id}
     with db.write() as session:
         first = add.one(session.connection(), {**values, "body": "é ünïcode"})
@@ -60,7 +87,7 @@ def test_insert_returning_and_a_missing_row(client: TestClient, db: Database) ->
     assert second.id == first.id + 1 and first.body == "é ünïcode"
     with db.read() as session:
         stored = session.scalars(select(Comment.body).order_by(Comment.id)).all()
-        missing = Prepared(_ITEMS).first(session.connection(), {"up_to": 0})
+        missing = Prepared(_ITEMS, _Item).first(session.connection(), {"up_to": 0})
     assert stored == ["é ünïcode", "again"] and missing is None
 
 
@@ -71,7 +98,7 @@ def test_a_last_statement_commits_with_its_unit_of_work(client: TestClient, db: 
     team.member("ana")
     item = team.item("t-0")
     values = {"project_id": item.project_id, "item_id": item.id, "user_id": _user_id(db, "ana")}
-    add = Prepared(insert(Comment).returning(Comment.body))
+    add = Prepared(insert(Comment).returning(Comment.body), _Body)
     with db.write() as session:
         add.all(session.connection(), {**values, "body": "kept"})
         rows = add.all(session.connection(), {**values, "body": "last"}, commit=True)
@@ -83,6 +110,12 @@ def test_a_last_statement_commits_with_its_unit_of_work(client: TestClient, db: 
     with db.read() as session:
         stored = session.scalars(select(Comment.body).order_by(Comment.id)).all()
     assert stored == ["kept", "last"]
+
+
+def test_a_row_type_must_name_the_statement_columns(db: Database) -> None:
+    """Rows are typed: a NamedTuple whose fields are not the columns is refused, not misread."""
+    with db.read() as session, pytest.raises(TypeError, match="the statement answers"):
+        Prepared(_ITEMS, _Comment).all(session.connection(), {"up_to": 1})
 
 
 def _user_id(db: Database, username: str) -> int:
@@ -102,9 +135,11 @@ def test_postgresql_plans_the_labeling_path_once(client: TestClient, db: Databas
     own = Database(db.url)  # used by one thread at a time: one pooled connection
     try:
         for _ in range(15):
-            lease = routing.next_annotation(own, "t", actor)
+            lease = routing.next_annotation(own, "t", Permit(actor, Action.ANNOTATE))
             assert lease is not None
-            submissions.submit(own, lease.assignment_id, actor, {"team": "billing"}, 900)
+            submissions.submit(
+                own, lease.assignment_id, HolderPermit(actor), {"team": "billing"}, 900
+            )
         with own.engine.connect() as connection:
             plans = connection.execute(
                 text("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")

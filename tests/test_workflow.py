@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project, User
-from labelwise.policies import Role
+from labelwise.policies import Action, HolderPermit, Permit, Role
 from labelwise.services import accounts, audit, routing, submissions
 from labelwise.services.accounts import now
 from tests.conftest import bearer
@@ -44,7 +44,7 @@ def test_one_person_asking_at_once_from_many_threads_holds_one_lease(
 
     def ask(_: int) -> int | None:
         start.wait()
-        lease = routing.next_annotation(db, "t", ana)
+        lease = routing.next_annotation(db, "t", Permit(ana, Action.ANNOTATE))
         return None if lease is None else lease.assignment_id
 
     for _ in range(5):  # a race each round, then the lease is answered
@@ -52,7 +52,7 @@ def test_one_person_asking_at_once_from_many_threads_holds_one_lease(
             leases = set(pool.map(ask, range(threads)))
         assert len(leases) == 1 and None not in leases
         (assignment_id,) = leases
-        submissions.submit(db, assignment_id, ana, {"team": "tech"}, 900)
+        submissions.submit(db, assignment_id, HolderPermit(ana), {"team": "tech"}, 900)
     with db.read() as session:
         taken = session.scalar(select(func.count()).where(Assignment.user_id == ana.user_id))
     assert taken == 5

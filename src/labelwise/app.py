@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from labelwise import __version__
 from labelwise.api.errors import error_response, validation_response
-from labelwise.api.fastpath import LabelingFastPath
+from labelwise.api.labeling_routes import LabelingRoutes
 from labelwise.api.v1 import router as api_router
 from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError
@@ -32,7 +32,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db or Database(settings.resolved_database_url)
     app.state.secret_key = settings.load_secret_key()
-    app.add_middleware(LabelingFastPath)  # inside SecurityHeaders: its answers get them too
+    app.add_middleware(LabelingRoutes)  # inside SecurityHeaders: its answers get them too
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
     app.include_router(web_router)

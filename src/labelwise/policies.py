@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from labelwise.errors import Forbidden, NotFound
+from labelwise.states import AssignmentKind
 
 
 class Role(StrEnum):
@@ -83,10 +84,10 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 
 # What holding an assignment of each kind lets one do.
 ASSIGNMENT_ACTIONS = {
-    "annotate": Action.ANNOTATE,
-    "gold": Action.ANNOTATE,
-    "review": Action.REVIEW,
-    "adjudicate": Action.ADJUDICATE,
+    AssignmentKind.ANNOTATE: Action.ANNOTATE,
+    AssignmentKind.GOLD: Action.ANNOTATE,
+    AssignmentKind.REVIEW: Action.REVIEW,
+    AssignmentKind.ADJUDICATE: Action.ADJUDICATE,
 }
 
 
@@ -123,7 +124,34 @@ def authorize_assignment(
     """
     if holder != actor.user_id:
         raise NotFound(f"assignment {assignment_id} not found")
-    authorize(actor, ASSIGNMENT_ACTIONS[kind], role)
+    authorize(actor, ASSIGNMENT_ACTIONS[AssignmentKind(kind)], role)
+
+
+# Permits: what a route lets a service do for the caller, checked where the service reads the
+# rows it needs, inside the unit of work that acts on them. A role taken away meanwhile cannot
+# slip between the check and the change, and the check costs no round trip of its own. The
+# route decides what is allowed; the service only runs the check.
+
+
+@dataclass(frozen=True)
+class Permit:
+    """`action` in the project the service opens."""
+
+    actor: Actor
+    action: Action
+
+    def check(self, role: Role | None) -> None:
+        authorize(self.actor, self.action, role)
+
+
+@dataclass(frozen=True)
+class HolderPermit:
+    """Work on an assignment the caller holds, as far as their role allows its kind."""
+
+    actor: Actor
+
+    def check(self, assignment_id: int, kind: str, holder: int, role: Role | None) -> None:
+        authorize_assignment(self.actor, assignment_id, kind, holder, role)
 
 
 def authorize_admin(actor: Actor, what: str) -> None:

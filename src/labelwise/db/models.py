@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import orjson
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -22,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from labelwise.states import AssignmentKind, AssignmentStatus, ItemStatus, ReviewStatus, Verdict
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -46,6 +50,12 @@ class JSONText(TypeDecorator[Any]):
 
 # Big integer ids on PostgreSQL, plain INTEGER (the rowid alias) on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _one_of(table: str, column: str, state: type[StrEnum]) -> CheckConstraint:
+    """The column holds one of the state's values (migration 0010)."""
+    values = ", ".join(f"'{member.value}'" for member in state)
+    return CheckConstraint(f"{column} IN ({values})", name=f"ck_{table}_{column}")
 
 
 class Base(DeclarativeBase):
@@ -139,6 +149,7 @@ class Item(Base):
     # A plain column: SQLite cannot add a foreign key to an existing table in place.
     final_by: Mapped[int | None] = mapped_column(Id)
     __table_args__ = (
+        _one_of("items", "status", ItemStatus),
         # The annotation queue: open items by priority, then import order.
         Index("ix_items_queue", "project_id", "status", priority.desc(), "id"),
         Index("uq_items_project_external", "project_id", "external_id", unique=True),
@@ -171,6 +182,7 @@ class Annotation(Base):
     # The project's guideline version in force when this revision was made; None: none yet.
     guideline_version: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
+        _one_of("annotations", "review_status", ReviewStatus),
         Index("uq_annotations_item_user", "item_id", "user_id", unique=True),
         Index("ix_annotations_project_item", "project_id", "item_id", "id"),
         Index("ix_annotations_project_user", "project_id", "user_id"),
@@ -214,6 +226,8 @@ class Assignment(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     skip_reason: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
+        _one_of("assignments", "kind", AssignmentKind),
+        _one_of("assignments", "status", AssignmentStatus),
         # Nobody labels an item twice, gold items included.
         Index(
             "uq_assignments_annotate",
@@ -250,6 +264,7 @@ class Review(Base):
     corrected_answers: Mapped[Any] = mapped_column(JSONText, nullable=True)
     created_at: Mapped[datetime] = _now()
     __table_args__ = (
+        _one_of("reviews", "verdict", Verdict),
         Index("ix_reviews_annotation", "annotation_id"),
         Index("ix_reviews_item", "item_id"),
     )

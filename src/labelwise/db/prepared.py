@@ -8,14 +8,16 @@ write lock, where each microsecond holds up every other writer (bench/RESULTS.md
 compiled (its constants written in), where each parameter goes with its type's conversion,
 and the result columns' conversions, so a call does only that work. It runs inside the
 caller's unit of work.
+
+Only the labeling store (`db/labeling/`) runs them. Each names the NamedTuple its rows come
+back as, and the names are checked against the statement's columns when it is compiled.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -25,9 +27,11 @@ from sqlalchemy.sql.dml import ValuesBase
 from sqlalchemy.sql.elements import BindParameter
 
 Processor = Callable[[Any], Any]
-# A row: a named tuple of the statement's columns. Code that also reads SQLAlchemy Rows uses
-# this type for both: they answer the same attribute names.
-Record: TypeAlias = Any
+R = TypeVar("R", bound=tuple[Any, ...])
+
+
+class NoRows(NamedTuple):
+    """The row type of a statement that answers none (DML without RETURNING)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class _Plan:
     order: tuple[str, ...] | None  # positional parameter names, or None: named
     convert_in: tuple[tuple[str, Processor], ...]
     convert_out: tuple[tuple[int, Processor], ...]
-    row: Callable[..., Any] | None  # a named tuple class; None: no result columns known
+    row: Callable[..., Any] | None  # the row class; None: no result columns
 
     def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = {**self.constants, **params}
@@ -46,33 +50,38 @@ class _Plan:
         return values if self.order is None else [values[name] for name in self.order]
 
     def rows(self, raw: Sequence[Any]) -> list[Any]:
+        if self.convert_out:
+            raw = [self._converted(values) for values in raw]
         if self.row is None:
-            return list(raw)
-        if not self.convert_out:
-            return [self.row(*values) for values in raw]
-        converted = []
-        for values in raw:
-            values = list(values)
-            for index, convert in self.convert_out:
-                values[index] = convert(values[index])
-            converted.append(self.row(*values))
-        return converted
+            return [tuple(values) for values in raw]
+        return [self.row(*values) for values in raw]
+
+    def _converted(self, values: Sequence[Any]) -> list[Any]:
+        out = list(values)
+        for index, convert in self.convert_out:
+            out[index] = convert(out[index])
+        return out
 
 
-class Prepared:
-    """A Core statement for the hot path; rows come back as named tuples."""
+class Prepared(Generic[R]):
+    """A Core statement for the hot path; rows come back as `row` (a NamedTuple class)."""
 
-    def __init__(self, statement: ClauseElement) -> None:
+    @overload
+    def __init__(self: Prepared[NoRows], statement: ClauseElement) -> None: ...
+    @overload
+    def __init__(self, statement: ClauseElement, row: type[R]) -> None: ...
+    def __init__(self, statement: ClauseElement, row: type[Any] = NoRows) -> None:
         self.statement = statement
+        self.row = row
         self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}
 
     def all(
         self, connection: Connection, params: Mapping[str, Any], *, commit: bool = False
-    ) -> list[Any]:
+    ) -> list[R]:
         """The rows. `commit`: this is the unit of work's last statement (`_commit_with`)."""
         key = (connection.dialect.name, frozenset(params))
         plan = self._plans.get(key) or self._plans.setdefault(
-            key, _compile(self.statement, connection.dialect, key[1])
+            key, _compile(self.statement, self.row, connection.dialect, key[1])
         )
         cursor = connection.connection.cursor()
         try:
@@ -89,11 +98,11 @@ class Prepared:
 
     def first(
         self, connection: Connection, params: Mapping[str, Any], *, commit: bool = False
-    ) -> Any | None:
+    ) -> R | None:
         rows = self.all(connection, params, commit=commit)
         return rows[0] if rows else None
 
-    def one(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+    def one(self, connection: Connection, params: Mapping[str, Any]) -> R:
         rows = self.all(connection, params)
         if len(rows) != 1:
             raise LookupError(f"expected one row, got {len(rows)}: {self.statement}")
@@ -122,7 +131,9 @@ def _commit_with(connection: Connection, cursor: Any, sql: str, parameters: Any)
         driver.execute("COMMIT")
 
 
-def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -> _Plan:
+def _compile(
+    statement: ClauseElement, row: type[Any], dialect: Dialect, keys: frozenset[str]
+) -> _Plan:
     # The parameter names pick an INSERT or UPDATE's columns; given to any other statement
     # they would add columns to the INSERTs and UPDATEs of its CTEs.
     column_keys = sorted(keys) if isinstance(statement, ValuesBase) else None
@@ -148,11 +159,13 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: frozenset[str]) -
         for index, column in enumerate(columns)
         if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None))
     )
-    keys_out = [c.key or f"c{i}" for i, c in enumerate(columns)]
-    row = namedtuple("Row", keys_out, rename=True)  # type: ignore[misc]
+    answered = tuple(c.key or f"c{i}" for i, c in enumerate(columns))
+    plain = row in (NoRows, tuple)  # no row class: plain tuples
+    if not plain and columns and row._fields != answered:
+        raise TypeError(f"{row.__name__} has {row._fields}; the statement answers {answered}")
     positions = compiled.positiontup or ()
     order = tuple(n for n in positions if n not in inline) if compiled.positional else None
-    return _Plan(sql, constants, order, convert_in, convert_out, row if columns else None)
+    return _Plan(sql, constants, order, convert_in, convert_out, None if plain else row)
 
 
 def _constants_inline(statement: ClauseElement, keys: frozenset[str]) -> ClauseElement:

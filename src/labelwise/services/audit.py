@@ -13,60 +13,32 @@ with the change it describes, or not at all.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import (
-    ColumnElement,
-    LargeBinary,
-    Row,
-    Table,
-    Text,
-    bindparam,
-    func,
-    literal,
-    select,
-    update,
-)
-from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Row, Table, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from labelwise.db.audit_chain import (
+    GENESIS,
+    HASHED_FIELDS,
+    PROJECT_CHAIN,
+    SERVER_CHAIN,
+    as_utc,
+    chain_of,
+    event_hash,
+)
 from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.engine import Database
+from labelwise.db.labeling import store
 from labelwise.db.models import User
-from labelwise.db.prepared import Prepared
 
-GENESIS = "0" * 64
-SERVER_CHAIN = "server"
-PROJECT_CHAIN = "project:"
 VERIFY_PAGE = 1000
-
-# What an event's hash covers: everything but its database id and the hashes themselves.
-HASHED_FIELDS = (
-    "chain",
-    "seq",
-    "project_id",
-    "actor_id",
-    "action",
-    "target_type",
-    "target_id",
-    "before",
-    "after",
-    "created_at",
-)
-
 _EVENTS = cast(Table, AuditEvent.__table__)
 _HEADS = cast(Table, AuditHead.__table__)
-
-
-def chain_of(project_id: int | None) -> str:
-    return SERVER_CHAIN if project_id is None else f"{PROJECT_CHAIN}{project_id}"
 
 
 # --- appending ---------------------------------------------------------------------------
@@ -82,19 +54,17 @@ def record(
     target_id: str | int | None,
     before: Any = None,
     after: Any = None,
-    commit: bool = False,
+    last: bool = False,
 ) -> None:
     """Append one event to the project's chain, inside the caller's transaction.
 
     The chain's head row stays locked until the caller commits, so appends to one chain
     queue there (and only there): call this last in the unit of work to hold it briefly.
-    `commit`: nothing else follows in the unit of work; PostgreSQL commits with the event.
+    `last`: nothing else follows in the unit of work (the store may commit with the event).
     """
-    connection = session.connection()
-    chain = chain_of(project_id)
     fields = {
-        "chain": chain,
-        "seq": 0,  # taken from the head below
+        "chain": chain_of(project_id),
+        "seq": 0,  # the store takes it from the chain's head
         "project_id": project_id,
         "actor_id": actor_id,
         "action": action,
@@ -105,125 +75,11 @@ def record(
         "after": _as_stored(after),
         "created_at": datetime.now(UTC),
     }
-    params = {f"e_{name}": value for name, value in fields.items() if name != "seq"}
-    if connection.dialect.name == "postgresql":
-        params["e_head"], params["e_tail"] = _around_seq(fields)
-        _APPEND_PG.all(connection, params, commit=commit)
-        return
-    seq, prev_hash = _ADVANCE.one(connection, {"c": chain})
-    fields["seq"] = seq
-    params.update(e_seq=seq, e_prev_hash=prev_hash, e_hash=event_hash(prev_hash, fields))
-    _INSERT_EVENT.all(connection, params)
-    _SET_HEAD_HASH.all(connection, params)
-
-
-# Built once: `record` sits on the submit hot path, where building and cache-keying
-# statements per call would cost more than running them.
-_EVENT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
-_INSERT_EVENT = Prepared(
-    _EVENTS.insert().values({name: bindparam(f"e_{name}") for name in _EVENT_COLUMNS})
-)
-# SQLite (whose BEGIN IMMEDIATE serialised writers already): take the next seq and the hash to
-# link to, creating the head on a chain's first event; then the event goes in and the head
-# takes its hash.
-_ADVANCE = Prepared(
-    sqlite.insert(_HEADS)
-    .values(chain=bindparam("c"), seq=1, hash=GENESIS)
-    .on_conflict_do_update(index_elements=[_HEADS.c.chain], set_={"seq": _HEADS.c.seq + 1})
-    .returning(_HEADS.c.seq, _HEADS.c.hash)
-)
-_SET_HEAD_HASH = Prepared(
-    update(_HEADS)
-    .where(_HEADS.c.chain == bindparam("e_chain"))
-    .values(hash=bindparam("e_hash"), prev_hash=bindparam("e_prev_hash"))
-)
-
-
-def _link(prev_hash: ColumnElement[Any], seq: ColumnElement[Any]) -> ColumnElement[str]:
-    """`event_hash` computed by PostgreSQL, from the canonical bytes around the seq."""
-
-    def as_bytes(value: ColumnElement[Any]) -> ColumnElement[bytes]:
-        return func.convert_to(value, "UTF8", type_=LargeBinary)
-
-    parts = (
-        as_bytes(prev_hash),
-        bindparam("e_head", type_=LargeBinary),
-        as_bytes(sql_cast(seq, Text)),
-        bindparam("e_tail", type_=LargeBinary),
-    )
-    message = functools.reduce(lambda a, b: a.op("||", return_type=LargeBinary)(b), parts)
-    return func.encode(func.sha256(message, type_=LargeBinary), "hex", type_=Text)
-
-
-def _append_pg() -> Prepared:
-    """PostgreSQL: one statement moves the head (locking it until commit, creating it on the
-    chain's first event), hashes the event with the seq it took, and inserts the event.
-
-    The head is the one row every append to a project waits on, so it is held for this
-    statement and the commit only, not across round trips to the server and back.
-    """
-    head = (
-        postgresql.insert(_HEADS)
-        .values(
-            chain=bindparam("e_chain"),
-            seq=1,
-            prev_hash=GENESIS,
-            hash=_link(literal(GENESIS), literal(1)),
-        )
-        .on_conflict_do_update(
-            index_elements=[_HEADS.c.chain],
-            set_={
-                "seq": _HEADS.c.seq + 1,
-                "prev_hash": _HEADS.c.hash,
-                "hash": _link(_HEADS.c.hash, _HEADS.c.seq + 1),
-            },
-        )
-        .returning(_HEADS.c.seq, _HEADS.c.prev_hash, _HEADS.c.hash)
-        .cte("head")
-    )
-    taken = {"seq": head.c.seq, "prev_hash": head.c.prev_hash, "hash": head.c.hash}
-    values = [
-        taken.get(name, bindparam(f"e_{name}", type_=_EVENTS.c[name].type))
-        for name in _EVENT_COLUMNS
-    ]
-    return Prepared(_EVENTS.insert().from_select(_EVENT_COLUMNS, select(*values)).add_cte(head))
-
-
-_APPEND_PG = _append_pg()
+    store(session).append_event(fields, last=last)
 
 
 def _as_stored(value: Any) -> Any:
     return None if value is None else orjson.loads(orjson.dumps(value))
-
-
-def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    """sha256 of the previous hash and the canonical JSON of the event's fields."""
-    return hashlib.sha256(prev_hash.encode("ascii") + _canonical(fields)).hexdigest()
-
-
-def _canonical(fields: dict[str, Any]) -> bytes:
-    """Sorted keys, orjson's compact form, and the time as a UTC ISO string with
-    microseconds, so SQLite and PostgreSQL rows hash to the same bytes."""
-    payload = {**fields, "created_at": _iso(fields["created_at"])}
-    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
-
-
-def _around_seq(fields: dict[str, Any]) -> tuple[bytes, bytes]:
-    """The canonical bytes before and after the seq's digits, for PostgreSQL to hash with
-    the seq it takes. Only the top-level key can match: quotes inside strings are escaped,
-    and the keys sorted after "seq" (target_id, target_type) hold numbers, strings or null."""
-    head, mark, tail = _canonical({**fields, "seq": 0}).rpartition(b'"seq":0')
-    assert mark, "the canonical form always has the seq"
-    return head + b'"seq":', tail
-
-
-def _iso(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes, PostgreSQL the session's zone; all stored is UTC.
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- verifying ---------------------------------------------------------------------------
@@ -418,6 +274,6 @@ def _event(e: AuditEvent, username: str | None) -> Event:
         target_id=e.target_id,
         before=e.before,
         after=e.after,
-        created_at=_utc(e.created_at),
+        created_at=as_utc(e.created_at),
         hash=e.hash,
     )

@@ -8,14 +8,15 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
+from labelwise.db.labeling import store
 from labelwise.db.models import Assignment, Comment, Escalation, Item, User
 from labelwise.errors import Conflict, InvalidInput, NotFound
-from labelwise.policies import Actor
+from labelwise.policies import HolderPermit
 from labelwise.services import audit
-from labelwise.services.accounts import now
-from labelwise.services.routing import release_slot
 from labelwise.services.submissions import load_assignment
+from labelwise.states import LABELING_KINDS, AssignmentStatus, move
 
 MAX_TEXT = 5000
 
@@ -51,33 +52,34 @@ def _text(value: str, what: str) -> str:
     return value
 
 
-def escalate(db: Database, assignment_id: int, actor: Actor, question: str) -> int:
+def escalate(db: Database, assignment_id: int, permit: HolderPermit, question: str) -> int:
     """Take the item out of every queue until a manager answers the question."""
     question = _text(question, "question")
     with db.write() as session:
-        assignment = load_assignment(session, assignment_id, actor)
-        if assignment.kind not in ("annotate", "gold") or assignment.status not in (
-            "active",
-            "expired",
-        ):
+        assignment = load_assignment(session, assignment_id, permit)
+        escalable = (AssignmentStatus.ACTIVE, AssignmentStatus.EXPIRED)
+        if assignment.kind not in LABELING_KINDS or assignment.status not in escalable:
             raise Conflict(f"this assignment is {assignment.status}; it cannot be escalated")
         item = session.scalars(
             select(Item).where(Item.id == assignment.item_id).with_for_update()
         ).one()
-        if assignment.status == "active" and assignment.kind == "annotate":
-            release_slot(session.connection(), item.id)
-        assignment.status = "escalated"
+        if assignment.status == AssignmentStatus.ACTIVE and assignment.kind == "annotate":
+            store(session).release_slots([item.id])
+        assignment.status = move(assignment.status, AssignmentStatus.ESCALATED)
         assignment.finished_at = now()
         item.on_hold = True
         escalation = Escalation(
-            project_id=item.project_id, item_id=item.id, user_id=actor.user_id, question=question
+            project_id=item.project_id,
+            item_id=item.id,
+            user_id=permit.actor.user_id,
+            question=question,
         )
         session.add(escalation)
         session.flush()
         audit.record(
             session,
             project_id=item.project_id,
-            actor_id=actor.user_id,
+            actor_id=permit.actor.user_id,
             action="item.escalated",
             target_type="item",
             target_id=item.id,

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Connection, text
 
 from labelwise.db.engine import Database
+from labelwise.db.labeling import ItemRow, store
 from labelwise.errors import InvalidInput
 from labelwise.formats import ParsedRow
 from labelwise.spec import FieldSpec, ProjectSpec
@@ -33,13 +33,11 @@ BATCH_BYTES = 16 << 20
 MAX_EXTERNAL_ID = 255
 # Batches read ahead of the database: enough to keep it busy, few enough to keep memory flat.
 READ_AHEAD = 2
-# New rows after which PostgreSQL's planner statistics for items are refreshed at once.
-ANALYZE_AFTER = 10_000
 _TEXT_TYPES = frozenset({"text", "markdown", "image"})
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool})
 
 # What the checker makes of a row: (external id, content hash, data as JSON text).
-Checked = tuple[str | None, str | None, str]
+Checked = ItemRow
 T = TypeVar("T")
 
 
@@ -83,19 +81,17 @@ def import_items(
     """Import every row or, on the first bad one, nothing (unless `skip_invalid`)."""
     summary = ImportSummary(source, position_name)
     batches = _batches(rows, _row_checker(spec.fields), summary, skip_invalid)
-    insert = _sqlite_insert if db.is_sqlite else _pg_insert
     with _ReadAhead(batches, READ_AHEAD) as ready, db.write() as session:
-        connection = session.connection()
-        if not db.is_sqlite:
-            _lock_project_imports(connection, project_id)
+        labeling = store(session)
+        labeling.begin_import(project_id)
         for batch in ready:
-            created = insert(connection, project_id, batch)
+            created = labeling.insert_items(project_id, batch)
             summary.created += created
             summary.existing += len(batch) - created
             if progress:
                 progress(len(batch))
-    if not db.is_sqlite and summary.created >= ANALYZE_AFTER:
-        _analyze_items(db)
+    with db.write() as session:
+        store(session).refresh_item_statistics(summary.created)
     return summary
 
 
@@ -283,64 +279,3 @@ def _kind(value: Any) -> str:
     if value is None:
         return "null"
     return names.get(type(value), "a number" if isinstance(value, int | float) else "a value")
-
-
-# The whole batch goes to SQLite as one JSON array and one statement inserts it: far less
-# per-row work in Python than executemany, and the GIL is free while SQLite works.
-# (`WHERE true` settles a parsing ambiguity between INSERT ... SELECT and ON CONFLICT.)
-_SQLITE_INSERT = (
-    "INSERT INTO items (project_id, external_id, content_hash, data) "
-    "SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]') FROM json_each(?) WHERE true ON CONFLICT DO NOTHING"
-)
-
-
-def _sqlite_insert(connection: Connection, project_id: int, batch: list[Checked]) -> int:
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(_SQLITE_INSERT, (project_id, orjson.dumps(batch).decode()))
-    return int(cursor.rowcount)
-
-
-def _lock_project_imports(connection: Connection, project_id: int) -> None:
-    """One import at a time per project on PostgreSQL (SQLite has one writer anyway).
-
-    Two imports inserting the same keys in different orders would each wait for a row
-    the other holds, and PostgreSQL would abort one of them as a deadlock.
-    """
-    connection.execute(
-        text(
-            "SELECT pg_advisory_xact_lock(hashtext('labelwise.import'), CAST(:project AS integer))"
-        ),
-        {"project": project_id},
-    )
-
-
-def _pg_insert(connection: Connection, project_id: int, batch: list[Checked]) -> int:
-    """COPY into a scratch table, then one INSERT ... SELECT keeps the conflict rules."""
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS import_rows "
-        "(n bigint, external_id text, content_hash text, data text) ON COMMIT DROP"
-    )
-    cursor.execute("TRUNCATE import_rows")
-    with cursor.copy("COPY import_rows (n, external_id, content_hash, data) FROM STDIN") as copy:
-        for n, row in enumerate(batch):
-            copy.write_row((n, *row))
-    cursor.execute(
-        "INSERT INTO items (project_id, external_id, content_hash, data) "
-        "SELECT %s, external_id, content_hash, data FROM import_rows ORDER BY n "
-        "ON CONFLICT DO NOTHING",
-        (project_id,),
-    )
-    return int(cursor.rowcount)
-
-
-def _analyze_items(db: Database) -> None:
-    """Refresh the planner's statistics after a bulk load, as PostgreSQL's manual advises.
-
-    Until autovacuum gets to it, the planner takes a big project for a few rows and picks
-    plans (a sort of every item per page of an export) that grow with the square of the size.
-    """
-    with db.engine.connect() as connection:
-        connection.execute(text("ANALYZE items"))
-        connection.commit()

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import insert_if_missing
-from labelwise.db.models import Annotation, Review, ReviewStratum
-from labelwise.db.prepared import Prepared, Record
+from labelwise.db.labeling import AnnotationState, store
+from labelwise.db.models import Review, ReviewStratum
 from labelwise.spec import ProjectSpec
+from labelwise.states import ItemStatus, ReviewStatus, Verdict
 
 # Free text almost never matches word for word; it is not a disagreement to adjudicate.
 _NOT_COMPARED = frozenset({"text"})
@@ -23,57 +24,49 @@ _NOT_COMPARED = frozenset({"text"})
 class ItemState(Protocol):
     """What the flow reads of an item: a locked `Item` row or the submit path's copy of it."""
 
-    id: int
-    project_id: int
-    status: str
-    data: Any
+    @property
+    def id(self) -> int: ...
+    @property
+    def project_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def data(self) -> Any: ...
 
 
 def next_status(
     session: Session,
     spec: ProjectSpec,
     item: ItemState,
-    annotations: Sequence[Record] | None = None,
-) -> str:
+    annotations: Sequence[AnnotationState] | None = None,
+) -> ItemStatus:
     """The item's status once an annotation was submitted or revised (item row locked).
 
-    `annotations`: the item's, as `item_annotations` reads them, when the caller has them.
+    `annotations`: the item's, as the labeling store reads them, when the caller has them.
     """
+    status = ItemStatus(item.status)
     if annotations is None:
-        annotations = item_annotations(session.connection(), item.id)
-    if item.status in ("new", "in_progress"):
+        annotations = store(session).item_annotations(item.id)
+    if status in (ItemStatus.NEW, ItemStatus.IN_PROGRESS):
         if len(annotations) < spec.workflow.overlap:
-            return item.status
+            return status
         if _picked_for_review(session, spec, item):
-            return "in_review"
-    if item.status == "in_review" and any(
-        a.review_status in ("submitted", "rejected") for a in annotations
-    ):
-        return item.status
-    if item.status in ("new", "in_progress", "in_review"):
-        return "in_adjudication" if _disagree(session, spec, annotations) else "done"
-    return item.status
+            return ItemStatus.IN_REVIEW
+    awaiting = (ReviewStatus.SUBMITTED, ReviewStatus.REJECTED)
+    if status == ItemStatus.IN_REVIEW and any(a.review_status in awaiting for a in annotations):
+        return status
+    if status in (ItemStatus.NEW, ItemStatus.IN_PROGRESS, ItemStatus.IN_REVIEW):
+        disagree = _disagree(session, spec, annotations)
+        return ItemStatus.IN_ADJUDICATION if disagree else ItemStatus.DONE
+    return status
 
 
-# What the flow reads of an item's annotations. Built once: it runs on every submit.
-ANNOTATIONS_OF_ITEM = (
-    select(Annotation.id, Annotation.answers, Annotation.review_status)
-    .where(Annotation.item_id == bindparam("item"))
-    .order_by(Annotation.id)
-)
-_ANNOTATIONS = Prepared(ANNOTATIONS_OF_ITEM)
-
-
-def item_annotations(connection: Connection, item_id: int) -> list[Record]:
-    return _ANNOTATIONS.all(connection, {"item": item_id})
-
-
-def effective_answers(session: Session, annotation: Record) -> dict[str, Any]:
+def effective_answers(session: Session, annotation: AnnotationState) -> dict[str, Any]:
     """A reviewer's correction replaces the annotator's answers; the original is kept."""
-    if annotation.review_status == "corrected":
+    if annotation.review_status == ReviewStatus.CORRECTED:
         corrected = session.scalar(
             select(Review.corrected_answers)
-            .where(Review.annotation_id == annotation.id, Review.verdict == "correct")
+            .where(Review.annotation_id == annotation.id, Review.verdict == Verdict.CORRECT)
             .order_by(Review.id.desc())
             .limit(1)
         )
@@ -82,7 +75,7 @@ def effective_answers(session: Session, annotation: Record) -> dict[str, Any]:
     return dict(annotation.answers)
 
 
-def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[Record]) -> bool:
+def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[AnnotationState]) -> bool:
     if spec.workflow.adjudicate != "disagreement" or len(annotations) < 2:
         return False
     answers = [effective_answers(session, a) for a in annotations]

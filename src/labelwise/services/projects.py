@@ -9,21 +9,14 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Integer,
-    Text,
     bindparam,
-    cast,
     func,
     select,
-    type_coerce,
 )
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Item, Membership, Project, User
-from labelwise.db.prepared import Prepared
 from labelwise.errors import NotFound
 from labelwise.policies import Actor, Role
 from labelwise.services import audit, guidelines
@@ -86,45 +79,6 @@ def access(db: Database, slug: str, actor: Actor) -> tuple[Project, Role | None]
     if row is None:
         raise NotFound("project not found")
     return row[0], Role(row[1]) if row[1] else None
-
-
-def person_lock(project_id: Any, user_id: Any) -> ColumnElement[Any]:
-    """PostgreSQL's transaction lock on (project, person): routing decides one lease per person
-    at a time, across every server process."""
-    return func.pg_advisory_xact_lock(cast(project_id, Integer), cast(user_id, Integer))
-
-
-def _spec_and_role(lock_person: bool) -> Prepared:
-    query = (
-        select(Project.id, type_coerce(Project.spec, Text), Membership.role)
-        .outerjoin(
-            Membership,
-            (Membership.project_id == Project.id) & (Membership.user_id == bindparam("user")),
-        )
-        .where(Project.slug == bindparam("slug"))
-    )
-    if lock_person:
-        query = query.add_columns(person_lock(Project.id, bindparam("user")))
-    return Prepared(query)
-
-
-_SPEC_AND_ROLE = {lock_person: _spec_and_role(lock_person) for lock_person in (False, True)}
-
-
-def spec_and_role(
-    connection: Connection, slug: str, actor: Actor, *, lock_person: bool = False
-) -> tuple[int, ProjectSpec, Role | None]:
-    """`access` inside the caller's unit of work, for the hot path: id, spec and role.
-
-    `lock_person` (PostgreSQL) also takes the transaction's advisory lock on (project,
-    caller) in the same round trip, before the caller's rights are checked: it is the
-    caller's own, and it goes with the transaction if they may not go on.
-    """
-    params = {"slug": slug, "user": actor.user_id}
-    row = _SPEC_AND_ROLE[lock_person].first(connection, params)
-    if row is None:
-        raise NotFound("project not found")
-    return row[0], stored_spec(row[1]), Role(row[2]) if row[2] else None
 
 
 def role_in(db: Database, project_id: int, user_id: int) -> Role | None:

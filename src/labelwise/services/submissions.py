@@ -1,51 +1,45 @@
 """Submitting work: annotations (with revisions), skips, review verdicts, adjudications.
 
 Each call is one unit of work that locks the assignment, then the item, in that order
-everywhere, so concurrent submits of one item queue instead of deadlocking.
+everywhere, so concurrent submits of one item queue instead of deadlocking. The caller's
+permit is checked on the locked assignment, in the same unit of work.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Table,
-    Text,
-    Update,
-    bindparam,
-    func,
-    insert,
-    literal,
-    select,
-    type_coerce,
-    update,
-)
+import orjson
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
-from labelwise.db.models import (
-    Annotation,
-    AnnotationRevision,
-    Assignment,
-    Item,
-    Membership,
-    Project,
-    Review,
+from labelwise.db.labeling import (
+    LabelingStore,
+    LockedAnnotation,
+    LockedAssignment,
+    LockedItem,
+    store,
 )
-from labelwise.db.prepared import Prepared
-from labelwise.db.prepared import Record as AnyRow
+from labelwise.db.models import Annotation, Assignment, Review
 from labelwise.errors import Conflict, InvalidInput, NotFound
-from labelwise.policies import Actor, Role, authorize_assignment
+from labelwise.policies import HolderPermit, Role
 from labelwise.services import audit, gold, projects
-from labelwise.services.accounts import now
-from labelwise.services.guideline_versions import version_in_force
-from labelwise.services.item_flow import ANNOTATIONS_OF_ITEM, item_annotations, next_status
-from labelwise.services.routing import release_slot
+from labelwise.services.item_flow import next_status
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
+from labelwise.states import (
+    REVIEWED_AS,
+    AssignmentKind,
+    AssignmentStatus,
+    ItemStatus,
+    ReviewStatus,
+    Verdict,
+    move,
+)
 
-VERDICTS = ("accept", "reject", "correct")
+_A, _K = AssignmentStatus, AssignmentKind
 
 
 @dataclass(frozen=True)
@@ -57,251 +51,120 @@ class Submitted:
     item_status: str
 
 
-# The statements of the submit hot path are built once and run as prepared statements.
-_ASSIGNMENTS = cast(Table, Assignment.__table__)
-_ITEMS = cast(Table, Item.__table__)
-_ANNOTATIONS = cast(Table, Annotation.__table__)
-_MEMBERSHIPS = cast(Table, Membership.__table__)
-_PROJECTS = cast(Table, Project.__table__)
-_ASSIGNMENT_COLUMNS = (
-    _ASSIGNMENTS.c.id,
-    _ASSIGNMENTS.c.project_id,
-    _ASSIGNMENTS.c.item_id,
-    _ASSIGNMENTS.c.user_id,
-    _ASSIGNMENTS.c.kind,
-    _ASSIGNMENTS.c.status,
-    _ASSIGNMENTS.c.annotation_id,
-    _MEMBERSHIPS.c.role,  # the holder's role in the assignment's project now
-)
-_ITEM_COLUMNS = (
-    _ITEMS.c.id,
-    _ITEMS.c.project_id,
-    _ITEMS.c.status,
-    _ITEMS.c.slots_used,
-    _ITEMS.c.data,
-    _ITEMS.c.final_answers,
-    type_coerce(_PROJECTS.c.spec, Text).label("spec"),  # parsed once per distinct spec
-)
-_WITH_ROLE = _ASSIGNMENTS.outerjoin(
-    _MEMBERSHIPS,
-    (_MEMBERSHIPS.c.project_id == _ASSIGNMENTS.c.project_id)
-    & (_MEMBERSHIPS.c.user_id == _ASSIGNMENTS.c.user_id),
-)
-_WITH_SPEC = _ITEMS.join(_PROJECTS, _PROJECTS.c.id == _ITEMS.c.project_id)
-_LOCK_ASSIGNMENT = Prepared(
-    select(*_ASSIGNMENT_COLUMNS)
-    .select_from(_WITH_ROLE)
-    .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
-    .with_for_update(of=_ASSIGNMENTS)
-)
-_LOCK_ITEM = Prepared(
-    select(*_ITEM_COLUMNS)
-    .select_from(_WITH_SPEC)
-    .where(_ITEMS.c.id == bindparam("item"))
-    .with_for_update(of=_ITEMS)
-)
-# Both in one statement, for submit: PostgreSQL locks the rows in the order of `of`.
-_LOCK_BOTH = Prepared(
-    select(*_ASSIGNMENT_COLUMNS, *(c.label(f"i_{c.name}") for c in _ITEM_COLUMNS))
-    .select_from(_WITH_ROLE.join(_WITH_SPEC, _ITEMS.c.id == _ASSIGNMENTS.c.item_id))
-    .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
-    .with_for_update(of=[_ASSIGNMENTS, _ITEMS])
-)
-_LOCK_ANNOTATION = Prepared(
-    select(
-        _ANNOTATIONS.c.id,
-        _ANNOTATIONS.c.project_id,
-        _ANNOTATIONS.c.item_id,
-        _ANNOTATIONS.c.user_id,
-        _ANNOTATIONS.c.revision,
-        _ANNOTATIONS.c.answers,
-    )
-    .where(_ANNOTATIONS.c.id == bindparam("annotation"))
-    .with_for_update()
-)
-_REVISION = Prepared(
-    select(_ANNOTATIONS.c.revision).where(_ANNOTATIONS.c.id == bindparam("annotation"))
-)
-# Every answer records the guideline version in force, read inside the statement itself.
-_IN_FORCE = {"guideline_version": version_in_force(bindparam("guidelines_of"))}
-_REVISIONS = cast(Table, AnnotationRevision.__table__)
-_INSERT_ANNOTATION = Prepared(insert(_ANNOTATIONS).values(_IN_FORCE).returning(_ANNOTATIONS.c.id))
-_INSERT_REVISION = Prepared(insert(_REVISIONS).values(_IN_FORCE))
-_UPDATE_ANNOTATION = Prepared(
-    update(_ANNOTATIONS).where(_ANNOTATIONS.c.id == bindparam("annotation")).values(_IN_FORCE)
-)
-_UPDATE_ITEM = Prepared(update(_ITEMS).where(_ITEMS.c.id == bindparam("item")))
-
-
-def _finish_statement(annotation_id: Any) -> Update:
-    return (
-        update(_ASSIGNMENTS)
-        .where(_ASSIGNMENTS.c.id == bindparam("assignment"))
-        .values(
-            status="submitted",
-            finished_at=bindparam("moment"),
-            annotation_id=func.coalesce(annotation_id, _ASSIGNMENTS.c.annotation_id),
-        )
-    )
-
-
-_FINISH = Prepared(_finish_statement(bindparam("annotation")))
-
-
-def _new_annotation_pg() -> Prepared:
-    """PostgreSQL: the annotation, its first revision and the finished assignment in one
-    statement, which answers the item's annotations, the new one last (its snapshot does not
-    see the new row: it is added from the INSERT's RETURNING)."""
-    answer: dict[str, Any] = {"answers": bindparam("answers"), "time_ms": bindparam("time_ms")}
-    annotation = (
-        insert(_ANNOTATIONS)
-        .values(
-            project_id=bindparam("project_id"),
-            item_id=bindparam("item"),
-            user_id=bindparam("user_id"),
-            **answer,
-            **_IN_FORCE,
-        )
-        .returning(*ANNOTATIONS_OF_ITEM.selected_columns, _ANNOTATIONS.c.guideline_version)
-        .cte("annotation")
-    )
-    revision = insert(_REVISIONS).from_select(
-        ["annotation_id", "revision", "answers", "time_ms", "guideline_version"],
-        select(
-            annotation.c.id,
-            literal(1),
-            *(bindparam(name, type_=_REVISIONS.c[name].type) for name in answer),
-            annotation.c.guideline_version,
-        ),
-    )
-    finished = _finish_statement(select(annotation.c.id).scalar_subquery())
-    earlier = ANNOTATIONS_OF_ITEM.order_by(None)
-    new = select(annotation.c.id, annotation.c.answers, annotation.c.review_status)
-    return Prepared(
-        earlier.union_all(new)
-        .order_by("id")
-        .add_cte(revision.cte("revision"), finished.cte("finished"))
-    )
-
-
-_NEW_ANNOTATION_PG = _new_annotation_pg()
-_REWORK_OF = Prepared(
-    select(_ASSIGNMENTS.c.id, _ASSIGNMENTS.c.status)
-    .where(
-        _ASSIGNMENTS.c.annotation_id == bindparam("annotation"), _ASSIGNMENTS.c.kind == "annotate"
-    )
-    .with_for_update()
-)
-
-
-def _answer_values(answers: dict[str, Any], time_ms: int | None, project_id: int) -> dict[str, Any]:
-    """What one answer writes, alike to its annotation and to the annotation's revision."""
-    return {"answers": answers, "time_ms": time_ms, "guidelines_of": project_id}
-
-
 @dataclass
-class _LockedItem:
-    """An item row locked for the unit of work; `status` and `slots_used` as they become."""
+class _Item:
+    """A locked item as the unit of work changes it: its status moves only as the workflow
+    allows (`states.move`), and is saved once at the end."""
 
     id: int
     project_id: int
-    status: str
+    status: ItemStatus
     slots_used: int
     data: Any
     final_answers: Any
     spec: ProjectSpec
 
-    def save(self, connection: Connection, before: tuple[str, int]) -> None:
+    @classmethod
+    def of(cls, row: LockedItem) -> _Item:
+        spec = projects.stored_spec(row.spec)
+        status = ItemStatus(row.status)
+        return cls(
+            row.id, row.project_id, status, row.slots_used, row.data, row.final_answers, spec
+        )
+
+    def become(self, status: ItemStatus) -> None:
+        self.status = move(self.status, status)
+
+    def save(self, labeling: LabelingStore, before: tuple[str, int]) -> None:
         if (self.status, self.slots_used) != before:
-            _UPDATE_ITEM.all(
-                connection, {"item": self.id, "status": self.status, "slots_used": self.slots_used}
-            )
+            labeling.save_item(self.id, self.status, self.slots_used)
 
 
-def _lock_item(connection: Connection, item_id: int) -> _LockedItem:
-    return _locked_item(_LOCK_ITEM.one(connection, {"item": item_id}))
+def _lock_assignment(
+    labeling: LabelingStore, assignment_id: int, permit: HolderPermit
+) -> LockedAssignment:
+    """The caller's own assignment, locked, once the permit lets them act on it."""
+    return _checked(labeling.lock_assignment(assignment_id), permit, assignment_id)
 
 
-def _locked_item(row: AnyRow, prefix: str = "") -> _LockedItem:
-    def get(name: str) -> Any:
-        return getattr(row, prefix + name)
-
-    return _LockedItem(
-        get("id"),
-        get("project_id"),
-        get("status"),
-        get("slots_used"),
-        get("data"),
-        get("final_answers"),
-        projects.stored_spec(get("spec")),
-    )
-
-
-def _lock_assignment(connection: Connection, assignment_id: int, actor: Actor) -> AnyRow:
-    """The caller's own assignment, locked, once the policies let them act on it."""
-    row = _LOCK_ASSIGNMENT.first(connection, {"assignment": assignment_id})
-    return _authorized(row, actor, assignment_id)
-
-
-def _lock_assignment_and_item(
-    connection: Connection, assignment_id: int, actor: Actor
-) -> tuple[AnyRow, _LockedItem]:
-    """`_lock_assignment`, then `_lock_item` of its item, in one round trip."""
-    row = _LOCK_BOTH.first(connection, {"assignment": assignment_id})
-    return _authorized(row, actor, assignment_id), _locked_item(row, "i_")
-
-
-def _authorized(row: AnyRow | None, actor: Actor, assignment_id: int) -> AnyRow:
+def _checked(
+    row: LockedAssignment | None, permit: HolderPermit, assignment_id: int
+) -> LockedAssignment:
     if row is None:
         raise NotFound(f"assignment {assignment_id} not found")
     role = Role(row.role) if row.role else None
-    authorize_assignment(actor, assignment_id, row.kind, row.user_id, role)
+    permit.check(assignment_id, row.kind, row.user_id, role)
     return row
 
 
-def load_assignment(session: Session, assignment_id: int, actor: Actor) -> Assignment:
+def load_assignment(session: Session, assignment_id: int, permit: HolderPermit) -> Assignment:
     """`_lock_assignment`, as the model for the less travelled paths."""
-    _lock_assignment(session.connection(), assignment_id, actor)
+    _lock_assignment(store(session), assignment_id, permit)
     return session.get_one(Assignment, assignment_id)
 
 
 def submit(
-    db: Database, assignment_id: int, actor: Actor, answers: Any, time_ms: int | None
+    db: Database, assignment_id: int, permit: HolderPermit, answers: Any, time_ms: int | None
 ) -> Submitted:
-    """Answer an annotate or adjudicate assignment. A retry returns the first result."""
+    """Answer an annotate or adjudicate assignment. A retry with the same answers returns
+    the first result; one with other answers is a conflict (edit the annotation instead)."""
     with db.write() as session:
-        connection = session.connection()
-        assignment, item = _lock_assignment_and_item(connection, assignment_id, actor)
-        if assignment.kind == "review":
+        labeling = store(session)
+        locked = labeling.lock_assignment_and_item(assignment_id)
+        assignment = _checked(locked and locked[0], permit, assignment_id)
+        assert locked is not None
+        item = _Item.of(locked[1])
+        if assignment.kind == _K.REVIEW:
             raise InvalidInput("this is a review assignment: send a verdict instead")
-        if assignment.status == "submitted":
-            return _first_result(connection, assignment, item)
         clean = _validated(item.spec, answers, item.data)
+        if assignment.status == _A.SUBMITTED:
+            return _retry(labeling, assignment, item, clean)
         before = (item.status, item.slots_used)
         annotation_id: int | None = None
         revision: int | None = None
-        if assignment.kind == "adjudicate":
-            event = _adjudicate(connection, assignment, item, clean)
+        if assignment.kind == _K.ADJUDICATE:
+            event = _adjudicate(labeling, assignment, item, clean)
         else:
             annotation_id, revision, event = _annotate(session, assignment, item, clean, time_ms)
-        item.save(connection, before)
-        audit.record(session, **event, commit=True)  # last: the head is locked until commit
+        item.save(labeling, before)
+        audit.record(session, **event, last=True)  # last: the head is locked until commit
         return Submitted(
             assignment.id,
             annotation_id or assignment.annotation_id,
-            revision if assignment.kind == "annotate" else None,
+            revision if assignment.kind == _K.ANNOTATE else None,
             item.id,
             item.status,
         )
 
 
-def _first_result(connection: Connection, assignment: AnyRow, item: _LockedItem) -> Submitted:
-    """A retry's answer: the first submit's annotation and revision, the item as it is now."""
-    revision = None
-    if assignment.annotation_id is not None and assignment.kind == "annotate":
-        params = {"annotation": assignment.annotation_id}
-        revision = _REVISION.scalar(connection, params)
-    return Submitted(assignment.id, assignment.annotation_id, revision, item.id, item.status)
+def _retry(
+    labeling: LabelingStore, assignment: LockedAssignment, item: _Item, answers: dict[str, Any]
+) -> Submitted:
+    """A repeated submit: the first submit's annotation and revision, the item as it is now,
+    if it sends what was saved. Other answers were not saved: the client must not think so."""
+    annotation_id = assignment.annotation_id
+    if assignment.kind == _K.ADJUDICATE:
+        if not _same(item.final_answers, answers):
+            raise Conflict(
+                f"assignment {assignment.id} was already submitted with other final answers; "
+                "they were not changed"
+            )
+        return Submitted(assignment.id, annotation_id, None, item.id, item.status)
+    assert annotation_id is not None, "a submitted annotate assignment has its annotation"
+    if not _same(labeling.answers_of(annotation_id), answers):
+        raise Conflict(
+            f"assignment {assignment.id} was already submitted as annotation {annotation_id} "
+            f"with other answers; to change them, PUT /api/v1/annotations/{annotation_id}"
+        )
+    revision = labeling.revision_of(annotation_id) if assignment.kind == _K.ANNOTATE else None
+    return Submitted(assignment.id, annotation_id, revision, item.id, item.status)
+
+
+def _same(stored: Any, sent: dict[str, Any]) -> bool:
+    def canonical(value: Any) -> bytes:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+    return canonical(stored) == canonical(sent)
 
 
 def _event(
@@ -326,60 +189,34 @@ def _event(
 
 def _annotate(
     session: Session,
-    assignment: AnyRow,
-    item: _LockedItem,
+    assignment: LockedAssignment,
+    item: _Item,
     answers: dict[str, Any],
     time_ms: int | None,
 ) -> tuple[int, int, dict[str, Any]]:
     """Save the answer on the locked item: the annotation's id, its revision, the event."""
-    connection = session.connection()
-    if assignment.status == "rework":
-        annotation = _LOCK_ANNOTATION.one(connection, {"annotation": assignment.annotation_id})
-        revision, event = _revise(connection, annotation, answers, time_ms)
-        _finish(connection, assignment.id)
-        item.status = next_status(session, item.spec, item)
+    labeling = store(session)
+    if assignment.status == _A.REWORK:
+        annotation = labeling.lock_annotation(assignment.annotation_id or 0)
+        assert annotation is not None, "rework has its annotation"
+        revision = labeling.revise(annotation, answers, time_ms, now())
+        event = _revised(annotation, revision, answers)
+        _finish(labeling, assignment)
+        item.become(next_status(session, item.spec, item))
         return annotation.id, revision, event
-    if assignment.status in ("skipped", "escalated"):
+    if assignment.status in (_A.SKIPPED, _A.ESCALATED):
         raise Conflict(f"this item was {assignment.status}; ask for the next item")
-    if assignment.status == "expired" and assignment.kind == "annotate":
+    if assignment.status == _A.EXPIRED and assignment.kind == _K.ANNOTATE:
         _retake_slot(item)
-    annotations, event = _new_annotation(connection, assignment, item, answers, time_ms)
-    if assignment.kind == "gold":
+    move(assignment.status, _A.SUBMITTED)
+    annotations = labeling.new_annotation(
+        assignment.id, item.project_id, item.id, assignment.user_id, answers, time_ms, now()
+    )
+    annotation_id = annotations[-1].id
+    if assignment.kind == _K.GOLD:
         gold.score(session, item.spec, item.id, assignment.user_id, answers)
     else:
-        item.status = next_status(session, item.spec, item, annotations)
-    return annotations[-1].id, 1, event
-
-
-def _finish(connection: Connection, assignment_id: int, annotation_id: int | None = None) -> None:
-    params = {"assignment": assignment_id, "annotation": annotation_id, "moment": now()}
-    _FINISH.all(connection, params)
-
-
-def _new_annotation(
-    connection: Connection,
-    assignment: AnyRow,
-    item: _LockedItem,
-    answers: dict[str, Any],
-    time_ms: int | None,
-) -> tuple[list[AnyRow], dict[str, Any]]:
-    """Save the first answer and finish the assignment: the item's annotations (the new one
-    last), and the event to record."""
-    values = _answer_values(answers, time_ms, item.project_id)
-    inserted = {"project_id": item.project_id, "user_id": assignment.user_id}
-    if connection.dialect.name == "postgresql":
-        finished = {"assignment": assignment.id, "moment": now()}
-        annotations = _NEW_ANNOTATION_PG.all(
-            connection, {**values, **inserted, **finished, "item": item.id}
-        )
-    else:
-        annotation_id = _INSERT_ANNOTATION.scalar(
-            connection, {**values, **inserted, "item_id": item.id}
-        )
-        _INSERT_REVISION.all(connection, {**values, "annotation_id": annotation_id, "revision": 1})
-        _finish(connection, assignment.id, annotation_id)
-        annotations = item_annotations(connection, item.id)
-    annotation_id = annotations[-1].id
+        item.become(next_status(session, item.spec, item, annotations))
     event = _event(
         item.project_id,
         assignment.user_id,
@@ -387,40 +224,13 @@ def _new_annotation(
         ("annotation", annotation_id),
         after={"item": item.id, "answers": answers, "time_ms": time_ms},
     )
-    return annotations, event
+    return annotation_id, 1, event
 
 
-def _retake_slot(item: _LockedItem) -> None:
-    """A late submit still counts if the slot its lease held is free."""
-    if item.status not in ("new", "in_progress") or item.slots_used >= item.spec.workflow.overlap:
-        raise Conflict(
-            "your lease on this item ran out and the item went to another annotator; "
-            "your answer was not saved — ask for the next item"
-        )
-    item.slots_used += 1
-    item.status = "in_progress"
-
-
-def _revise(
-    connection: Connection, annotation: AnyRow, answers: dict[str, Any], time_ms: int | None
-) -> tuple[int, dict[str, Any]]:
-    """A new revision of a locked annotation: its number, and the event to record."""
-    revision = annotation.revision + 1
-    values = _answer_values(answers, time_ms, annotation.project_id)
-    _UPDATE_ANNOTATION.all(
-        connection,
-        {
-            **values,
-            "annotation": annotation.id,
-            "revision": revision,
-            "updated_at": now(),
-            "review_status": "submitted",
-        },
-    )
-    _INSERT_REVISION.all(
-        connection, {**values, "annotation_id": annotation.id, "revision": revision}
-    )
-    event = _event(
+def _revised(
+    annotation: LockedAnnotation, revision: int, answers: dict[str, Any]
+) -> dict[str, Any]:
+    return _event(
         annotation.project_id,
         annotation.user_id,
         "annotation.revised",
@@ -428,7 +238,23 @@ def _revise(
         before={"revision": annotation.revision, "answers": annotation.answers},
         after={"revision": revision, "answers": answers},
     )
-    return revision, event
+
+
+def _finish(labeling: LabelingStore, assignment: LockedAssignment) -> None:
+    move(assignment.status, _A.SUBMITTED)
+    labeling.finish(assignment.id, now())
+
+
+def _retake_slot(item: _Item) -> None:
+    """A late submit still counts if the slot its lease held is free."""
+    open_item = item.status in (ItemStatus.NEW, ItemStatus.IN_PROGRESS)
+    if not open_item or item.slots_used >= item.spec.workflow.overlap:
+        raise Conflict(
+            "your lease on this item ran out and the item went to another annotator; "
+            "your answer was not saved — ask for the next item"
+        )
+    item.slots_used += 1
+    item.become(ItemStatus.IN_PROGRESS)
 
 
 def revise(
@@ -436,41 +262,42 @@ def revise(
 ) -> Submitted:
     """An annotator edits their own annotation: a new revision; the old ones stay."""
     with db.write() as session:
-        connection = session.connection()
-        annotation = _LOCK_ANNOTATION.first(connection, {"annotation": annotation_id})
+        labeling = store(session)
+        annotation = labeling.lock_annotation(annotation_id)
         if annotation is None or annotation.user_id != user_id:
             raise NotFound(f"annotation {annotation_id} not found")
-        item = _lock_item(connection, annotation.item_id)
+        item = _Item.of(labeling.lock_item(annotation.item_id))
         before = (item.status, item.slots_used)
         clean = _validated(item.spec, answers, item.data)
-        revision, event = _revise(connection, annotation, clean, time_ms)
-        assignment = _REWORK_OF.one(connection, {"annotation": annotation.id})
-        if assignment.status == "rework":
-            _finish(connection, assignment.id)
-        if item.status == "in_review":
-            item.status = next_status(session, item.spec, item)
-        item.save(connection, before)
-        audit.record(session, **event)
+        revision = labeling.revise(annotation, clean, time_ms, now())
+        assignment = labeling.rework_of(annotation.id)
+        if assignment.status == _A.REWORK:
+            labeling.finish(assignment.id, now())
+        if item.status == ItemStatus.IN_REVIEW:
+            item.become(next_status(session, item.spec, item))
+        item.save(labeling, before)
+        audit.record(session, **_revised(annotation, revision, clean))
         return Submitted(assignment.id, annotation.id, revision, item.id, item.status)
 
 
-def skip(db: Database, assignment_id: int, actor: Actor, reason: str) -> None:
+def skip(db: Database, assignment_id: int, permit: HolderPermit, reason: str) -> None:
     """Give an item back with a reason; the skipper is not offered it again."""
     if not reason.strip():
         raise InvalidInput("reason: say why you skip this item")
     with db.write() as session:
-        assignment = load_assignment(session, assignment_id, actor)
-        if assignment.status not in ("active", "expired") or assignment.kind == "review":
+        labeling = store(session)
+        assignment = load_assignment(session, assignment_id, permit)
+        if assignment.status not in (_A.ACTIVE, _A.EXPIRED) or assignment.kind == _K.REVIEW:
             raise Conflict(f"this assignment is {assignment.status}; it cannot be skipped")
-        _lock_item(session.connection(), assignment.item_id)
-        if assignment.status == "active" and assignment.kind == "annotate":
-            release_slot(session.connection(), assignment.item_id)
-        assignment.status = "skipped"
+        labeling.lock_item(assignment.item_id)
+        if assignment.status == _A.ACTIVE and assignment.kind == _K.ANNOTATE:
+            labeling.release_slots([assignment.item_id])
+        assignment.status = move(assignment.status, _A.SKIPPED)
         assignment.skip_reason = reason.strip()
         assignment.finished_at = now()
         event = _event(
             assignment.project_id,
-            actor.user_id,
+            permit.actor.user_id,
             "item.skipped",
             ("item", assignment.item_id),
             after={"reason": assignment.skip_reason},
@@ -481,57 +308,60 @@ def skip(db: Database, assignment_id: int, actor: Actor, reason: str) -> None:
 def verdict(
     db: Database,
     assignment_id: int,
-    actor: Actor,
+    permit: HolderPermit,
     decision: str,
     feedback: str | None,
     answers: Any,
 ) -> Submitted:
     """A reviewer's accept, reject (with feedback, back to the annotator) or correct."""
-    if decision not in VERDICTS:
-        raise InvalidInput(f"verdict: expected one of {', '.join(VERDICTS)}; got {decision!r}")
-    if decision == "reject" and not (feedback or "").strip():
+    if decision not in tuple(Verdict):
+        choices = ", ".join(Verdict)
+        raise InvalidInput(f"verdict: expected one of {choices}; got {decision!r}")
+    if decision == Verdict.REJECT and not (feedback or "").strip():
         raise InvalidInput("feedback: required when rejecting, so the annotator knows what to fix")
     with db.write() as session:
-        connection = session.connection()
-        assignment = _lock_assignment(connection, assignment_id, actor)
-        if assignment.kind != "review":
+        labeling = store(session)
+        assignment = _lock_assignment(labeling, assignment_id, permit)
+        if assignment.kind != _K.REVIEW:
             raise InvalidInput("this is not a review assignment")
-        item = _lock_item(connection, assignment.item_id)
-        if assignment.status == "submitted":
+        item = _Item.of(labeling.lock_item(assignment.item_id))
+        if assignment.status == _A.SUBMITTED:
             return Submitted(assignment.id, assignment.annotation_id, None, item.id, item.status)
         annotation = session.get_one(Annotation, assignment.annotation_id)
-        if annotation.review_status != "submitted" or item.status != "in_review":
+        if (
+            annotation.review_status != ReviewStatus.SUBMITTED
+            or item.status != ItemStatus.IN_REVIEW
+        ):
             raise Conflict("this annotation was reviewed by someone else meanwhile")
-        corrected = _validated(item.spec, answers, item.data) if decision == "correct" else None
+        correct = decision == Verdict.CORRECT
+        corrected = _validated(item.spec, answers, item.data) if correct else None
         session.add(
             Review(
                 project_id=assignment.project_id,
                 item_id=item.id,
                 annotation_id=annotation.id,
                 revision=annotation.revision,
-                reviewer_id=actor.user_id,
+                reviewer_id=permit.actor.user_id,
                 verdict=decision,
                 feedback=(feedback or "").strip() or None,
                 corrected_answers=corrected,
             )
         )
-        annotation.review_status = {"accept": "accepted", "reject": "rejected"}.get(
-            decision, "corrected"
-        )
-        if decision == "reject":
+        annotation.review_status = move(annotation.review_status, REVIEWED_AS[Verdict(decision)])
+        if decision == Verdict.REJECT:
             session.execute(
                 update(Assignment)
-                .where(Assignment.annotation_id == annotation.id, Assignment.kind == "annotate")
-                .values(status="rework")
+                .where(Assignment.annotation_id == annotation.id, Assignment.kind == _K.ANNOTATE)
+                .values(status=_A.REWORK)
             )
         session.flush()
         before = (item.status, item.slots_used)
-        item.status = next_status(session, item.spec, item)
-        item.save(connection, before)
-        _finish(connection, assignment.id)
+        item.become(next_status(session, item.spec, item))
+        item.save(labeling, before)
+        _finish(labeling, assignment)
         event = _event(
             assignment.project_id,
-            actor.user_id,
+            permit.actor.user_id,
             "review.verdict",
             ("annotation", annotation.id),
             after={"verdict": decision, "feedback": feedback, "corrected_answers": corrected},
@@ -541,14 +371,13 @@ def verdict(
 
 
 def _adjudicate(
-    connection: Connection, assignment: AnyRow, item: _LockedItem, answers: dict[str, Any]
+    labeling: LabelingStore, assignment: LockedAssignment, item: _Item, answers: dict[str, Any]
 ) -> dict[str, Any]:
-    if item.status != "in_adjudication":
+    if item.status != ItemStatus.IN_ADJUDICATION:
         raise Conflict("this item was settled by someone else meanwhile")
-    params = {"item": item.id, "final_answers": answers, "final_by": assignment.user_id}
-    _UPDATE_ITEM.all(connection, params)
-    _finish(connection, assignment.id)
-    item.status = "done"
+    labeling.settle_item(item.id, answers, assignment.user_id)
+    _finish(labeling, assignment)
+    item.become(ItemStatus.DONE)
     return _event(
         item.project_id,
         assignment.user_id,

@@ -12,7 +12,7 @@ from labelwise.api.deps import ActorDep, DbDep
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
 from labelwise.errors import NotFound
-from labelwise.policies import Action, Actor, Role, authorize, can
+from labelwise.policies import Action, Actor, HolderPermit, Role, authorize, can
 from labelwise.services import discussion, item_views, projects
 
 router = APIRouter(tags=["discussion"])
@@ -107,7 +107,7 @@ class FeedbackOut(BaseModel):
 @router.post("/assignments/{assignment_id}/escalate", response_model=CreatedOut, status_code=201)
 def escalate(assignment_id: int, body: QuestionIn, db: DbDep, actor: ActorDep) -> CreatedOut:
     """Ask the managers about an item: it leaves your queue until they answer."""
-    return CreatedOut(id=discussion.escalate(db, assignment_id, actor, body.question))
+    return CreatedOut(id=discussion.escalate(db, assignment_id, HolderPermit(actor), body.question))
 
 
 @router.get("/projects/{slug}/escalations", response_model=list[EscalationOut])

@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from labelwise.api import labeling_routes
 from labelwise.api.deps import ActorDep, DbDep
+from labelwise.api.labeling_routes import (
+    LeaseOut,
+    SubmitIn,
+    SubmittedOut,
+    lease_response,
+    submitted_response,
+)
 from labelwise.errors import NotFound
-from labelwise.policies import Action, authorize
+from labelwise.policies import Action, HolderPermit, authorize
 from labelwise.services import item_views, projects, routing, submissions
 
 router = APIRouter(tags=["workflow"])
-
-
-class ItemIn(BaseModel):
-    id: int
-    external_id: str | None
-    data: dict[str, Any]
-
-
-class LeaseOut(BaseModel):
-    assignment_id: int
-    kind: Literal["annotate", "review", "adjudicate"]
-    item: ItemIn
-    expires_at: datetime
-    annotation_id: int | None = Field(None, description="The annotation under review or rework.")
-    answers: dict[str, Any] | None = Field(None, description="Its answers.")
-    feedback: str | None = Field(None, description="Why a reviewer sent it back (rework).")
-
-
-class SubmitIn(BaseModel):
-    answers: dict[str, Any]
-    time_ms: int | None = Field(None, ge=0, description="Time spent on the item.")
 
 
 class SkipIn(BaseModel):
@@ -47,47 +33,19 @@ class VerdictIn(BaseModel):
     answers: dict[str, Any] | None = Field(None, description="The corrected answers (correct).")
 
 
-class SubmittedOut(BaseModel):
-    assignment_id: int
-    annotation_id: int | None
-    revision: int | None
-    item_id: int
-    item_status: str
-
-
-# The answers are serialized here, straight from the models, for the FastAPI routes and the
-# fast path (api/fastpath.py) alike; FastAPI passes a Response through without re-validating.
-
-
-def lease_response(lease: routing.Lease | None) -> Response:
-    if lease is None:
-        return Response(status_code=204)
-    out = LeaseOut(
-        assignment_id=lease.assignment_id,
-        kind=lease.kind,  # type: ignore[arg-type]
-        item=ItemIn(id=lease.item_id, external_id=lease.external_id, data=lease.data),
-        expires_at=lease.expires_at,
-        annotation_id=lease.annotation_id,
-        answers=lease.answers,
-        feedback=lease.feedback,
-    )
-    return Response(out.model_dump_json(), media_type="application/json")
-
-
-def submitted_response(result: submissions.Submitted) -> Response:
-    body = SubmittedOut(**result.__dict__).model_dump_json()
-    return Response(body, media_type="application/json")
-
-
 _NEXT_RESPONSES: dict[int | str, dict[str, Any]] = {
     204: {"description": "nothing for the caller right now"}
 }
 
 
+# Next and submit are answered by api/labeling_routes.py ahead of FastAPI; these routes
+# declare them in the OpenAPI document, through the same handlers.
+
+
 @router.post("/projects/{slug}/next", response_model=LeaseOut, responses=_NEXT_RESPONSES)
-def next_item(slug: str, db: DbDep, actor: ActorDep) -> Response:
+async def next_item(slug: str, db: DbDep, actor: ActorDep) -> Response:
     """The caller's next item to label: the same one again while its lease lasts."""
-    return lease_response(routing.next_annotation(db, slug, actor))
+    return await labeling_routes.next_item(db, actor, slug)
 
 
 @router.post("/projects/{slug}/review/next", response_model=LeaseOut, responses=_NEXT_RESPONSES)
@@ -109,26 +67,27 @@ def next_adjudication(slug: str, db: DbDep, actor: ActorDep) -> Response:
 
 
 @router.post("/assignments/{assignment_id}/submit", response_model=SubmittedOut)
-def submit(assignment_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> Response:
-    """Answer an annotate or adjudicate assignment; a retry returns the same annotation.
+async def submit(assignment_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> Response:
+    """Answer an annotate or adjudicate assignment; a retry with the same answers returns the
+    same annotation, one with other answers is a 409 (edit the annotation instead).
 
     Only its holder may, while their role allows: checked in the unit of work that saves it.
     """
-    result = submissions.submit(db, assignment_id, actor, body.answers, body.time_ms)
-    return submitted_response(result)
+    return await labeling_routes.submit(db, actor, assignment_id, body)
 
 
 @router.post("/assignments/{assignment_id}/skip", status_code=204)
 def skip(assignment_id: int, body: SkipIn, db: DbDep, actor: ActorDep) -> Response:
-    submissions.skip(db, assignment_id, actor, body.reason)
+    submissions.skip(db, assignment_id, HolderPermit(actor), body.reason)
     return Response(status_code=204)
 
 
 @router.post("/assignments/{assignment_id}/verdict", response_model=SubmittedOut)
 def verdict(assignment_id: int, body: VerdictIn, db: DbDep, actor: ActorDep) -> Response:
     """Accept, reject (feedback required) or correct (answers required) an annotation."""
+    permit = HolderPermit(actor)
     result = submissions.verdict(
-        db, assignment_id, actor, body.verdict, body.feedback, body.answers
+        db, assignment_id, permit, body.verdict, body.feedback, body.answers
     )
     return submitted_response(result)
 

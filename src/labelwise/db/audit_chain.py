@@ -1,0 +1,65 @@
+"""How audit events are chained: the canonical bytes an event's hash covers, and its hash.
+
+Shared by the labeling store, which appends events, and `services.audit`, which verifies
+the chains: both must hash the same bytes on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+GENESIS = "0" * 64
+SERVER_CHAIN = "server"
+PROJECT_CHAIN = "project:"
+
+# What an event's hash covers: everything but its database id and the hashes themselves.
+HASHED_FIELDS = (
+    "chain",
+    "seq",
+    "project_id",
+    "actor_id",
+    "action",
+    "target_type",
+    "target_id",
+    "before",
+    "after",
+    "created_at",
+)
+
+
+def chain_of(project_id: int | None) -> str:
+    return SERVER_CHAIN if project_id is None else f"{PROJECT_CHAIN}{project_id}"
+
+
+def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """sha256 of the previous hash and the canonical JSON of the event's fields."""
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical(fields)).hexdigest()
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    """Sorted keys, orjson's compact form, and the time as a UTC ISO string with
+    microseconds, so SQLite and PostgreSQL rows hash to the same bytes."""
+    payload = {**fields, "created_at": _iso(fields["created_at"])}
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+
+
+def around_seq(fields: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical bytes before and after the seq's digits, for PostgreSQL to hash with
+    the seq it takes. Only the top-level key can match: quotes inside strings are escaped,
+    and the keys sorted after "seq" (target_id, target_type) hold numbers, strings or null."""
+    head, mark, tail = canonical({**fields, "seq": 0}).rpartition(b'"seq":0')
+    assert mark, "the canonical form always has the seq"
+    return head + b'"seq":', tail
+
+
+def _iso(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes, PostgreSQL the session's zone; all stored is UTC.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

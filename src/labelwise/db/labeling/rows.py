@@ -1,0 +1,115 @@
+"""The rows the labeling store answers: one NamedTuple per statement shape, checked against
+the statement's columns when it is compiled (`Prepared`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+
+class ProjectAccess(NamedTuple):
+    """A project as the labeling path needs it, and the caller's role there (None: no member)."""
+
+    id: int
+    spec: str  # the spec's JSON text, parsed once per distinct text (projects.stored_spec)
+    role: str | None
+
+
+class HeldLease(NamedTuple):
+    """A person's assignment, as routing hands it (back) out."""
+
+    id: int
+    kind: str
+    status: str
+    item_id: int
+    annotation_id: int | None
+    expires_at: datetime
+
+
+class ItemShown(NamedTuple):
+    """What a labeler is shown of an item."""
+
+    id: int
+    external_id: str | None
+    data: dict[str, Any]
+
+
+class Leased(NamedTuple):
+    """A new lease on the first free item, and the item."""
+
+    assignment_id: int
+    id: int
+    external_id: str | None
+    data: dict[str, Any]
+
+
+class LockedAssignment(NamedTuple):
+    """An assignment locked for its unit of work, with its holder's role in the project now."""
+
+    id: int
+    project_id: int
+    item_id: int
+    user_id: int
+    kind: str
+    status: str
+    annotation_id: int | None
+    role: str | None
+
+
+class LockedItem(NamedTuple):
+    """An item locked for its unit of work, with its project's spec (JSON text)."""
+
+    id: int
+    project_id: int
+    status: str
+    slots_used: int
+    data: dict[str, Any]
+    final_answers: dict[str, Any] | None
+    spec: str
+
+
+class LockedAnnotation(NamedTuple):
+    id: int
+    project_id: int
+    item_id: int
+    user_id: int
+    revision: int
+    answers: dict[str, Any]
+
+
+class AnnotationState(NamedTuple):
+    """What the item flow reads of each of an item's annotations."""
+
+    id: int
+    answers: dict[str, Any]
+    review_status: str
+
+
+class AssignmentState(NamedTuple):
+    id: int
+    status: str
+
+
+class Count(NamedTuple):
+    n: int
+
+
+class Revision(NamedTuple):
+    revision: int
+
+
+class Answers(NamedTuple):
+    answers: dict[str, Any]
+
+
+class Feedback(NamedTuple):
+    feedback: str | None
+
+
+class NewId(NamedTuple):
+    id: int
+
+
+class ChainHead(NamedTuple):
+    seq: int
+    hash: str

@@ -1,0 +1,79 @@
+"""the workflow's states are checked by the database
+
+Each state column accepts only the values of its enum in `labelwise.states`, so a row written
+behind the application's back (or by a bug) with an unknown state is refused. SQLite cannot
+add a CHECK constraint to a table in place: its tables are rebuilt (batch mode), and their
+partial indexes, which the rebuild does not carry over, are made again.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+# Written out, not imported: a migration keeps the values of its day.
+CHECKS = {
+    "items": {"status": ("new", "in_progress", "in_review", "in_adjudication", "done")},
+    "assignments": {
+        "kind": ("annotate", "gold", "review", "adjudicate"),
+        "status": ("active", "submitted", "skipped", "expired", "escalated", "rework"),
+    },
+    "annotations": {"review_status": ("submitted", "accepted", "rejected", "corrected")},
+    "reviews": {"verdict": ("accept", "reject", "correct")},
+}
+# The partial indexes of those tables, as 0001-0009 made them.
+PARTIAL = {
+    "items": [
+        ("uq_items_project_content", ["project_id", "content_hash"], True, "external_id IS NULL")
+    ],
+    "assignments": [
+        ("uq_assignments_annotate", ["item_id", "user_id"], True, "kind IN ('annotate', 'gold')"),
+        ("ix_assignments_expiry", ["project_id", "expires_at"], False, "status = 'active'"),
+    ],
+}
+
+
+def _condition(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for table, columns in CHECKS.items():
+        if not sqlite:
+            for column, values in columns.items():
+                name, condition = f"ck_{table}_{column}", _condition(column, values)
+                op.create_check_constraint(name, table, condition)
+            continue
+        with op.batch_alter_table(table, recreate="always") as batch:
+            for column, values in columns.items():
+                batch.create_check_constraint(f"ck_{table}_{column}", _condition(column, values))
+        _partial_indexes(table)
+
+
+def _partial_indexes(table: str) -> None:
+    existing = {index["name"] for index in sa.inspect(op.get_bind()).get_indexes(table)}
+    for name, columns, unique, where in PARTIAL.get(table, []):
+        if name in existing:
+            op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns, unique=unique, sqlite_where=sa.text(where))
+
+
+def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for table, columns in CHECKS.items():
+        if not sqlite:
+            for column in columns:
+                op.drop_constraint(f"ck_{table}_{column}", table, type_="check")
+            continue
+        with op.batch_alter_table(table, recreate="always") as batch:
+            for column in columns:
+                batch.drop_constraint(f"ck_{table}_{column}", type_="check")
+        _partial_indexes(table)
