@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 # Written out, not imported: a migration keeps the values of its day.
-CHECKS = {
+CHECKS: dict[str, dict[str, tuple[str, ...]]] = {
     "items": {"status": ("new", "in_progress", "in_review", "in_adjudication", "done")},
     "assignments": {
         "kind": ("annotate", "gold", "review", "adjudicate"),
@@ -29,7 +29,7 @@ CHECKS = {
     "reviews": {"verdict": ("accept", "reject", "correct")},
 }
 # The partial indexes of those tables, as 0001-0009 made them.
-PARTIAL = {
+PARTIAL: dict[str, list[tuple[str, list[str], bool, str]]] = {
     "items": [
         ("uq_items_project_content", ["project_id", "content_hash"], True, "external_id IS NULL")
     ],
