@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from labelwise.app import create_app
 from labelwise.db.engine import Database
 from labelwise.policies import Role
+from labelwise.services import accounts
 from labelwise.settings import Settings
 from tests.teams import Team
 from tests.test_web import log_in
@@ -111,3 +112,19 @@ def test_a_queued_sqlite_write_leaves_the_server_answering(
         paging.join(30)
         assert answered_meanwhile and pages[0].status_code == 200
         assert answers[0].status_code == 200 and answers[0].json()["item"]["external_id"] == "t-0"
+
+
+def test_a_session_ended_on_the_server_is_refused_at_once(team: Team) -> None:
+    """The router keeps a session's caller for a few seconds; logging out or a new password
+    in this process forgets it at once."""
+    csrf = log_in(team.client, "ben")
+    headers = {"X-CSRF-Token": csrf}
+    assert team.client.post("/api/v1/projects/t/next", headers=headers).status_code == 200
+    team.client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    refused = team.client.post("/api/v1/projects/t/next", headers=headers)
+    assert refused.status_code == 401
+    csrf = log_in(team.client, "ben")
+    headers = {"X-CSRF-Token": csrf}
+    assert team.client.post("/api/v1/projects/t/next", headers=headers).status_code == 200
+    accounts.set_password(team.db, "ben", "another-password-1")
+    assert team.client.post("/api/v1/projects/t/next", headers=headers).status_code == 401

@@ -35,11 +35,15 @@ async def optional_actor(request: Request) -> Actor | None:
     if header:
         return await bearer_actor(db, header)
     token = request.cookies.get(SESSION_COOKIE)
-    user = await run_in_threadpool(accounts.user_for_session, db, token) if token else None
-    if user is None:
+    if not token:
+        return None
+    actor = accounts.cached_session_actor(db, token) or await run_in_threadpool(
+        accounts.actor_for_session, db, token
+    )
+    if actor is None:
         return None
     check_csrf(request, None)
-    return accounts.actor_of(user)
+    return actor
 
 
 async def bearer_actor(db: Database, header: str) -> Actor:

@@ -9,11 +9,11 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -82,6 +82,7 @@ def set_password(db: Database, username: str, password: str) -> None:
         user = _user(session, username)
         user.password_hash = password_hash
         session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id))
+    _token_cache.forget()
 
 
 def list_users(db: Database) -> list[User]:
@@ -187,6 +188,7 @@ def end_session(db: Database, token: str) -> None:
         session.execute(
             delete(BrowserSession).where(BrowserSession.token_hash == hash_secret(token))
         )
+    _token_cache.forget()
 
 
 def create_token(db: Database, username: str, name: str) -> tuple[ApiToken, str]:
@@ -233,13 +235,15 @@ def revoke_token(db: Database, username: str, token_id: int) -> None:
     _token_cache.forget()
 
 
-# Bearer tokens are checked on every API request. A valid token's actor is kept for a few
-# seconds: a revocation in this process empties the cache at once; one made by another
+# Bearer tokens and session cookies are checked on every API request. A valid one's actor is
+# kept for a few seconds: a revocation, logout or password change in this process empties the
+# cache at once; one made by another
 # process (the CLI, another server worker) takes effect there within TOKEN_CACHE_SECONDS.
 TOKEN_CACHE_SECONDS = 5.0
 _TOKEN_CACHE_MAX = 10_000
 _USERS = cast(Table, User.__table__)
 _TOKENS = cast(Table, ApiToken.__table__)
+_SESSIONS = cast(Table, BrowserSession.__table__)
 _ACTOR_FOR_TOKEN = (
     select(_USERS.c.id, _USERS.c.username, _USERS.c.is_admin)
     .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
@@ -255,16 +259,17 @@ class _TokenCache:
     """Actors of recently seen tokens, per database; `forget` wins over lookups in flight."""
 
     def __init__(self) -> None:
-        self._actors: dict[tuple[str, str], tuple[float, Actor]] = {}  # key: (seen at, actor)
+        # (database, "token" or "session", secret hash) -> (seen at, actor)
+        self._actors: dict[tuple[str, str, str], tuple[float, Actor]] = {}
         self._generation = 0
 
-    def get(self, key: tuple[str, str]) -> Actor | None:
+    def get(self, key: tuple[str, str, str]) -> Actor | None:
         hit = self._actors.get(key)
         if hit is None or time.monotonic() - hit[0] >= TOKEN_CACHE_SECONDS:
             return None
         return hit[1]
 
-    def put(self, key: tuple[str, str], actor: Actor, generation: int) -> None:
+    def put(self, key: tuple[str, str, str], actor: Actor, generation: int) -> None:
         if generation != self._generation:
             return  # a revocation happened while this lookup ran: it may be stale
         if len(self._actors) >= _TOKEN_CACHE_MAX:
@@ -283,17 +288,51 @@ class _TokenCache:
 _token_cache = _TokenCache()
 
 
+_ACTOR_FOR_SESSION = (
+    select(_USERS.c.id, _USERS.c.username, _USERS.c.is_admin)
+    .join(_SESSIONS, _SESSIONS.c.user_id == _USERS.c.id)
+    .where(
+        _SESSIONS.c.token_hash == bindparam("hash"),
+        _SESSIONS.c.expires_at > bindparam("moment"),
+        _USERS.c.is_active,
+    )
+)
+
+
 def cached_actor(db: Database, secret: str) -> Actor | None:
     """The actor of a token looked up in the last TOKEN_CACHE_SECONDS, without a query."""
-    return _token_cache.get((db.url, hash_secret(secret)))
+    return _token_cache.get((db.url, "token", hash_secret(secret)))
 
 
 def actor_for_token(db: Database, secret: str) -> Actor | None:
     """The actor an API token stands for, or None if it is unknown, revoked or disabled."""
-    key = (db.url, hash_secret(secret))
+    return _actor_of(db, "token", hash_secret(secret), _ACTOR_FOR_TOKEN)
+
+
+def cached_session_actor(db: Database, token: str) -> Actor | None:
+    """`cached_actor` for a browser session's cookie."""
+    return _token_cache.get((db.url, "session", hash_secret(token)))
+
+
+def actor_for_session(db: Database, token: str) -> Actor | None:
+    """The actor of a browser session, or None if it ended, ran out or its user is disabled."""
+    return _actor_of(db, "session", hash_secret(token), _ACTOR_FOR_SESSION)
+
+
+def _actor_of(db: Database, kind: str, secret_hash: str, query: Select[Any]) -> Actor | None:
+    key = (db.url, kind, secret_hash)
     actor = _token_cache.get(key)
     if actor is not None:
         return actor
+    generation = _token_cache.generation
+    params = {"hash": secret_hash, "moment": now()}
+    with db.engine.connect() as connection:
+        row = connection.execute(query, params).first()
+    if row is None:
+        return None
+    actor = Actor(user_id=row.id, username=row.username, is_admin=row.is_admin)
+    _token_cache.put(key, actor, generation)
+    return actor
     generation = _token_cache.generation
     with db.engine.connect() as connection:
         row = connection.execute(_ACTOR_FOR_TOKEN, {"hash": key[1]}).first()
