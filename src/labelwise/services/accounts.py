@@ -8,7 +8,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import cast
 
 from argon2 import PasswordHasher
@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.models import ApiToken, BrowserSession, LoginFailure, User
 from labelwise.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
@@ -40,10 +41,6 @@ def _dummy_hash() -> str:
 def hash_secret(value: str) -> str:
     """Tokens are long and random: a fast hash is enough and keeps every request cheap."""
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def actor_of(user: User) -> Actor:

@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.models import Assignment, Comment, Escalation, Item, User
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import Actor
 from labelwise.services import audit
-from labelwise.services.accounts import now
 from labelwise.services.routing import release_slot
 from labelwise.services.submissions import load_assignment
 

@@ -17,13 +17,13 @@ import orjson
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database, insert_if_missing
 from labelwise.db.models import Annotation, Assignment, GoldAnswer, Item, Qualification, User
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.formats import ParsedRow
 from labelwise.quality import wilson_interval
 from labelwise.services import audit
-from labelwise.services.accounts import now
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 
 

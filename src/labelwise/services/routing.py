@@ -35,13 +35,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import Update
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, Review
 from labelwise.db.prepared import Prepared
 from labelwise.db.prepared import Record as AnyRow
 from labelwise.policies import Action, Actor, authorize
 from labelwise.services import gold, projects
-from labelwise.services.accounts import now
 
 OPEN_STATUSES = ("in_progress", "new")  # started items first
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.models import (
     Annotation,
@@ -39,7 +40,6 @@ from labelwise.db.prepared import Record as AnyRow
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import Actor, Role, authorize_assignment
 from labelwise.services import audit, gold, projects
-from labelwise.services.accounts import now
 from labelwise.services.guideline_versions import version_in_force
 from labelwise.services.item_flow import ANNOTATIONS_OF_ITEM, item_annotations, next_status
 from labelwise.services.routing import release_slot
