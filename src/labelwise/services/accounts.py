@@ -13,7 +13,7 @@ from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from labelwise.clock import now
@@ -41,6 +41,11 @@ def _dummy_hash() -> str:
 def hash_secret(value: str) -> str:
     """Tokens are long and random: a fast hash is enough and keeps every request cheap."""
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def usernames(connection: Connection) -> dict[int, str]:
+    """Every user's name by id: exports and reports name people where rows hold user ids."""
+    return {user_id: name for user_id, name in connection.execute(select(User.id, User.username))}
 
 
 def actor_of(user: User) -> Actor:

@@ -21,9 +21,10 @@ import numpy.typing as npt
 from sqlalchemy import Connection, func, select
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review, User
-from labelwise.db.pages import items_in_project
+from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review
+from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
+from labelwise.services import accounts
 from labelwise.spec import ProjectSpec, QuestionSpec
 
 PAGE = 5000
@@ -326,7 +327,7 @@ def load(
                 answers = [(annotators(r[2]), effective(r, fixes), r[5] or 0) for r in group]
                 columns.annotations += len(answers)
                 _add_answers(columns.answers, item_codes[item_id], answers)
-        names = {uid: name for uid, name in connection.execute(select(User.id, User.username))}
+        names = accounts.usernames(connection)
         columns.annotator_names = [names.get(uid, str(uid)) for uid in annotators.names]
         columns.by_status = _status_counts(connection, project_id)
         columns.verdicts = _verdict_counts(connection, project_id)
@@ -341,22 +342,16 @@ def _item_columns(spec: ProjectSpec) -> ItemColumns:
     return ItemColumns(slices={name: (array("q"), Codebook[str | None]()) for name in metadata})
 
 
-def _item_pages(connection: Connection, is_sqlite: bool, project_id: int) -> Iterator[list[Any]]:
-    query = (
-        select(_items.c.id, _items.c.status, _items.c.data, _items.c.final_answers)
-        .where(items_in_project(is_sqlite, project_id))
-        .order_by(_items.c.id)
-        .limit(PAGE)
+def _item_pages(
+    connection: Connection, is_sqlite: bool, project_id: int
+) -> Iterator[Sequence[Any]]:
+    query = select(_items.c.id, _items.c.status, _items.c.data, _items.c.final_answers).where(
+        items_in_project(is_sqlite, project_id)
     )
-    after = 0
-    while page := list(connection.execute(query.where(_items.c.id > after)).all()):
-        yield page
-        after = page[-1][0]
-        if len(page) < PAGE:
-            return
+    return keyset_pages(read_on(connection), query, _items.c.id, start=0, size=PAGE)
 
 
-def _add_items(items: ItemColumns, spec: ProjectSpec, page: list[Any]) -> dict[int, int]:
+def _add_items(items: ItemColumns, spec: ProjectSpec, page: Sequence[Any]) -> dict[int, int]:
     """Append a page of items; their codes by database id."""
     review = spec.workflow.review
     slice_by = review.slice_by if review.policy == "stratified" else None
