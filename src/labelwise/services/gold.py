@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from labelwise.canonical import same_json
 from labelwise.clock import now
 from labelwise.db.engine import Database, insert_if_missing
 from labelwise.db.models import Annotation, Assignment, GoldAnswer, Item, Qualification, User
@@ -29,12 +29,7 @@ from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 
 def is_correct(gold: dict[str, Any], answers: dict[str, Any]) -> bool:
     """Right when every question the gold answer covers was answered the same way."""
-    return all(_same(value, answers.get(name)) for name, value in gold.items())
-
-
-def _same(a: Any, b: Any) -> bool:
-    dumps = orjson.dumps
-    return dumps(a, option=orjson.OPT_SORT_KEYS) == dumps(b, option=orjson.OPT_SORT_KEYS)
+    return all(same_json(value, answers.get(name)) for name, value in gold.items())
 
 
 # --- setting gold answers ------------------------------------------------------------------

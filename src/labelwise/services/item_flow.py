@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-import orjson
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from labelwise.canonical import canonical_json
 from labelwise.db.engine import insert_if_missing
-from labelwise.db.models import Annotation, Review, ReviewStratum
+from labelwise.db.models import Annotation, ReviewStratum
 from labelwise.db.prepared import Prepared, Record
+from labelwise.services.corrections import corrections_of, effective_answers
 from labelwise.spec import ProjectSpec
 
 # Free text almost never matches word for word; it is not a disagreement to adjudicate.
@@ -68,30 +69,14 @@ def item_annotations(connection: Connection, item_id: int) -> list[Record]:
     return _ANNOTATIONS.all(connection, {"item": item_id})
 
 
-def effective_answers(session: Session, annotation: Record) -> dict[str, Any]:
-    """A reviewer's correction replaces the annotator's answers; the original is kept."""
-    if annotation.review_status == "corrected":
-        corrected = session.scalar(
-            select(Review.corrected_answers)
-            .where(Review.annotation_id == annotation.id, Review.verdict == "correct")
-            .order_by(Review.id.desc())
-            .limit(1)
-        )
-        if corrected is not None:
-            return dict(corrected)
-    return dict(annotation.answers)
-
-
 def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[Record]) -> bool:
     if spec.workflow.adjudicate != "disagreement" or len(annotations) < 2:
         return False
-    answers = [effective_answers(session, a) for a in annotations]
+    corrected = [a.id for a in annotations if a.review_status == "corrected"]
+    fixes = corrections_of(session.connection(), corrected)
+    answers = [effective_answers(a, fixes) for a in annotations]
     compared = [q.name for q in spec.questions if q.type not in _NOT_COMPARED]
-    return any(len({_key(a.get(name)) for a in answers}) > 1 for name in compared)
-
-
-def _key(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return any(len({canonical_json(a.get(name)) for a in answers}) > 1 for name in compared)
 
 
 def _picked_for_review(session: Session, spec: ProjectSpec, item: ItemState) -> bool:
@@ -113,11 +98,20 @@ def _uniform(project_id: int, item_id: int) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+def stratum_key(data: Mapping[str, Any], slice_by: str) -> str:
+    """The review stratum an item's data falls in: its `slice_by` value as text.
+
+    Cut to the stratum column's 255 characters; the quality report groups by the same key,
+    so its strata are the ones the sampler counted.
+    """
+    return str(data.get(slice_by, ""))[:255]
+
+
 def _stratified_pick(
     session: Session, item: ItemState, slice_by: str, rate: float, min_per_slice: int
 ) -> bool:
     """Systematic sampling per slice: the first `min_per_slice`, then a `rate` share."""
-    stratum = str(item.data.get(slice_by, ""))[:255]
+    stratum = stratum_key(item.data, slice_by)
     insert_if_missing(
         session, ReviewStratum, project_id=item.project_id, stratum=stratum, seen=0, selected=0
     )

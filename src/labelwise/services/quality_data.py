@@ -25,6 +25,8 @@ from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Revi
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
 from labelwise.services import accounts
+from labelwise.services.corrections import corrections, effective_answers
+from labelwise.services.item_flow import stratum_key
 from labelwise.spec import ProjectSpec, QuestionSpec
 
 PAGE = 5000
@@ -324,7 +326,9 @@ def load(
             item_codes = _add_items(columns.items, spec, page)
             rows = annotation_rows(connection, project_id, first, last)
             for item_id, group in groupby(rows, key=lambda row: row[1]):
-                answers = [(annotators(r[2]), effective(r, fixes), r[5] or 0) for r in group]
+                answers = [
+                    (annotators(r[2]), effective_answers(r, fixes), r[5] or 0) for r in group
+                ]
                 columns.annotations += len(answers)
                 _add_answers(columns.answers, item_codes[item_id], answers)
         names = accounts.usernames(connection)
@@ -363,8 +367,7 @@ def _add_items(items: ItemColumns, spec: ProjectSpec, page: Sequence[Any]) -> di
         for name, (values, book) in items.slices.items():
             value = data.get(name)
             values.append(book(None if value is None else str(value)))
-        # The same stratum key the review sampler uses (item_flow._stratified_pick).
-        stratum = None if slice_by is None else str(data.get(slice_by, ""))[:255]
+        stratum = None if slice_by is None else stratum_key(data, slice_by)
         items.strata.append(items.stratum_names(stratum))
         if final_answers is not None:
             items.final_answers[code] = final_answers
@@ -393,30 +396,6 @@ def annotation_rows(
             .order_by(_annotations.c.item_id, _annotations.c.id)
         )
     )
-
-
-def corrections(
-    connection: Connection, project_id: int, first: int, last: int
-) -> dict[int, dict[str, Any]]:
-    """The latest correction of each corrected annotation of the page's items."""
-    rows = connection.execute(
-        select(_reviews.c.annotation_id, _reviews.c.corrected_answers)
-        .where(
-            _reviews.c.project_id == project_id,
-            _reviews.c.item_id.between(first, last),
-            _reviews.c.verdict == "correct",
-        )
-        .order_by(_reviews.c.id)
-    )
-    return {annotation_id: answers for annotation_id, answers in rows if answers is not None}
-
-
-def effective(row: Any, fixes: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """A reviewer's correction replaces the answers: `item_flow.effective_answers`, in bulk."""
-    annotation_id, _, _, answers, review_status, _ = row
-    if review_status == "corrected" and annotation_id in fixes:
-        return fixes[annotation_id]
-    return dict(answers)
 
 
 def _add_answers(

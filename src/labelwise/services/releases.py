@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from labelwise.canonical import canonical_json
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
@@ -29,8 +30,9 @@ from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
 from labelwise.services import accounts, audit, dataset_card, quality_report
 from labelwise.services.consensus import METHODS, ConsensusTable, consensus_of
+from labelwise.services.corrections import corrections, effective_answers
 from labelwise.services.projects import spec_of
-from labelwise.services.quality_data import annotation_rows, corrections, effective, load
+from labelwise.services.quality_data import annotation_rows, load
 from labelwise.spec import AnswerError, ProjectSpec, QuestionSpec, parse_spec, validate_answers
 
 RELEASE_METHODS = ("majority", "dawid-skene")
@@ -186,7 +188,7 @@ def _annotations_by_item(
         found.setdefault(row.item_id, []).append(
             {
                 "annotator": names.get(row.user_id, str(row.user_id)),
-                "answers": effective(row, fixes),
+                "answers": effective_answers(row, fixes),
                 "guideline_version": row.guideline_version,
                 "review": row.review_status,
             }
@@ -263,7 +265,7 @@ def _majority(question: QuestionSpec, values: list[Any]) -> tuple[Any, str]:
         marks = Counter((s["start"], s["end"], s["label"]) for spans in values for s in spans)
         chosen = sorted(mark for mark, votes in marks.items() if votes > half)
         return [{"start": s, "end": e, "label": label} for s, e, label in chosen], "majority"
-    text, votes = Counter(orjson.dumps(v) for v in values).most_common(1)[0]
+    text, votes = Counter(canonical_json(v) for v in values).most_common(1)[0]
     return (orjson.loads(text) if votes > half else None), "majority"
 
 
