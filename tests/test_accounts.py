@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from labelwise import clock
 from labelwise.db.engine import Database
 from labelwise.db.models import ApiToken, User
 from labelwise.errors import Conflict, InvalidInput
@@ -70,7 +71,7 @@ def test_a_revocation_elsewhere_takes_effect_within_the_cache_time(
     secret = make_token(db, "ana")
     assert client.get("/api/v1/projects", headers=bearer(secret)).status_code == 200
     with db.write() as session:  # as the CLI in another process would
-        session.execute(update(ApiToken).values(revoked_at=accounts.now()))
+        session.execute(update(ApiToken).values(revoked_at=clock.now()))
     assert client.get("/api/v1/projects", headers=bearer(secret)).status_code == 200
     monkeypatch.setattr(accounts, "TOKEN_CACHE_SECONDS", 0.0)  # the cache time has passed
     assert client.get("/api/v1/projects", headers=bearer(secret)).status_code == 401

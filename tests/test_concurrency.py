@@ -27,12 +27,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from labelwise import clock
 from labelwise.db.audit_models import AuditEvent
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Assignment, Item, User
 from labelwise.formats import FORMATS
 from labelwise.policies import Role
-from labelwise.services import accounts, audit, imports, projects
+from labelwise.services import audit, imports, projects
 from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
 from tests.test_serve import running
@@ -276,7 +277,7 @@ def _late_submit(base: str, person: Annotator, assignment_id: int) -> Log:
 
 def _expire_all(db: Database) -> None:
     with db.write() as session:
-        session.execute(update(Assignment).values(expires_at=accounts.now() - timedelta(minutes=1)))
+        session.execute(update(Assignment).values(expires_at=clock.now() - timedelta(minutes=1)))
 
 
 def test_late_submits_race_new_takers(db: Database, tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project, User
 from labelwise.policies import Action, HolderPermit, Permit, Role
 from labelwise.services import accounts, audit, routing, submissions
-from labelwise.services.accounts import now
 from tests.conftest import bearer
 from tests.teams import Team
 

@@ -8,14 +8,15 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.models import ApiToken, BrowserSession, LoginFailure, User
 from labelwise.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
@@ -42,8 +43,9 @@ def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def usernames(connection: Connection) -> dict[int, str]:
+    """Every user's name by id: exports and reports name people where rows hold user ids."""
+    return {user_id: name for user_id, name in connection.execute(select(User.id, User.username))}
 
 
 def actor_of(user: User) -> Actor:

@@ -35,6 +35,7 @@ from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.engine import Database
 from labelwise.db.labeling import store
 from labelwise.db.models import User
+from labelwise.db.pages import keyset_pages, read_on
 
 VERIFY_PAGE = 1000
 _EVENTS = cast(Table, AuditEvent.__table__)
@@ -124,22 +125,20 @@ def verify(db: Database) -> VerifyReport:
 def _chains(session: Session) -> Iterator[tuple[str, tuple[int, str] | None]]:
     """Every chain that has a head or an event (a chain whose head was deleted included)."""
     known = select(_HEADS.c.chain).union(select(_EVENTS.c.chain)).subquery()  # deduplicated
-    after = ""
-    while True:
-        names = session.scalars(
-            select(known.c.chain)
-            .where(known.c.chain > after)
-            .order_by(known.c.chain)
-            .limit(VERIFY_PAGE)
-        ).all()
+    pages = keyset_pages(
+        lambda query, params: session.scalars(query, params).all(),
+        select(known.c.chain),
+        known.c.chain,
+        start="",
+        size=VERIFY_PAGE,
+        last_key=lambda name: name,
+    )
+    for names in pages:
         for name in names:
             head = session.execute(
                 select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.chain == name)
             ).first()
             yield name, None if head is None else (int(head.seq), str(head.hash))
-        if len(names) < VERIFY_PAGE:
-            return
-        after = names[-1]
 
 
 def _verify_chain(
@@ -157,18 +156,12 @@ def _verify_chain(
 
 def _walk(session: Session, chain: str) -> Iterator[Row[Any]]:
     """The chain's events in seq order, a keyset page at a time."""
-    after = 0
-    while True:
-        rows = session.execute(
-            select(_EVENTS)
-            .where(_EVENTS.c.chain == chain, _EVENTS.c.seq > after)
-            .order_by(_EVENTS.c.seq)
-            .limit(VERIFY_PAGE)
-        ).all()
+    query = select(_EVENTS).where(_EVENTS.c.chain == chain)
+    read = read_on(session.connection())
+    for rows in keyset_pages(
+        read, query, _EVENTS.c.seq, start=0, size=VERIFY_PAGE, last_key=lambda row: row.seq
+    ):
         yield from rows
-        if len(rows) < VERIFY_PAGE:
-            return
-        after = rows[-1].seq
 
 
 def _link_error(row: Row[Any], expected_seq: int, prev_hash: str) -> str | None:

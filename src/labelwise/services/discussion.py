@@ -16,7 +16,7 @@ from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import HolderPermit
 from labelwise.services import audit
 from labelwise.services.submissions import load_assignment
-from labelwise.states import LABELING_KINDS, AssignmentStatus, move
+from labelwise.states import LABELING_KINDS, AssignmentKind, AssignmentStatus, move
 
 MAX_TEXT = 5000
 
@@ -63,7 +63,10 @@ def escalate(db: Database, assignment_id: int, permit: HolderPermit, question: s
         item = session.scalars(
             select(Item).where(Item.id == assignment.item_id).with_for_update()
         ).one()
-        if assignment.status == AssignmentStatus.ACTIVE and assignment.kind == "annotate":
+        if (
+            assignment.status == AssignmentStatus.ACTIVE
+            and assignment.kind == AssignmentKind.ANNOTATE
+        ):
             store(session).release_slots([item.id])
         assignment.status = move(assignment.status, AssignmentStatus.ESCALATED)
         assignment.finished_at = now()

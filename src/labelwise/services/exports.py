@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, Text, bindparam, select, type_coerce
+from sqlalchemy import Connection, Select, Text, select, type_coerce
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, Comment, Escalation, Item, Project, Review, User
-from labelwise.db.pages import items_in_project
+from labelwise.db.models import Annotation, Comment, Escalation, Item, Project, Review
+from labelwise.db.pages import Reader, items_in_project, keyset_pages
 from labelwise.errors import InvalidInput
 from labelwise.formats import ExportRow, Format
+from labelwise.services import accounts
 from labelwise.services.consensus import METHODS, ConsensusTable, consensus
 from labelwise.services.projects import spec_of
 
@@ -73,27 +76,21 @@ def _consensus_of(
 def _rows(
     db: Database, project_id: int, tables: dict[str, ConsensusTable], soft: bool
 ) -> Iterator[ExportRow]:
-    page = (
-        select(
-            _items.c.id,
-            _items.c.external_id,
-            _items.c.status,
-            _items.c.data,
-            _items.c.final_answers,
-        )
-        .where(items_in_project(db.is_sqlite, project_id), _items.c.id > bindparam("after"))
-        .order_by(_items.c.id)
-        .limit(PAGE)
-    )
+    query = select(
+        _items.c.id,
+        _items.c.external_id,
+        _items.c.status,
+        _items.c.data,
+        _items.c.final_answers,
+    ).where(items_in_project(project_id))
     with db.snapshot() as session:
         connection = session.connection()
-        usernames: dict[int, str] = dict(connection.execute(select(User.id, User.username)).all())
-        next_page = _driver_query(connection, page)
-        after = 0
-        while items := next_page(after=after):
-            first, after = items[0][0], items[-1][0]
-            annotations = _annotations_of(connection, project_id, first, after, usernames)
-            discussion = _discussion_of(connection, project_id, first, after, usernames)
+        usernames = accounts.usernames(connection)
+        read = _driver_reader(connection)
+        for items in keyset_pages(read, query, _items.c.id, start=0, size=PAGE):
+            first, last = items[0][0], items[-1][0]
+            annotations = _annotations_of(connection, project_id, first, last, usernames)
+            discussion = _discussion_of(connection, project_id, first, last, usernames)
             for item_id, external_id, status, data_json, final_json in items:
                 found = annotations.get(item_id, [])
                 outcome = {
@@ -103,30 +100,32 @@ def _rows(
                     "consensus": _consensus_of(item_id, tables, soft) if tables else None,
                 }
                 yield ExportRow(item_id, external_id, status, data_json, found, outcome)
-            if len(items) < PAGE:  # the last page: asking for the next would scan for nothing
-                return
 
 
-def _driver_query(connection: Connection, query: Select[Any]) -> Callable[..., list[Any]]:
-    """`query`, compiled once, run on the driver's own cursor: plain tuples, no Row objects.
+def _driver_reader(connection: Connection) -> Reader[Any]:
+    """Pages run on the driver's own cursor, each statement compiled once: plain tuples.
 
     An export reads every item; SQLAlchemy's result rows would cost as much again as
     everything else done per item. The columns are plain (int and text), so nothing of
     SQLAlchemy's result processing is lost.
     """
-    compiled = query.compile(connection)
-    sql = str(compiled)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
-    def run(**values: Any) -> list[Any]:
-        params = compiled.construct_params(values)
-        if compiled.positiontup is not None:  # "?" placeholders (SQLite): in order
-            cursor.execute(sql, [params[name] for name in compiled.positiontup])
+    @functools.cache
+    def compiled(query: Select[Any]) -> tuple[SQLCompiler, str]:
+        done = query.compile(connection)
+        return done, str(done)
+
+    def read(query: Select[Any], values: Mapping[str, Any]) -> list[Any]:
+        plan, sql = compiled(query)
+        params = plan.construct_params(values)
+        if plan.positiontup is not None:  # "?" placeholders (SQLite): in order
+            cursor.execute(sql, [params[name] for name in plan.positiontup])
         else:
             cursor.execute(sql, params)
         return list(cursor.fetchall())
 
-    return run
+    return read
 
 
 def _annotations_of(

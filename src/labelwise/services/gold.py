@@ -13,28 +13,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from labelwise.canonical import same_json
+from labelwise.clock import now
 from labelwise.db.engine import Database, insert_if_missing
 from labelwise.db.models import Annotation, Assignment, GoldAnswer, Item, Qualification, User
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.formats import ParsedRow
 from labelwise.quality import wilson_interval
 from labelwise.services import audit
-from labelwise.services.accounts import now
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
+from labelwise.states import LABELING_KINDS
 
 
 def is_correct(gold: dict[str, Any], answers: dict[str, Any]) -> bool:
     """Right when every question the gold answer covers was answered the same way."""
-    return all(_same(value, answers.get(name)) for name, value in gold.items())
-
-
-def _same(a: Any, b: Any) -> bool:
-    dumps = orjson.dumps
-    return dumps(a, option=orjson.OPT_SORT_KEYS) == dumps(b, option=orjson.OPT_SORT_KEYS)
+    return all(same_json(value, answers.get(name)) for name, value in gold.items())
 
 
 # --- setting gold answers ------------------------------------------------------------------
@@ -169,7 +165,7 @@ def _unseen_gold(session: Session, project_id: int, user_id: int) -> int | None:
     seen = exists().where(
         Assignment.item_id == GoldAnswer.item_id,
         Assignment.user_id == user_id,
-        Assignment.kind.in_(("annotate", "gold")),
+        Assignment.kind.in_(LABELING_KINDS),
     )
     return session.scalar(
         select(GoldAnswer.item_id)

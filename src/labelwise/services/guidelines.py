@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database, insert_if_missing
 from labelwise.db.guideline_models import (
     KINDS,
@@ -27,7 +28,6 @@ from labelwise.db.guideline_models import (
 from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.services import audit
-from labelwise.services.accounts import now
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 
 BODY_MAX = 200_000

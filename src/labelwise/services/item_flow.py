@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from labelwise.canonical import canonical_json
 from labelwise.db.engine import insert_if_missing
 from labelwise.db.labeling import AnnotationState, store
-from labelwise.db.models import Review, ReviewStratum
+from labelwise.db.models import ReviewStratum
+from labelwise.services.corrections import corrections_of, effective_answers
 from labelwise.spec import ProjectSpec
-from labelwise.states import ItemStatus, ReviewStatus, Verdict
+from labelwise.states import ItemStatus, ReviewStatus
 
 # Free text almost never matches word for word; it is not a disagreement to adjudicate.
 _NOT_COMPARED = frozenset({"text"})
@@ -61,30 +62,14 @@ def next_status(
     return status
 
 
-def effective_answers(session: Session, annotation: AnnotationState) -> dict[str, Any]:
-    """A reviewer's correction replaces the annotator's answers; the original is kept."""
-    if annotation.review_status == ReviewStatus.CORRECTED:
-        corrected = session.scalar(
-            select(Review.corrected_answers)
-            .where(Review.annotation_id == annotation.id, Review.verdict == Verdict.CORRECT)
-            .order_by(Review.id.desc())
-            .limit(1)
-        )
-        if corrected is not None:
-            return dict(corrected)
-    return dict(annotation.answers)
-
-
 def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[AnnotationState]) -> bool:
     if spec.workflow.adjudicate != "disagreement" or len(annotations) < 2:
         return False
-    answers = [effective_answers(session, a) for a in annotations]
+    corrected = [a.id for a in annotations if a.review_status == ReviewStatus.CORRECTED]
+    fixes = corrections_of(session.connection(), corrected)
+    answers = [effective_answers(a, fixes) for a in annotations]
     compared = [q.name for q in spec.questions if q.type not in _NOT_COMPARED]
-    return any(len({_key(a.get(name)) for a in answers}) > 1 for name in compared)
-
-
-def _key(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return any(len({canonical_json(a.get(name)) for a in answers}) > 1 for name in compared)
 
 
 def _picked_for_review(session: Session, spec: ProjectSpec, item: ItemState) -> bool:
@@ -106,11 +91,20 @@ def _uniform(project_id: int, item_id: int) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+def stratum_key(data: Mapping[str, Any], slice_by: str) -> str:
+    """The review stratum an item's data falls in: its `slice_by` value as text.
+
+    Cut to the stratum column's 255 characters; the quality report groups by the same key,
+    so its strata are the ones the sampler counted.
+    """
+    return str(data.get(slice_by, ""))[:255]
+
+
 def _stratified_pick(
     session: Session, item: ItemState, slice_by: str, rate: float, min_per_slice: int
 ) -> bool:
     """Systematic sampling per slice: the first `min_per_slice`, then a `rate` share."""
-    stratum = str(item.data.get(slice_by, ""))[:255]
+    stratum = stratum_key(item.data, slice_by)
     insert_if_missing(
         session, ReviewStratum, project_id=item.project_id, stratum=stratum, seen=0, selected=0
     )

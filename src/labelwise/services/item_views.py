@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, AnnotationRevision, Item, Review, User
 from labelwise.errors import NotFound
+from labelwise.states import Verdict
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,6 @@ def feedback_for(db: Database, project_id: int, user_id: int, limit: int = 200) 
             session,
             Annotation.project_id == project_id,
             Annotation.user_id == user_id,
-            or_(Review.verdict != "accept", Review.feedback.is_not(None)),
+            or_(Review.verdict != Verdict.ACCEPT, Review.feedback.is_not(None)),
         )
     return found[-limit:]

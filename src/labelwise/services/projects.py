@@ -15,12 +15,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.models import Item, Membership, Project, User
 from labelwise.errors import NotFound
 from labelwise.policies import Actor, Role
 from labelwise.services import audit, guidelines
-from labelwise.services.accounts import now
 from labelwise.spec import ProjectSpec, parse_spec
 
 

@@ -21,9 +21,12 @@ import numpy.typing as npt
 from sqlalchemy import Connection, func, select
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review, User
-from labelwise.db.pages import items_in_project
+from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review
+from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
+from labelwise.services import accounts
+from labelwise.services.corrections import corrections, effective_answers
+from labelwise.services.item_flow import stratum_key
 from labelwise.spec import ProjectSpec, QuestionSpec
 
 PAGE = 5000
@@ -317,16 +320,18 @@ def load(
     annotators: Codebook[int] = Codebook()
     with db.snapshot() as session:
         connection = session.connection()
-        for page in _item_pages(connection, db.is_sqlite, project_id):
+        for page in _item_pages(connection, project_id):
             first, last = page[0][0], page[-1][0]
             fixes = corrections(connection, project_id, first, last)
             item_codes = _add_items(columns.items, spec, page)
             rows = annotation_rows(connection, project_id, first, last)
             for item_id, group in groupby(rows, key=lambda row: row[1]):
-                answers = [(annotators(r[2]), effective(r, fixes), r[5] or 0) for r in group]
+                answers = [
+                    (annotators(r[2]), effective_answers(r, fixes), r[5] or 0) for r in group
+                ]
                 columns.annotations += len(answers)
                 _add_answers(columns.answers, item_codes[item_id], answers)
-        names = {uid: name for uid, name in connection.execute(select(User.id, User.username))}
+        names = accounts.usernames(connection)
         columns.annotator_names = [names.get(uid, str(uid)) for uid in annotators.names]
         columns.by_status = _status_counts(connection, project_id)
         columns.verdicts = _verdict_counts(connection, project_id)
@@ -341,22 +346,14 @@ def _item_columns(spec: ProjectSpec) -> ItemColumns:
     return ItemColumns(slices={name: (array("q"), Codebook[str | None]()) for name in metadata})
 
 
-def _item_pages(connection: Connection, is_sqlite: bool, project_id: int) -> Iterator[list[Any]]:
-    query = (
-        select(_items.c.id, _items.c.status, _items.c.data, _items.c.final_answers)
-        .where(items_in_project(is_sqlite, project_id))
-        .order_by(_items.c.id)
-        .limit(PAGE)
+def _item_pages(connection: Connection, project_id: int) -> Iterator[Sequence[Any]]:
+    query = select(_items.c.id, _items.c.status, _items.c.data, _items.c.final_answers).where(
+        items_in_project(project_id)
     )
-    after = 0
-    while page := list(connection.execute(query.where(_items.c.id > after)).all()):
-        yield page
-        after = page[-1][0]
-        if len(page) < PAGE:
-            return
+    return keyset_pages(read_on(connection), query, _items.c.id, start=0, size=PAGE)
 
 
-def _add_items(items: ItemColumns, spec: ProjectSpec, page: list[Any]) -> dict[int, int]:
+def _add_items(items: ItemColumns, spec: ProjectSpec, page: Sequence[Any]) -> dict[int, int]:
     """Append a page of items; their codes by database id."""
     review = spec.workflow.review
     slice_by = review.slice_by if review.policy == "stratified" else None
@@ -368,8 +365,7 @@ def _add_items(items: ItemColumns, spec: ProjectSpec, page: list[Any]) -> dict[i
         for name, (values, book) in items.slices.items():
             value = data.get(name)
             values.append(book(None if value is None else str(value)))
-        # The same stratum key the review sampler uses (item_flow._stratified_pick).
-        stratum = None if slice_by is None else str(data.get(slice_by, ""))[:255]
+        stratum = None if slice_by is None else stratum_key(data, slice_by)
         items.strata.append(items.stratum_names(stratum))
         if final_answers is not None:
             items.final_answers[code] = final_answers
@@ -398,30 +394,6 @@ def annotation_rows(
             .order_by(_annotations.c.item_id, _annotations.c.id)
         )
     )
-
-
-def corrections(
-    connection: Connection, project_id: int, first: int, last: int
-) -> dict[int, dict[str, Any]]:
-    """The latest correction of each corrected annotation of the page's items."""
-    rows = connection.execute(
-        select(_reviews.c.annotation_id, _reviews.c.corrected_answers)
-        .where(
-            _reviews.c.project_id == project_id,
-            _reviews.c.item_id.between(first, last),
-            _reviews.c.verdict == "correct",
-        )
-        .order_by(_reviews.c.id)
-    )
-    return {annotation_id: answers for annotation_id, answers in rows if answers is not None}
-
-
-def effective(row: Any, fixes: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """A reviewer's correction replaces the answers: `item_flow.effective_answers`, in bulk."""
-    annotation_id, _, _, answers, review_status, _ = row
-    if review_status == "corrected" and annotation_id in fixes:
-        return fixes[annotation_id]
-    return dict(answers)
 
 
 def _add_answers(

@@ -20,17 +20,19 @@ import orjson
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from labelwise.canonical import canonical_json
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Item, Project, User
-from labelwise.db.pages import items_in_project
+from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.db.release_models import Release, ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
-from labelwise.services import audit, dataset_card, quality_report
+from labelwise.services import accounts, audit, dataset_card, quality_report
 from labelwise.services.consensus import METHODS, ConsensusTable, consensus_of
+from labelwise.services.corrections import corrections, effective_answers
 from labelwise.services.projects import spec_of
-from labelwise.services.quality_data import annotation_rows, corrections, effective, load
+from labelwise.services.quality_data import annotation_rows, load
 from labelwise.spec import AnswerError, ProjectSpec, QuestionSpec, parse_spec, validate_answers
 
 RELEASE_METHODS = ("majority", "dawid-skene")
@@ -99,7 +101,7 @@ def create(
         except IntegrityError:  # the same name, created by someone else since the check
             raise _taken(name) from None
         connection = session.connection()
-        for page in _frozen_pages(connection, db.is_sqlite, project.id, spec, tables, method):
+        for page in _frozen_pages(connection, project.id, spec, tables, method):
             texts = []
             for row in page:
                 stats.add(spec, row)
@@ -156,29 +158,23 @@ def _method_for(question: QuestionSpec, method: str) -> str:
 
 def _frozen_pages(
     connection: Connection,
-    is_sqlite: bool,
     project_id: int,
     spec: ProjectSpec,
     tables: dict[str, ConsensusTable],
     method: str,
 ) -> Iterator[list[ReleaseRow]]:
     """The project's finished items as release rows, a page at a time, in item order."""
-    query = (
-        select(_items.c.id, _items.c.external_id, _items.c.data, _items.c.final_answers)
-        .where(items_in_project(is_sqlite, project_id), _items.c.status == "done")
-        .order_by(_items.c.id)
-        .limit(PAGE)
+    query = select(_items.c.id, _items.c.external_id, _items.c.data, _items.c.final_answers).where(
+        items_in_project(project_id), _items.c.status == "done"
     )
-    names = {uid: name for uid, name in connection.execute(select(User.id, User.username))}
-    after = 0
-    while page := connection.execute(query.where(_items.c.id > after)).all():
+    names = accounts.usernames(connection)
+    for page in keyset_pages(read_on(connection), query, _items.c.id, start=0, size=PAGE):
         first, last = page[0][0], page[-1][0]
         given = _annotations_by_item(connection, project_id, first, last, names)
         yield [
             _row(spec, tables, method, item_id, external_id, data, final, given.get(item_id, []))
             for item_id, external_id, data, final in page
         ]
-        after = last
 
 
 def _annotations_by_item(
@@ -191,7 +187,7 @@ def _annotations_by_item(
         found.setdefault(row.item_id, []).append(
             {
                 "annotator": names.get(row.user_id, str(row.user_id)),
-                "answers": effective(row, fixes),
+                "answers": effective_answers(row, fixes),
                 "guideline_version": row.guideline_version,
                 "review": row.review_status,
             }
@@ -268,7 +264,7 @@ def _majority(question: QuestionSpec, values: list[Any]) -> tuple[Any, str]:
         marks = Counter((s["start"], s["end"], s["label"]) for spans in values for s in spans)
         chosen = sorted(mark for mark, votes in marks.items() if votes > half)
         return [{"start": s, "end": e, "label": label} for s, e, label in chosen], "majority"
-    text, votes = Counter(orjson.dumps(v) for v in values).most_common(1)[0]
+    text, votes = Counter(canonical_json(v) for v in values).most_common(1)[0]
     return (orjson.loads(text) if votes > half else None), "majority"
 
 
@@ -335,17 +331,10 @@ def verify(db: Database, project: Project, name: str) -> tuple[bool, str]:
 
 def _stored(connection: Connection, release_id: int) -> Iterator[str]:
     """The stored row texts in item order, in keyset pages (flat memory on any driver)."""
-    query = (
-        select(_rows.c.item_id, _rows.c.row)
-        .where(_rows.c.release_id == release_id)
-        .order_by(_rows.c.item_id)
-        .limit(PAGE)
-    )
-    after = -1
-    while page := connection.execute(query.where(_rows.c.item_id > after)).all():
+    query = select(_rows.c.item_id, _rows.c.row).where(_rows.c.release_id == release_id)
+    for page in keyset_pages(read_on(connection), query, _rows.c.item_id, start=-1, size=PAGE):
         for _, text in page:
             yield text
-        after = page[-1][0]
 
 
 def layout(

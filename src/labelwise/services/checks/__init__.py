@@ -8,20 +8,22 @@ to review.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, CheckFinding, Item, Project, User
-from labelwise.services import audit, gold
+from labelwise.db.pages import keyset_pages
+from labelwise.services import accounts, audit, gold
 from labelwise.services.checks import answers, gold_accuracy, straight_lining, timing
 from labelwise.services.checks.base import CheckFactory, Finding, Row
 from labelwise.services.projects import spec_of
+from labelwise.states import ItemStatus, ReviewStatus
 
 REGISTRY: dict[str, CheckFactory] = {
     "invalid_answers": answers.make,
@@ -72,29 +74,30 @@ def run(db: Database, project: Project, actor_id: int | None = None) -> CheckRun
 
 
 def _pages(db: Database, project_id: int) -> Iterator[list[Row]]:
-    after = 0
-    while True:
+    """The project's annotations with their item's data and author name, a read per page."""
+    query = (
+        select(Annotation, Item.data, User.username)
+        .join(Item, Item.id == Annotation.item_id)
+        .join(User, User.id == Annotation.user_id)
+        .where(Annotation.project_id == project_id)
+    )
+
+    def read(page_query: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
         with db.read() as session:
-            page = session.execute(
-                select(Annotation, Item.data, User.username)
-                .join(Item, Item.id == Annotation.item_id)
-                .join(User, User.id == Annotation.user_id)
-                .where(Annotation.project_id == project_id, Annotation.id > after)
-                .order_by(Annotation.id)
-                .limit(PAGE)
-            ).all()
-        if not page:
-            return
+            return session.execute(page_query, params).all()
+
+    for page in keyset_pages(
+        read, query, Annotation.id, start=0, size=PAGE, last_key=lambda row: row[0].id
+    ):
         yield [
             Row(a.id, a.item_id, a.user_id, name, a.answers, a.time_ms, data)
             for a, data, name in page
         ]
-        after = page[-1][0].id
 
 
 def _user_ids(db: Database) -> dict[str, int]:
     with db.read() as session:
-        return {name: user_id for user_id, name in session.execute(select(User.id, User.username))}
+        return {name: user_id for user_id, name in accounts.usernames(session.connection()).items()}
 
 
 def _send_to_review(session: Session, found: list[Finding]) -> int:
@@ -104,8 +107,8 @@ def _send_to_review(session: Session, found: list[Finding]) -> int:
     sent = (
         session.scalars(
             update(Item)
-            .where(Item.id.in_(items), Item.status == "done")
-            .values(status="in_review")
+            .where(Item.id.in_(items), Item.status == ItemStatus.DONE)
+            .values(status=ItemStatus.IN_REVIEW)
             .returning(Item.id)
         ).all()
         if items
@@ -115,7 +118,7 @@ def _send_to_review(session: Session, found: list[Finding]) -> int:
     session.execute(
         update(Annotation)
         .where(Annotation.id.in_([a for a, i in flagged.items() if i in reopened]))
-        .values(review_status="submitted")
+        .values(review_status=ReviewStatus.SUBMITTED)
     )
     return len(reopened)
 
