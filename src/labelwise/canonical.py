@@ -1,7 +1,8 @@
 """Answers compared as canonical JSON: the same when they serialise alike with sorted keys.
 
-Gold scoring, the disagreement test before adjudication and a release's majority of texts
-compare answers this one way, so two answers are never equal in one place and not another.
+Gold scoring, the disagreement test before adjudication, a release's majority of texts and
+a repeated submit compare answers this one way, so two answers are never equal in one place
+and not another.
 """
 
 from __future__ import annotations

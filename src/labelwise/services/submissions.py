@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from labelwise.canonical import same_json
 from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.labeling import (
@@ -144,27 +144,20 @@ def _retry(
     if it sends what was saved. Other answers were not saved: the client must not think so."""
     annotation_id = assignment.annotation_id
     if assignment.kind == _K.ADJUDICATE:
-        if not _same(item.final_answers, answers):
+        if not same_json(item.final_answers, answers):
             raise Conflict(
                 f"assignment {assignment.id} was already submitted with other final answers; "
                 "they were not changed"
             )
         return Submitted(assignment.id, annotation_id, None, item.id, item.status)
     assert annotation_id is not None, "a submitted annotate assignment has its annotation"
-    if not _same(labeling.answers_of(annotation_id), answers):
+    if not same_json(labeling.answers_of(annotation_id), answers):
         raise Conflict(
             f"assignment {assignment.id} was already submitted as annotation {annotation_id} "
             f"with other answers; to change them, PUT /api/v1/annotations/{annotation_id}"
         )
     revision = labeling.revision_of(annotation_id) if assignment.kind == _K.ANNOTATE else None
     return Submitted(assignment.id, annotation_id, revision, item.id, item.status)
-
-
-def _same(stored: Any, sent: dict[str, Any]) -> bool:
-    def canonical(value: Any) -> bytes:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-
-    return canonical(stored) == canonical(sent)
 
 
 def _event(
