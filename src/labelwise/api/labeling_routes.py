@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
@@ -55,16 +55,9 @@ class SubmitIn(BaseModel):
     time_ms: int | None = Field(None, ge=0, description="Time spent on the item.")
 
 
-class SubmittedOut(BaseModel):
-    assignment_id: int
-    annotation_id: int | None
-    revision: int | None
-    item_id: int
-    item_status: str
-
-
-# The answers are serialized here, straight from the models, for these routes and FastAPI's
-# alike; FastAPI passes a Response through without re-validating.
+# The answers are serialized here, for these routes and FastAPI's alike; FastAPI passes a
+# Response through without re-validating. A lease's wire shape nests its item, so it has a
+# schema of its own; a submit answers the service's `Submitted` as it is.
 
 
 def lease_response(lease: routing.Lease | None) -> Response:
@@ -83,8 +76,10 @@ def lease_response(lease: routing.Lease | None) -> Response:
 
 
 def submitted_response(result: submissions.Submitted) -> Response:
-    body = SubmittedOut.model_validate(result, from_attributes=True).model_dump_json()
-    return Response(body, media_type="application/json")
+    return Response(_SUBMITTED.dump_json(result), media_type="application/json")
+
+
+_SUBMITTED = TypeAdapter(submissions.Submitted)
 
 
 async def _run(db: Database, call: Callable[[], T]) -> T:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -229,12 +230,14 @@ class GoldResult:
 @dataclass(frozen=True)
 class QualificationView:
     required: bool
-    status: str  # not_required | pending | passed | failed
+    status: Annotated[str, Field(description="not_required, pending, passed or failed")]
     answered: int
     correct: int
     items: int
     min_accuracy: float
-    results: list[GoldResult]  # shown once the test is over
+    results: Annotated[
+        list[GoldResult], Field(description="Each test item, once the test is over.")
+    ]
 
 
 def qualification_of(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,8 +37,8 @@ BODY_MAX = 200_000
 @dataclass(frozen=True)
 class Version:
     number: int
-    body: str
-    note: str
+    note: Annotated[str, Field(description="The one-line changelog of this version.")]
+    body: Annotated[str, Field(description="Markdown.")]
     published_by: str | None
     published_at: datetime
 
@@ -47,11 +48,11 @@ class Example:
     id: int
     item_id: int
     external_id: str | None
-    data: Any
+    data: Annotated[dict[str, Any], Field(description="The item's data, as imported.")]
     answers: dict[str, Any]
     why: str
     kind: str
-    added_in: int | None
+    added_in: Annotated[int | None, Field(description="The guidelines version current when added.")]
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Pending:
 
     current: int | None
     acknowledged: int | None  # the last version they acknowledged
-    changes: list[Change]  # oldest first
+    changes: Annotated[list[Change], Field(description="Versions to acknowledge, oldest first.")]
     diff: str  # unified diff from the acknowledged version (or empty text) to the current
 
 
@@ -161,7 +162,7 @@ def _versions_query(project_id: int) -> Any:
 
 def _version(row: Any) -> Version:
     v, username = row
-    return Version(v.number, v.body, v.note, username, v.published_at)
+    return Version(v.number, v.note, v.body, username, v.published_at)
 
 
 def versions(db: Database, project_id: int) -> list[Version]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ class AnnotationView:
     review_status: str
     created_at: datetime
     updated_at: datetime
-    reviews: list[ReviewView] = field(default_factory=list)
+    reviews: list[ReviewView]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -382,15 +382,16 @@ def export_to(
 class ReleaseDiff:
     """What changed from release `old` to `new`: counts, and the first `limit` of each kind."""
 
+    # No defaults: the API serves this type, and a field with a default would be optional there.
     old: str
     new: str
-    added: int = 0
-    removed: int = 0
-    changed: int = 0  # items with at least one answer changed
-    changed_by_question: Counter[str] = field(default_factory=Counter)
-    added_items: list[str] = field(default_factory=list)
-    removed_items: list[str] = field(default_factory=list)
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    added: int
+    removed: int
+    changed: int  # items with at least one answer changed
+    changed_by_question: Counter[str]
+    added_items: list[str]
+    removed_items: list[str]
+    changes: list[dict[str, Any]]
 
 
 def diff(db: Database, project: Project, old: str, new: str, limit: int = 50) -> ReleaseDiff:
@@ -398,7 +399,7 @@ def diff(db: Database, project: Project, old: str, new: str, limit: int = 50) ->
 
     `limit` caps the items listed per kind (0: no cap); the counts always cover everything.
     """
-    result = ReleaseDiff(old, new)
+    result = ReleaseDiff(old, new, 0, 0, 0, Counter(), [], [], [])
 
     def room(listed: list[Any]) -> bool:
         return limit == 0 or len(listed) < limit

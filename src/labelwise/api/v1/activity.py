@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from labelwise.api.deps import ActorDep, DbDep
 from labelwise.api.v1.paging import CursorQuery, after_key
@@ -16,7 +16,10 @@ from labelwise.services import audit, projects
 router = APIRouter(tags=["activity"])
 
 
+# audit.Event as the API shows it: usernames, not the internal user and project ids.
 class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     seq: int = Field(description="Position in the project's hash chain, from 1.")
     actor: str | None = Field(description="Username; null for the CLI or the system.")
@@ -51,29 +54,16 @@ def activity(
     last = events[-1].seq if len(events) == limit else None
     # seq 1 is the oldest event: a page ending there has nothing after it.
     next_cursor = str(last) if last is not None and last > 1 else None
-    return ActivityPage(events=[_out(e) for e in events], next_cursor=next_cursor)
+    return ActivityPage(
+        events=[EventOut.model_validate(e) for e in events], next_cursor=next_cursor
+    )
 
 
 @router.get("/projects/{slug}/history/{target_type}/{target_id}", response_model=list[EventOut])
 def history(
     slug: str, target_type: str, target_id: str, db: DbDep, actor: ActorDep
-) -> list[EventOut]:
+) -> list[audit.Event]:
     """Every event about one target (an annotation's whole history, say), oldest first."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_ACTIVITY, role)
-    return [_out(e) for e in audit.history(db, project.id, target_type, target_id)]
-
-
-def _out(event: audit.Event) -> EventOut:
-    return EventOut(
-        id=event.id,
-        seq=event.seq,
-        actor=event.actor,
-        action=event.action,
-        target_type=event.target_type,
-        target_id=event.target_id,
-        before=event.before,
-        after=event.after,
-        created_at=event.created_at,
-        hash=event.hash,
-    )
+    return audit.history(db, project.id, target_type, target_id)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
@@ -34,74 +33,25 @@ class CreatedOut(BaseModel):
     id: int
 
 
-class EscalationOut(BaseModel):
-    id: int
-    item_id: int
-    external_id: str | None
-    asked_by: str
-    question: str
-    created_at: datetime
-    answer: str | None
-    answered_by: str | None
-    answered_at: datetime | None
-
-
-class CommentOut(BaseModel):
-    id: int
-    item_id: int
-    author: str
-    body: str
-    created_at: datetime
-
-
-class ReviewOut(BaseModel):
-    annotation_id: int
-    reviewer: str
-    verdict: str
-    feedback: str | None
-    corrected_answers: dict[str, Any] | None
-    revision: int
-    created_at: datetime
-
-
-class AnnotationOut(BaseModel):
-    id: int
-    annotator: str
-    answers: dict[str, Any]
-    time_ms: int | None
-    revision: int
-    review_status: str
-    created_at: datetime
-    updated_at: datetime
-    reviews: list[ReviewOut]
-
-
-class ItemDetailOut(BaseModel):
-    id: int
-    external_id: str | None
-    status: str
-    data: dict[str, Any]
-    final_answers: dict[str, Any] | None
-    annotations: list[AnnotationOut]
-    comments: list[CommentOut]
-    escalations: list[EscalationOut]
-
-
-class RevisionOut(BaseModel):
-    revision: int
-    answers: dict[str, Any]
-    time_ms: int | None
-    created_at: datetime
+# item_views.ItemDetail with the item's discussion, which the discussion service keeps.
+@dataclass(frozen=True)
+class ItemDetailOut(item_views.ItemDetail):
+    comments: list[discussion.CommentView]
+    escalations: list[discussion.EscalationView]
 
 
 class HistoryOut(BaseModel):
-    annotation: AnnotationOut
-    revisions: list[RevisionOut]
+    annotation: item_views.AnnotationView
+    revisions: list[item_views.Revision]
 
 
 class FeedbackOut(BaseModel):
-    reviews: list[ReviewOut] = Field(description="Rejections and corrections of your work.")
-    escalations: list[EscalationOut] = Field(description="Your questions and their answers.")
+    reviews: list[item_views.ReviewView] = Field(
+        description="Rejections and corrections of your work."
+    )
+    escalations: list[discussion.EscalationView] = Field(
+        description="Your questions and their answers."
+    )
 
 
 @router.post("/assignments/{assignment_id}/escalate", response_model=CreatedOut, status_code=201)
@@ -110,14 +60,13 @@ def escalate(assignment_id: int, body: QuestionIn, db: DbDep, actor: ActorDep) -
     return CreatedOut(id=discussion.escalate(db, assignment_id, HolderPermit(actor), body.question))
 
 
-@router.get("/projects/{slug}/escalations", response_model=list[EscalationOut])
+@router.get("/projects/{slug}/escalations", response_model=list[discussion.EscalationView])
 def list_escalations(
     slug: str, db: DbDep, actor: ActorDep, open: bool = Query(True, description="Only open ones.")
-) -> list[EscalationOut]:
+) -> list[discussion.EscalationView]:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.ANSWER_ESCALATIONS, role)
-    found = discussion.escalations(db, project.id, open_only=open)
-    return [EscalationOut(**e.__dict__) for e in found]
+    return discussion.escalations(db, project.id, open_only=open)
 
 
 @router.post("/projects/{slug}/escalations/{escalation_id}/answer", status_code=204)
@@ -143,10 +92,14 @@ def _visible_item(
     return project, role
 
 
-@router.get("/projects/{slug}/items/{item_id}/comments", response_model=list[CommentOut])
-def list_comments(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> list[CommentOut]:
+@router.get(
+    "/projects/{slug}/items/{item_id}/comments", response_model=list[discussion.CommentView]
+)
+def list_comments(
+    slug: str, item_id: int, db: DbDep, actor: ActorDep
+) -> list[discussion.CommentView]:
     project, _ = _visible_item(db, actor, slug, item_id, Action.VIEW_PROJECT)
-    return [CommentOut(**c.__dict__) for c in discussion.comments(db, project.id, item_id)]
+    return discussion.comments(db, project.id, item_id)
 
 
 @router.post(
@@ -168,17 +121,14 @@ def item_detail(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> ItemDeta
     detail = item_views.item_detail(db, project.id, item_id, only_user=mine)
     escalations = discussion.escalations(db, project.id, item_id=item_id, asked_by=mine)
     return ItemDetailOut(
-        **{k: v for k, v in detail.__dict__.items() if k != "annotations"},
-        annotations=[_annotation_out(a) for a in detail.annotations],
-        comments=[CommentOut(**c.__dict__) for c in discussion.comments(db, project.id, item_id)],
-        escalations=[EscalationOut(**e.__dict__) for e in escalations],
-    )
-
-
-def _annotation_out(view: item_views.AnnotationView) -> AnnotationOut:
-    return AnnotationOut(
-        **{k: v for k, v in view.__dict__.items() if k != "reviews"},
-        reviews=[ReviewOut(**r.__dict__) for r in view.reviews],
+        id=detail.id,
+        external_id=detail.external_id,
+        status=detail.status,
+        data=detail.data,
+        final_answers=detail.final_answers,
+        annotations=detail.annotations,
+        comments=discussion.comments(db, project.id, item_id),
+        escalations=escalations,
     )
 
 
@@ -194,10 +144,7 @@ def annotation_history(annotation_id: int, db: DbDep, actor: ActorDep) -> Histor
     if not allowed:
         raise NotFound(f"annotation {annotation_id} not found")
     (view,) = item_views.annotation_views(db, [annotation_id])
-    return HistoryOut(
-        annotation=_annotation_out(view),
-        revisions=[RevisionOut(**r.__dict__) for r in item_views.revisions(db, annotation_id)],
-    )
+    return HistoryOut(annotation=view, revisions=item_views.revisions(db, annotation_id))
 
 
 @router.get("/projects/{slug}/feedback", response_model=FeedbackOut)
@@ -205,9 +152,7 @@ def my_feedback(slug: str, db: DbDep, actor: ActorDep) -> FeedbackOut:
     """What reviewers said about your work, and the answers to your questions."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_PROJECT, role)
-    reviews = item_views.feedback_for(db, project.id, actor.user_id)
-    asked = discussion.escalations(db, project.id, asked_by=actor.user_id)
     return FeedbackOut(
-        reviews=[ReviewOut(**r.__dict__) for r in reviews],
-        escalations=[EscalationOut(**e.__dict__) for e in asked],
+        reviews=item_views.feedback_for(db, project.id, actor.user_id),
+        escalations=discussion.escalations(db, project.id, asked_by=actor.user_id),
     )

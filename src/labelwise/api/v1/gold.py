@@ -24,25 +24,6 @@ class GoldRowIn(GoldIn):
     id: str = Field(description="The item's external id.")
 
 
-class GoldResultOut(BaseModel):
-    item_id: int
-    external_id: str | None
-    answers: dict[str, Any]
-    gold: dict[str, Any]
-    explanation: str | None
-    correct: bool
-
-
-class QualificationOut(BaseModel):
-    required: bool
-    status: str = Field(description="not_required, pending, passed or failed")
-    answered: int
-    correct: int
-    items: int
-    min_accuracy: float
-    results: list[GoldResultOut] = Field(description="Each test item, once the test is over.")
-
-
 class CountOut(BaseModel):
     saved: int
 
@@ -75,13 +56,9 @@ def import_gold(slug: str, rows: list[GoldRowIn], db: DbDep, actor: ActorDep) ->
     return CountOut(saved=saved)
 
 
-@router.get("/projects/{slug}/qualification", response_model=QualificationOut)
-def qualification(slug: str, db: DbDep, actor: ActorDep) -> QualificationOut:
+@router.get("/projects/{slug}/qualification", response_model=gold.QualificationView)
+def qualification(slug: str, db: DbDep, actor: ActorDep) -> gold.QualificationView:
     """The caller's qualification test: progress, then the result with explanations."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_PROJECT, role)
-    view = gold.qualification_of(db, projects.spec_of(project), project.id, actor.user_id)
-    return QualificationOut(
-        **{k: v for k, v in view.__dict__.items() if k != "results"},
-        results=[GoldResultOut(**r.__dict__) for r in view.results],
-    )
+    return gold.qualification_of(db, projects.spec_of(project), project.id, actor.user_id)

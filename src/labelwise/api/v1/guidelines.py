@@ -22,14 +22,7 @@ from labelwise.services.guidelines import BODY_MAX
 router = APIRouter(tags=["guidelines"])
 
 
-class VersionOut(BaseModel):
-    number: int
-    note: str = Field(description="The one-line changelog of this version.")
-    body: str = Field(description="Markdown.")
-    published_by: str | None
-    published_at: datetime
-
-
+# The listing's own shape: guidelines.Version without its body, which can be long.
 class VersionSummaryOut(BaseModel):
     number: int
     note: str
@@ -60,30 +53,6 @@ class ExampleIn(BaseModel):
     kind: Literal["example", "counterexample"] = "example"
 
 
-class ExampleOut(BaseModel):
-    id: int
-    item_id: int
-    external_id: str | None
-    data: dict[str, Any] = Field(description="The item's data, as imported.")
-    answers: dict[str, Any]
-    why: str
-    kind: str
-    added_in: int | None = Field(description="The guidelines version current when added.")
-
-
-class ChangeOut(BaseModel):
-    number: int
-    note: str
-    published_at: datetime
-
-
-class PendingOut(BaseModel):
-    current: int | None
-    acknowledged: int | None
-    changes: list[ChangeOut] = Field(description="Versions to acknowledge, oldest first.")
-    diff: str
-
-
 class AcknowledgeIn(BaseModel):
     version: int
 
@@ -94,20 +63,11 @@ def _project(db: DbDep, slug: str, actor: Actor, action: Action) -> Project:
     return project
 
 
-def _version_out(version: guidelines.Version) -> VersionOut:
-    return VersionOut(**version.__dict__)
-
-
 @router.get("/projects/{slug}/guidelines", response_model=list[VersionSummaryOut])
-def list_versions(slug: str, db: DbDep, actor: ActorDep) -> list[VersionSummaryOut]:
+def list_versions(slug: str, db: DbDep, actor: ActorDep) -> list[guidelines.Version]:
     """Every published version, newest first (without the text)."""
     project = _project(db, slug, actor, Action.READ_GUIDELINES)
-    return [
-        VersionSummaryOut(
-            number=v.number, note=v.note, published_by=v.published_by, published_at=v.published_at
-        )
-        for v in guidelines.versions(db, project.id)
-    ]
+    return guidelines.versions(db, project.id)
 
 
 @router.post(
@@ -121,23 +81,17 @@ def publish(slug: str, body: PublishIn, db: DbDep, actor: ActorDep) -> PublishOu
     )
 
 
-@router.get("/projects/{slug}/guidelines/current", response_model=VersionOut)
-def current_version(slug: str, db: DbDep, actor: ActorDep) -> VersionOut:
+@router.get("/projects/{slug}/guidelines/current", response_model=guidelines.Version)
+def current_version(slug: str, db: DbDep, actor: ActorDep) -> guidelines.Version:
     project = _project(db, slug, actor, Action.READ_GUIDELINES)
-    return _version_out(guidelines.get(db, project.id))
+    return guidelines.get(db, project.id)
 
 
-@router.get("/projects/{slug}/guidelines/pending", response_model=PendingOut)
-def pending(slug: str, db: DbDep, actor: ActorDep) -> PendingOut:
+@router.get("/projects/{slug}/guidelines/pending", response_model=guidelines.Pending)
+def pending(slug: str, db: DbDep, actor: ActorDep) -> guidelines.Pending:
     """What changed since the caller last acknowledged a version: changelog notes and diff."""
     project = _project(db, slug, actor, Action.READ_GUIDELINES)
-    found = guidelines.pending(db, project.id, actor.user_id)
-    return PendingOut(
-        current=found.current,
-        acknowledged=found.acknowledged,
-        changes=[ChangeOut(**c.__dict__) for c in found.changes],
-        diff=found.diff,
-    )
+    return guidelines.pending(db, project.id, actor.user_id)
 
 
 @router.post("/projects/{slug}/guidelines/acknowledge", status_code=204)
@@ -148,18 +102,18 @@ def acknowledge(slug: str, body: AcknowledgeIn, db: DbDep, actor: ActorDep) -> R
     return Response(status_code=204)
 
 
-@router.get("/projects/{slug}/guidelines/examples", response_model=list[ExampleOut])
-def list_examples(slug: str, db: DbDep, actor: ActorDep) -> list[ExampleOut]:
+@router.get("/projects/{slug}/guidelines/examples", response_model=list[guidelines.Example])
+def list_examples(slug: str, db: DbDep, actor: ActorDep) -> list[guidelines.Example]:
     project = _project(db, slug, actor, Action.READ_GUIDELINES)
-    return [ExampleOut(**e.__dict__) for e in guidelines.examples(db, project.id)]
+    return guidelines.examples(db, project.id)
 
 
 @router.post(
     "/projects/{slug}/guidelines/examples",
-    response_model=ExampleOut,
+    response_model=guidelines.Example,
     status_code=status.HTTP_201_CREATED,
 )
-def add_example(slug: str, body: ExampleIn, db: DbDep, actor: ActorDep) -> ExampleOut:
+def add_example(slug: str, body: ExampleIn, db: DbDep, actor: ActorDep) -> guidelines.Example:
     """Link an example or counterexample to an item; the answer must fit the questions."""
     project = _project(db, slug, actor, Action.PUBLISH_GUIDELINES)
     example_id = guidelines.add_example(
@@ -175,7 +129,7 @@ def add_example(slug: str, body: ExampleIn, db: DbDep, actor: ActorDep) -> Examp
     )
     for example in guidelines.examples(db, project.id):
         if example.id == example_id:
-            return ExampleOut(**example.__dict__)
+            return example
     raise NotFound(f"example {example_id} was removed meanwhile")
 
 
@@ -193,7 +147,7 @@ def diff(slug: str, a: int, b: int, db: DbDep, actor: ActorDep) -> DiffOut:
     return DiffOut(a=a, b=b, diff=guidelines.diff(db, project.id, a, b))
 
 
-@router.get("/projects/{slug}/guidelines/{number}", response_model=VersionOut)
-def get_version(slug: str, number: int, db: DbDep, actor: ActorDep) -> VersionOut:
+@router.get("/projects/{slug}/guidelines/{number}", response_model=guidelines.Version)
+def get_version(slug: str, number: int, db: DbDep, actor: ActorDep) -> guidelines.Version:
     project = _project(db, slug, actor, Action.READ_GUIDELINES)
-    return _version_out(guidelines.get(db, project.id, number))
+    return guidelines.get(db, project.id, number)

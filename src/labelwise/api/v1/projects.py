@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Response, status
 
 from labelwise.api.deps import ActorDep, DbDep
-from labelwise.api.v1.schemas import ApplyOut, MemberIn, MemberOut, ProjectDetail, ProjectOut
+from labelwise.api.v1.schemas import ApplyOut, MemberIn, ProjectDetail, ProjectOut
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.policies import Action, authorize, authorize_admin, authorize_role_change
 from labelwise.services import projects
@@ -68,20 +68,22 @@ def get_project(slug: str, db: DbDep, actor: ActorDep) -> ProjectDetail:
     return ProjectDetail(**_out(summary).model_dump(), spec=project.spec)
 
 
-@router.get("/projects/{slug}/members", response_model=list[MemberOut])
-def list_members(slug: str, db: DbDep, actor: ActorDep) -> list[MemberOut]:
+@router.get("/projects/{slug}/members", response_model=list[projects.Member])
+def list_members(slug: str, db: DbDep, actor: ActorDep) -> list[projects.Member]:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_MEMBERS, role)
-    return [MemberOut(username=m.username, role=m.role) for m in projects.members(db, project)]
+    return projects.members(db, project)
 
 
-@router.put("/projects/{slug}/members/{username}", response_model=MemberOut)
-def set_member(slug: str, username: str, body: MemberIn, db: DbDep, actor: ActorDep) -> MemberOut:
+@router.put("/projects/{slug}/members/{username}", response_model=projects.Member)
+def set_member(
+    slug: str, username: str, body: MemberIn, db: DbDep, actor: ActorDep
+) -> projects.Member:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.MANAGE_MEMBERS, role)
     authorize_role_change(actor, role, projects.role_of(db, project, username), body.role)
     projects.set_member(db, project, username, body.role, actor_id=actor.user_id)
-    return MemberOut(username=username, role=body.role)
+    return projects.Member(username, body.role)
 
 
 @router.delete("/projects/{slug}/members/{username}", status_code=204)

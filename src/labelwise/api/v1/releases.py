@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
@@ -23,6 +22,7 @@ class ReleaseIn(BaseModel):
     method: str = Field("majority", description="majority or dawid-skene")
 
 
+# The listing's own shape: releases.ReleaseInfo without its card, which runs to pages.
 class ReleaseOut(BaseModel):
     name: str
     method: str
@@ -32,47 +32,26 @@ class ReleaseOut(BaseModel):
     created_by: str | None
 
 
-class ReleaseDetailOut(ReleaseOut):
-    card: str
-
-
-class DiffOut(BaseModel):
-    old: str
-    new: str
-    added: int
-    removed: int
-    changed: int
-    changed_by_question: dict[str, int]
-    added_items: list[str]
-    removed_items: list[str]
-    changes: list[dict[str, Any]]
-
-
-def _out(release: releases.ReleaseInfo) -> ReleaseOut:
-    return ReleaseOut(**{k: v for k, v in release.__dict__.items() if k != "card"})
-
-
 @router.get("/projects/{slug}/releases", response_model=list[ReleaseOut])
-def list_releases(slug: str, db: DbDep, actor: ActorDep) -> list[ReleaseOut]:
+def list_releases(slug: str, db: DbDep, actor: ActorDep) -> list[releases.ReleaseInfo]:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.EXPORT, role)
-    return [_out(release) for release in releases.listing(db, project)]
+    return releases.listing(db, project)
 
 
-@router.post("/projects/{slug}/releases", response_model=ReleaseDetailOut, status_code=201)
-def create_release(slug: str, body: ReleaseIn, db: DbDep, actor: ActorDep) -> ReleaseDetailOut:
+@router.post("/projects/{slug}/releases", response_model=releases.ReleaseInfo, status_code=201)
+def create_release(slug: str, body: ReleaseIn, db: DbDep, actor: ActorDep) -> releases.ReleaseInfo:
     """Freeze the finished items' final answers; 409 if the name is taken."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.CREATE_RELEASE, role)
-    release = releases.create(db, project, body.name, body.method, actor.user_id)
-    return ReleaseDetailOut(**release.__dict__)
+    return releases.create(db, project, body.name, body.method, actor.user_id)
 
 
-@router.get("/projects/{slug}/releases/{name}", response_model=ReleaseDetailOut)
-def get_release(slug: str, name: str, db: DbDep, actor: ActorDep) -> ReleaseDetailOut:
+@router.get("/projects/{slug}/releases/{name}", response_model=releases.ReleaseInfo)
+def get_release(slug: str, name: str, db: DbDep, actor: ActorDep) -> releases.ReleaseInfo:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.EXPORT, role)
-    return ReleaseDetailOut(**releases.get(db, project, name).__dict__)
+    return releases.get(db, project, name)
 
 
 @router.get("/projects/{slug}/releases/{name}/card", response_class=PlainTextResponse)
@@ -106,7 +85,7 @@ def export_release(
     return download(chunks, fmt, f"{project.slug}-{name}")
 
 
-@router.get("/projects/{slug}/releases/{old}/diff/{new}", response_model=DiffOut)
+@router.get("/projects/{slug}/releases/{old}/diff/{new}", response_model=releases.ReleaseDiff)
 def diff_releases(
     slug: str,
     old: str,
@@ -116,7 +95,7 @@ def diff_releases(
     limit: int = Query(
         50, ge=1, le=10_000, description="Items listed per kind (the counts cover all)."
     ),
-) -> DiffOut:
+) -> releases.ReleaseDiff:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.EXPORT, role)
-    return DiffOut(**releases.diff(db, project, old, new, limit=limit).__dict__)
+    return releases.diff(db, project, old, new, limit=limit)

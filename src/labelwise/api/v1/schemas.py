@@ -35,11 +35,6 @@ class MemberIn(BaseModel):
     role: Role
 
 
-class MemberOut(BaseModel):
-    username: str
-    role: Role
-
-
 class ImportOut(BaseModel):
     created: int = Field(description="Items that were new.")
     existing: int = Field(description="Rows whose item was already there (same id or content).")

@@ -12,7 +12,6 @@ from labelwise.api.deps import ActorDep, DbDep
 from labelwise.api.labeling_routes import (
     LeaseOut,
     SubmitIn,
-    SubmittedOut,
     lease_response,
     submitted_response,
 )
@@ -66,7 +65,7 @@ def next_adjudication(slug: str, db: DbDep, actor: ActorDep) -> Response:
     return lease_response(routing.next_adjudication(db, project.id, actor.user_id, minutes))
 
 
-@router.post("/assignments/{assignment_id}/submit", response_model=SubmittedOut)
+@router.post("/assignments/{assignment_id}/submit", response_model=submissions.Submitted)
 async def submit(assignment_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> Response:
     """Answer an annotate or adjudicate assignment; a retry with the same answers returns the
     same annotation, one with other answers is a 409 (edit the annotation instead).
@@ -82,7 +81,7 @@ def skip(assignment_id: int, body: SkipIn, db: DbDep, actor: ActorDep) -> Respon
     return Response(status_code=204)
 
 
-@router.post("/assignments/{assignment_id}/verdict", response_model=SubmittedOut)
+@router.post("/assignments/{assignment_id}/verdict", response_model=submissions.Submitted)
 def verdict(assignment_id: int, body: VerdictIn, db: DbDep, actor: ActorDep) -> Response:
     """Accept, reject (feedback required) or correct (answers required) an annotation."""
     permit = HolderPermit(actor)
@@ -92,7 +91,7 @@ def verdict(assignment_id: int, body: VerdictIn, db: DbDep, actor: ActorDep) -> 
     return submitted_response(result)
 
 
-@router.put("/annotations/{annotation_id}", response_model=SubmittedOut)
+@router.put("/annotations/{annotation_id}", response_model=submissions.Submitted)
 def revise(annotation_id: int, body: SubmitIn, db: DbDep, actor: ActorDep) -> Response:
     """Edit one's own annotation: a new revision; earlier ones are kept."""
     owner = item_views.annotation_owner(db, annotation_id)
