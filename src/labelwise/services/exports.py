@@ -14,7 +14,7 @@ from labelwise.db.models import Annotation, Comment, Escalation, Item, Project, 
 from labelwise.db.pages import items_in_project
 from labelwise.errors import InvalidInput
 from labelwise.formats import ExportRow, Format
-from labelwise.services.consensus import METHODS, ConsensusTable, consensus
+from labelwise.services.consensus import ConsensusTable, consensus
 from labelwise.services.projects import spec_of
 
 PAGE = 5000
@@ -50,9 +50,9 @@ def export(
 def _consensus_tables(db: Database, project: Project, method: str) -> dict[str, ConsensusTable]:
     if method not in CONSENSUS_METHODS:
         raise InvalidInput(f"consensus: expected one of {', '.join(CONSENSUS_METHODS)}")
-    questions = [q for q in spec_of(project).questions if q.type in METHODS]
+    questions = [q for q in spec_of(project).questions if q.kind.consensus]
     return {
-        q.name: consensus(db, project.id, q.name, method if method in METHODS[q.type] else None)
+        q.name: consensus(db, project.id, q.name, method if method in q.kind.consensus else None)
         for q in questions
     }
 

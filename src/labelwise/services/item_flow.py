@@ -16,9 +16,6 @@ from labelwise.db.models import Annotation, Review, ReviewStratum
 from labelwise.db.prepared import Prepared, Record
 from labelwise.spec import ProjectSpec
 
-# Free text almost never matches word for word; it is not a disagreement to adjudicate.
-_NOT_COMPARED = frozenset({"text"})
-
 
 class ItemState(Protocol):
     """What the flow reads of an item: a locked `Item` row or the submit path's copy of it."""
@@ -86,7 +83,7 @@ def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[Record]
     if spec.workflow.adjudicate != "disagreement" or len(annotations) < 2:
         return False
     answers = [effective_answers(session, a) for a in annotations]
-    compared = [q.name for q in spec.questions if q.type not in _NOT_COMPARED]
+    compared = [q.name for q in spec.questions if q.kind.compared]
     return any(len({_key(a.get(name)) for a in answers}) > 1 for name in compared)
 
 

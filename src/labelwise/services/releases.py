@@ -28,7 +28,7 @@ from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
 from labelwise.services import audit, dataset_card, quality_report
-from labelwise.services.consensus import METHODS, ConsensusTable, consensus_of
+from labelwise.services.consensus import ConsensusTable, consensus_of
 from labelwise.services.projects import spec_of
 from labelwise.services.quality_data import annotation_rows, corrections, effective, load
 from labelwise.spec import AnswerError, ProjectSpec, QuestionSpec, parse_spec, validate_answers
@@ -76,7 +76,7 @@ def create(
     tables = {
         q.name: consensus_of(columns, q, _method_for(q, method))
         for q in spec.questions
-        if q.type in METHODS
+        if q.kind.consensus
     }
     context = dataset_card.gather(db, project, quality_report.report_of(project, spec, columns))
     stats = dataset_card.FreezeStats(slices=[f.name for f in spec.fields if f.type == "metadata"])
@@ -150,7 +150,7 @@ def _taken(name: str) -> Conflict:
 
 def _method_for(question: QuestionSpec, method: str) -> str:
     """The release's method where the question type has it; else the type's default."""
-    usable = METHODS[question.type]
+    usable = question.kind.consensus
     return method if method in usable else usable[0]
 
 
@@ -262,14 +262,8 @@ def _drop_misfits(
 
 
 def _majority(question: QuestionSpec, values: list[Any]) -> tuple[Any, str]:
-    """Spans marked identically by a strict majority; a text given by a strict majority."""
-    half = len(values) / 2
-    if question.type == "spans":
-        marks = Counter((s["start"], s["end"], s["label"]) for spans in values for s in spans)
-        chosen = sorted(mark for mark, votes in marks.items() if votes > half)
-        return [{"start": s, "end": e, "label": label} for s, e, label in chosen], "majority"
-    text, votes = Counter(orjson.dumps(v) for v in values).most_common(1)[0]
-    return (orjson.loads(text) if votes > half else None), "majority"
+    """What a strict majority gave, as the question's kind counts it (e.g. span by span)."""
+    return question.kind.majority(values), "majority"
 
 
 # --- reading -------------------------------------------------------------------------------
