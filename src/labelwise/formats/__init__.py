@@ -10,7 +10,7 @@ from pathlib import Path, PurePath
 
 from labelwise.errors import InvalidInput
 from labelwise.formats import conll, csvfile, hfdataset, jsonarray, jsonl, parquetfile, spacydocbin
-from labelwise.formats.release_table import span_questions
+from labelwise.formats.release_table import is_spans, span_questions
 from labelwise.formats.rows import (
     ExportRow,
     ParsedRow,
@@ -141,7 +141,7 @@ def release_format_for_path(path: str | PurePath) -> Format:
 
 def release_formats(layout: ReleaseLayout | None = None) -> list[str]:
     """The names of the formats a release writes; with a layout, those that fit it."""
-    spans = layout is None or any(q.type == "spans" for q in layout.questions)
+    spans = layout is None or any(is_spans(q) for q in layout.questions)
     return [f.name for f in FORMATS.values() if f.writes_release and (spans or not f.spans_only)]
 
 

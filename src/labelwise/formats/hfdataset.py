@@ -7,11 +7,12 @@ carries the features, as `datasets` writes it), `dataset_info.json` (the feature
 `state.json` (the data files and a fingerprint: a hash of the content, so the same release
 gives the same files).
 
-Columns: those of the flat table (see release_table) with these differences. A
-single_label answer is a ClassLabel (its index in the question's labels), multi_label a
-list of ClassLabels, a span's label a ClassLabel; with layout.soft, each question with a
-label set has one `<question>_probabilities` column, a list of floats in the order of its
-labels (ClassLabel names; a rating's from min to max; a preference's a, b, tie).
+Columns: those of the flat table (see release_table) with these differences, by how the
+question's kind stores its answer: a "label" (single_label) is a ClassLabel (its index in
+the question's labels), "labels" (multi_label) a list of ClassLabels, a span's label a
+ClassLabel; with layout.soft, each question with a label set has one
+`<question>_probabilities` column, a list of floats in the order of its labels (ClassLabel
+names; a rating's from min to max; a preference's a, b, tie).
 
 Features are written in the form every `datasets` release reads (2.x to 5.x): lists of
 values as `Sequence`, lists of objects as a JSON list of one object.
@@ -157,18 +158,18 @@ _Convert = Callable[[Any, int], Any]
 
 def _answer_kind(question: QuestionSpec) -> tuple[pa.DataType, Feature, _Convert]:
     """A question's Arrow type, feature, and conversion of an answer to the column value."""
-    kind = question.type
-    if kind == "single_label":
+    release = question.kind.release
+    if release == "label":
         index = _indexer(question)
         return pa.int64(), class_label(question.choices), index
-    if kind == "multi_label":
+    if release == "labels":
         index = _indexer(question)
         return (
             pa.list_(pa.int64()),
             sequence(class_label(question.choices)),
             lambda answer, item: None if answer is None else [index(a, item) for a in answer],
         )
-    if kind == "spans":
+    if release == "spans":
         index = _indexer(question)
         span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.int64())])
         feature = [

@@ -22,27 +22,27 @@ import pyarrow as pa
 from labelwise.errors import InvalidInput
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
 from labelwise.spec import QuestionSpec
+from labelwise.spec.questions import ReleaseValue
 
 # Rows per Arrow batch (a Parquet row group, an Arrow IPC record batch).
 BATCH = 8192
 
-_PREFERENCES = ("a", "b", "tie")
-
 
 def soft_labels(question: QuestionSpec) -> tuple[str, ...]:
-    """The labels a question's probabilities are over, in display order; () when none."""
-    if question.type in ("single_label", "multi_label"):
-        return question.choices
-    if question.type == "preference":
-        return _PREFERENCES
-    if question.type == "rating" and question.min is not None and question.max is not None:
-        return tuple(str(value) for value in range(int(question.min), int(question.max) + 1))
-    return ()
+    """The labels a question's probabilities are over, in display order; () when none: the
+    categories of a kind with a consensus."""
+    kind = question.kind
+    return tuple(str(c) for c in kind.categories(question)) if kind.consensus else ()
+
+
+def is_spans(question: QuestionSpec) -> bool:
+    """Its answers are spans (what the span formats, spaCy and CoNLL, write)."""
+    return question.kind.release == "spans"
 
 
 def span_questions(layout: ReleaseLayout, fmt: str) -> list[QuestionSpec]:
     """The spans questions, or InvalidInput naming the format when there are none."""
-    found = [q for q in layout.questions if q.type == "spans"]
+    found = [q for q in layout.questions if is_spans(q)]
     if not found:
         kinds = ", ".join(f"{q.name} ({q.type})" for q in layout.questions)
         raise InvalidInput(
@@ -53,16 +53,8 @@ def span_questions(layout: ReleaseLayout, fmt: str) -> list[QuestionSpec]:
 
 
 def answer(question: QuestionSpec, value: Any) -> Any:
-    """An answer in canonical form: spans as {start, end, label} in that key order."""
-    if question.type == "spans" and isinstance(value, list):
-        return [_span(span) for span in value]
-    return value
-
-
-def _span(span: Any) -> Any:
-    if isinstance(span, dict):
-        return {"start": span.get("start"), "end": span.get("end"), "label": span.get("label")}
-    return span
+    """An answer in canonical form (the kind's: spans as {start, end, label} in that order)."""
+    return question.kind.canonical(value)
 
 
 def answers(layout: ReleaseLayout, values: dict[str, Any]) -> dict[str, Any]:
@@ -109,21 +101,21 @@ class Column(NamedTuple):
     cell: Callable[[ReleaseRow], Any]
 
 
+SPAN_TYPE = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
+# The Arrow type of each way a release stores an answer (a question kind's `release`).
+ANSWER_TYPES: dict[ReleaseValue, pa.DataType] = {
+    "label": pa.string(),
+    "labels": pa.list_(pa.string()),
+    "spans": pa.list_(SPAN_TYPE),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "string": pa.string(),
+}
+
+
 def answer_type(question: QuestionSpec) -> pa.DataType:
     """The Arrow type of a question's answer in the flat table."""
-    kind = question.type
-    if kind == "multi_label":
-        return pa.list_(pa.string())
-    if kind == "spans":
-        return pa.list_(SPAN_TYPE)
-    if kind == "rating":
-        return pa.int64()
-    if kind == "number":
-        return pa.float64()
-    return pa.string()  # single_label, text, preference
-
-
-SPAN_TYPE = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
+    return ANSWER_TYPES[question.kind.release]
 
 
 def annotations_type(answer_types: Iterable[tuple[str, pa.DataType]]) -> pa.DataType:

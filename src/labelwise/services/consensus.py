@@ -30,7 +30,6 @@ from labelwise.services.quality_data import (
     MultiLabelColumns,
     NumberColumns,
     ProjectColumns,
-    choices_of,
     codes,
     load,
 )
@@ -38,15 +37,8 @@ from labelwise.spec import QuestionSpec
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
-
-# The methods each question type can be aggregated by; the first is the default.
-METHODS: dict[str, tuple[str, ...]] = {
-    "single_label": ("majority", "dawid-skene"),
-    "preference": ("majority", "dawid-skene"),
-    "rating": ("majority", "dawid-skene"),
-    "multi_label": ("majority",),
-    "number": ("median", "mean"),
-}
+# The consensus methods a project export or a release may ask for.
+METHODS = ("majority", "dawid-skene")
 
 
 class ItemConsensus(NamedTuple):
@@ -96,8 +88,9 @@ def consensus(
 ) -> ConsensusTable:
     """The consensus of `question` on every item that has an answer to it.
 
-    `method`: majority or dawid-skene for single-label, preference and rating questions,
-    majority for multi-label, median or mean for numbers (the default is the first of these).
+    `method`: one of the question kind's `consensus` methods (majority or dawid-skene for
+    single-label, preference and rating questions, majority for multi-label, median or mean
+    for numbers); the default is its first.
     An item settled by adjudication answers with the adjudicator's decision at confidence 1:
     a person's ruling on a disagreement outranks any vote over it.
     """
@@ -131,8 +124,8 @@ def _project(db: Database, project_id: int) -> Project:
 
 
 def _method(question: QuestionSpec, method: str | None) -> str:
-    allowed = METHODS.get(question.type)
-    if allowed is None:
+    allowed = question.kind.consensus
+    if not allowed:
         raise InvalidInput(f"{question.name}: {question.type} answers have no consensus here")
     if method is None:
         return allowed[0]
@@ -153,7 +146,7 @@ def _entries(
         return _label_entries(answers, rows, n, method)
     if isinstance(answers, MultiLabelColumns):
         return _multi_label_entries(answers, rows, n)
-    assert isinstance(answers, NumberColumns)  # METHODS admits no other kind
+    assert isinstance(answers, NumberColumns)  # no other coding has consensus methods
     values = np.asarray(answers.values, np.float64)
     numbers = aggregate_numbers(rows, values, n, "mean" if method == "mean" else "median")
     return lambda row: ItemConsensus(_number(numbers[row]), None, None)
@@ -211,19 +204,16 @@ def _settled(
     items: ItemColumns, question: QuestionSpec, item_codes: IntArray
 ) -> dict[int, ItemConsensus]:
     """Adjudicated items, by row: the final answer, certain."""
-    labels = [str(choice) for choice in choices_of(question)]
+    labels = [str(choice) for choice in question.kind.categories(question)]
+    certain = 1.0 if labels else None  # a number's consensus has no confidence
     settled: dict[int, ItemConsensus] = {}
     for code, final in items.final_answers.items():
         if question.name not in final:
             continue
         answer = final[question.name]
         row = int(np.searchsorted(item_codes, code))
-        settled[row] = ItemConsensus(answer, _certain(question), _one_hot(labels, answer))
+        settled[row] = ItemConsensus(answer, certain, _one_hot(labels, answer))
     return settled
-
-
-def _certain(question: QuestionSpec) -> float | None:
-    return None if question.type == "number" else 1.0
 
 
 def _one_hot(labels: Sequence[str], answer: Any) -> dict[str, float] | None:

@@ -23,7 +23,6 @@ from labelwise.services import gold
 from labelwise.services.quality_model import Figure, QualityReport
 from labelwise.spec import ProjectSpec, QuestionSpec
 
-BALANCED = ("single_label", "multi_label", "rating", "preference")  # questions with classes
 UNRESOLVED = "(unresolved)"  # a tie nobody settled, as the class balance counts it
 
 LISTED = 10  # open escalations named on the card; the count covers all of them
@@ -50,7 +49,7 @@ class FreezeStats:
         self.sources.update(row.sources.values())
         for question in spec.questions:
             name = question.name
-            if question.type not in BALANCED or row.sources[name] in ("unanswered", "invalid"):
+            if not question.kind.categorical or row.sources[name] in ("unanswered", "invalid"):
                 continue
             answer = row.answers[name]
             labels = answer if isinstance(answer, list) else [answer]
@@ -136,17 +135,7 @@ def render(spec: ProjectSpec, release: Release, stats: FreezeStats, context: Car
 
 
 def _question_row(question: QuestionSpec) -> list[str]:
-    if question.choices:
-        answers = ", ".join(question.choices)
-    elif question.type in ("rating", "number"):
-        answers = f"{_bound(question.min)} to {_bound(question.max)}"
-    else:
-        answers = question.type
-    return [question.name, question.type, answers]
-
-
-def _bound(value: float | None) -> str:
-    return "any" if value is None else f"{value:g}"
+    return [question.name, question.type, question.kind.describe(question)]
 
 
 def _guidelines(stats: FreezeStats, notes: dict[int, str]) -> str:

@@ -21,7 +21,6 @@ from labelwise.services.consensus import METHODS, ConsensusTable, consensus
 from labelwise.services.projects import spec_of
 
 PAGE = 5000
-CONSENSUS_METHODS = ("majority", "dawid-skene")
 # Core tables, not the ORM: an export handles a million rows and ORM rows cost twice as much.
 _items = Item.__table__
 _annotations = Annotation.__table__
@@ -51,11 +50,11 @@ def export(
 
 
 def _consensus_tables(db: Database, project: Project, method: str) -> dict[str, ConsensusTable]:
-    if method not in CONSENSUS_METHODS:
-        raise InvalidInput(f"consensus: expected one of {', '.join(CONSENSUS_METHODS)}")
-    questions = [q for q in spec_of(project).questions if q.type in METHODS]
+    if method not in METHODS:
+        raise InvalidInput(f"consensus: expected one of {', '.join(METHODS)}")
+    questions = [q for q in spec_of(project).questions if q.kind.consensus]
     return {
-        q.name: consensus(db, project.id, q.name, method if method in METHODS[q.type] else None)
+        q.name: consensus(db, project.id, q.name, method if method in q.kind.consensus else None)
         for q in questions
     }
 

@@ -18,9 +18,6 @@ from labelwise.services.corrections import corrections_of, effective_answers
 from labelwise.spec import ProjectSpec
 from labelwise.states import ItemStatus, ReviewStatus
 
-# Free text almost never matches word for word; it is not a disagreement to adjudicate.
-_NOT_COMPARED = frozenset({"text"})
-
 
 class ItemState(Protocol):
     """What the flow reads of an item: a locked `Item` row or the submit path's copy of it."""
@@ -68,7 +65,7 @@ def _disagree(session: Session, spec: ProjectSpec, annotations: Sequence[Annotat
     corrected = [a.id for a in annotations if a.review_status == ReviewStatus.CORRECTED]
     fixes = corrections_of(session.connection(), corrected)
     answers = [effective_answers(a, fixes) for a in annotations]
-    compared = [q.name for q in spec.questions if q.type not in _NOT_COMPARED]
+    compared = [q.name for q in spec.questions if q.kind.compared]
     return any(len({canonical_json(a.get(name)) for a in answers}) > 1 for name in compared)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, groupby
 from typing import Any, Generic, TypeVar
@@ -28,11 +28,11 @@ from labelwise.services import accounts
 from labelwise.services.corrections import corrections, effective_answers
 from labelwise.services.item_flow import stratum_key
 from labelwise.spec import ProjectSpec, QuestionSpec
+from labelwise.spec.questions import Coding
 
 PAGE = 5000
 # Items whose annotation is complete: the population the review sample is drawn from.
 FINISHED = frozenset({"in_review", "in_adjudication", "done"})
-_PREFERENCES = ("a", "b", "tie")
 _items = Item.__table__
 _annotations = Annotation.__table__
 _reviews = Review.__table__
@@ -89,7 +89,8 @@ class AnswerColumns:
 
 
 class LabelColumns(AnswerColumns):
-    """Single-label, preference and rating answers as codes into the question's choices."""
+    """Answers coded as "labels" (single-label, preference, rating) as codes into the
+    question kind's categories."""
 
     def __init__(self, choices: Sequence[Hashable]) -> None:
         super().__init__()
@@ -259,27 +260,19 @@ def _pair_counts(marked: Mapping[Hashable, Sequence[Span]], match: SpanMatch) ->
     return round(f1 * total), total
 
 
+# The columns that hold each coding of answers (a question kind's `coding`).
+_COLLECTORS: dict[Coding, Callable[[QuestionSpec], AnswerColumns]] = {
+    "labels": lambda question: LabelColumns(question.kind.categories(question)),
+    "label_sets": lambda question: MultiLabelColumns(question.choices),
+    "numbers": lambda question: NumberColumns(),
+    "spans": lambda question: SpanColumns(question.choices),
+    "none": lambda question: AnswerColumns(),
+}
+
+
 def collector_for(question: QuestionSpec) -> AnswerColumns:
     """The columns that hold answers of this question's type."""
-    if question.type in ("single_label", "preference", "rating"):
-        return LabelColumns(choices_of(question))
-    if question.type == "number":
-        return NumberColumns()
-    if question.type == "multi_label":
-        return MultiLabelColumns(question.choices)
-    if question.type == "spans":
-        return SpanColumns(question.choices)
-    return AnswerColumns()
-
-
-def choices_of(question: QuestionSpec) -> tuple[Hashable, ...]:
-    """The answers a question's labels can take: its labels, a/b/tie, or the rating scale."""
-    if question.type == "preference":
-        return _PREFERENCES
-    if question.type == "rating":
-        assert question.min is not None and question.max is not None  # the spec requires them
-        return tuple(range(int(question.min), int(question.max) + 1))
-    return question.choices
+    return _COLLECTORS[question.kind.coding](question)
 
 
 @dataclass

@@ -60,11 +60,6 @@ RowStatistic = Callable[[IntArray], float]
 # a second; beyond it a report would wait for seconds, for an interval that is narrow anyway.
 _BOOTSTRAP_ROWS = 50_000
 _RESAMPLES = 200
-_LEVELS: dict[str, MeasurementLevel] = {
-    "single_label": "nominal",
-    "preference": "nominal",
-    "rating": "ordinal",
-}
 # Cohen's kappa for ordered answers weighs a near miss less than a far one.
 _KAPPA_WEIGHTS: dict[str, KappaWeights | None] = {"nominal": None, "ordinal": "linear"}
 
@@ -126,7 +121,7 @@ def _categories(question: QuestionSpec, columns: LabelColumns, context: Context)
     labels = codes(columns.labels)
     answered, units = _dense(items)
     k = len(columns.choices)
-    level = _LEVELS[question.type]
+    level = _level(question)
     majority = majority_vote(units, labels, n_labels=k)
     ds = dawid_skene(units, annotators, labels, n_labels=k)
     gold = _gold_reference(question, columns, context, answered)
@@ -174,6 +169,13 @@ def _category_agreement(
     return agreement
 
 
+def _level(question: QuestionSpec) -> MeasurementLevel:
+    """The level of measurement its kind gives: nominal, ordinal, interval."""
+    level = question.kind.level
+    assert level is not None, f"a {question.type} question is compared without a level"
+    return level
+
+
 def _gold_reference(
     question: QuestionSpec, columns: LabelColumns, context: Context, answered: IntArray
 ) -> IntArray | None:
@@ -211,13 +213,15 @@ def _label_rows(
 
 
 def _numbers(question: QuestionSpec, columns: NumberColumns, context: Context) -> QuestionReport:
-    """Numbers: interval alpha on the distinct values given (their codes in value order)."""
+    """Numbers: alpha at the kind's level (interval) on the distinct values given (their codes
+    in value order)."""
     items, annotators = codes(columns.items), codes(columns.annotators)
     _, units = _dense(items)
     domain, values = np.unique(np.asarray(columns.values, np.float64), return_inverse=True)
+    level = _level(question)
 
     def alpha(rows: IntArray, unit_codes: IntArray) -> float:
-        return krippendorff_alpha(unit_codes, values[rows], "interval", domain)
+        return krippendorff_alpha(unit_codes, values[rows], level, domain)
 
     return QuestionReport(
         name=question.name,
@@ -405,12 +409,13 @@ def _version_statistic(
     """The statistic `_by_type` uses per slice, and the version of each row it indexes."""
     _, units = _dense(items)
     if isinstance(columns, LabelColumns):
-        labels, level = codes(columns.labels), _LEVELS[question.type]
+        labels, level = codes(columns.labels), _level(question)
         return lambda rows: krippendorff_alpha(units[rows], labels[rows], level), versions
     if isinstance(columns, NumberColumns):
         domain, values = np.unique(np.asarray(columns.values, np.float64), return_inverse=True)
+        level = _level(question)
         return (
-            lambda rows: krippendorff_alpha(units[rows], values[rows], "interval", domain),
+            lambda rows: krippendorff_alpha(units[rows], values[rows], level, domain),
             versions,
         )
     if isinstance(columns, MultiLabelColumns):

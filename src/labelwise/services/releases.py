@@ -20,7 +20,6 @@ import orjson
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from labelwise.canonical import canonical_json
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
@@ -35,7 +34,6 @@ from labelwise.services.projects import spec_of
 from labelwise.services.quality_data import annotation_rows, load
 from labelwise.spec import AnswerError, ProjectSpec, QuestionSpec, parse_spec, validate_answers
 
-RELEASE_METHODS = ("majority", "dawid-skene")
 PAGE = 5000
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _items = Item.__table__
@@ -68,8 +66,8 @@ def create(
             f"release name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
-    if method not in RELEASE_METHODS:
-        raise InvalidInput(f"method {method!r}: expected one of {', '.join(RELEASE_METHODS)}")
+    if method not in METHODS:
+        raise InvalidInput(f"method {method!r}: expected one of {', '.join(METHODS)}")
     _refuse_taken(db, project.id, name)
     spec = spec_of(project)
     # One snapshot for the votes and the card's quality figures; the rows themselves are
@@ -78,7 +76,7 @@ def create(
     tables = {
         q.name: consensus_of(columns, q, _method_for(q, method))
         for q in spec.questions
-        if q.type in METHODS
+        if q.kind.consensus
     }
     context = dataset_card.gather(db, project, quality_report.report_of(project, spec, columns))
     stats = dataset_card.FreezeStats(slices=[f.name for f in spec.fields if f.type == "metadata"])
@@ -152,7 +150,7 @@ def _taken(name: str) -> Conflict:
 
 def _method_for(question: QuestionSpec, method: str) -> str:
     """The release's method where the question type has it; else the type's default."""
-    usable = METHODS[question.type]
+    usable = question.kind.consensus
     return method if method in usable else usable[0]
 
 
@@ -258,14 +256,8 @@ def _drop_misfits(
 
 
 def _majority(question: QuestionSpec, values: list[Any]) -> tuple[Any, str]:
-    """Spans marked identically by a strict majority; a text given by a strict majority."""
-    half = len(values) / 2
-    if question.type == "spans":
-        marks = Counter((s["start"], s["end"], s["label"]) for spans in values for s in spans)
-        chosen = sorted(mark for mark, votes in marks.items() if votes > half)
-        return [{"start": s, "end": e, "label": label} for s, e, label in chosen], "majority"
-    text, votes = Counter(canonical_json(v) for v in values).most_common(1)[0]
-    return (orjson.loads(text) if votes > half else None), "majority"
+    """What a strict majority gave, as the question's kind counts it (e.g. span by span)."""
+    return question.kind.majority(values), "majority"
 
 
 # --- reading -------------------------------------------------------------------------------

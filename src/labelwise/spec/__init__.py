@@ -3,8 +3,8 @@
 Pure: pydantic, PyYAML and the standard library only, so every layer can use it.
 """
 
-from labelwise.spec._answers import AnswerError, validate_answers
-from labelwise.spec._base import SpecError
+from labelwise.spec._answers import validate_answers
+from labelwise.spec._base import AnswerError, SpecError
 from labelwise.spec._labels import Label
 from labelwise.spec._load import load_guidelines_file, load_spec_file, parse_spec
 from labelwise.spec._model import (
@@ -19,8 +19,10 @@ from labelwise.spec._model import (
     ReviewSpec,
     WorkflowSpec,
 )
+from labelwise.spec.questions import QUESTION_TYPES, QuestionKind, page_layout, question_type
 
 __all__ = [
+    "QUESTION_TYPES",
     "AgreementTargetSpec",
     "AnswerError",
     "FieldSpec",
@@ -29,6 +31,7 @@ __all__ = [
     "ProjectSpec",
     "QualificationSpec",
     "QualitySpec",
+    "QuestionKind",
     "QuestionSpec",
     "QuestionType",
     "ReviewSpec",
@@ -36,6 +39,8 @@ __all__ = [
     "WorkflowSpec",
     "load_guidelines_file",
     "load_spec_file",
+    "page_layout",
     "parse_spec",
+    "question_type",
     "validate_answers",
 ]

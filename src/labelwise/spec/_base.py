@@ -45,6 +45,15 @@ class SpecError(ValueError):
         super().__init__("\n".join(self.errors))
 
 
+class AnswerError(ValueError):
+    """An answer that does not fit its question: which question, and what was expected."""
+
+    def __init__(self, question: str, message: str) -> None:
+        super().__init__(f"{question}: {message}")
+        self.question = question
+        self.message = message
+
+
 def show(value: object) -> str:
     """A value as its author wrote it in YAML or JSON, short enough for one line."""
     if value is None:

@@ -16,8 +16,11 @@ from pydantic import (
 
 from labelwise.spec._base import Problem, SpecModel, Variant, raise_problems, refuse, show
 from labelwise.spec._labels import Label, check_labels, leaf_paths
+from labelwise.spec.questions import QUESTION_TYPES, QuestionKind
+from labelwise.spec.questions._kind import Check
 
 FieldType = Literal["text", "markdown", "image", "chat", "pair", "metadata"]
+# The registered question types (labelwise.spec.questions), spelled out for pydantic and mypy.
 QuestionType = Literal[
     "single_label", "multi_label", "spans", "rating", "number", "text", "preference"
 ]
@@ -26,12 +29,6 @@ AgreementMetric = Literal["krippendorff_alpha", "fleiss_kappa", "cohen_kappa"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-
-# The field types a question may point at, by question type.
-_FIELD_TARGETS: dict[str, tuple[str, ...]] = {
-    "spans": ("text", "markdown"),
-    "preference": ("pair",),
-}
 
 
 def _identifier(value: str) -> str:
@@ -103,15 +100,7 @@ class FieldSpec(SpecModel):
 
 
 _QUESTION_VARIANTS = _variants(
-    {
-        "single_label": ({"labels"}, ("labels",)),
-        "multi_label": ({"labels", "min_choices", "max_choices"}, ("labels",)),
-        "spans": ({"labels", "field", "allow_overlap"}, ("labels", "field")),
-        "rating": ({"min", "max"}, ("min", "max")),
-        "number": ({"min", "max"}, ()),
-        "text": ({"max_length"}, ()),
-        "preference": ({"field"}, ()),
-    },
+    {name: (set(kind.keys), kind.required) for name, kind in QUESTION_TYPES.items()},
     common={"name", "type", "title", "required"},
     what="a {} question",
 )
@@ -134,6 +123,11 @@ class QuestionSpec(SpecModel):
     max_choices: int | None = Field(default=None, ge=1)
 
     # Derived once, on first use, for validate_answers, which runs on every submission.
+    @cached_property
+    def kind(self) -> QuestionKind:
+        """Everything about this question's type (labelwise.spec.questions)."""
+        return QUESTION_TYPES[self.type]
+
     @cached_property
     def choices(self) -> tuple[str, ...]:
         """The valid label answers in display order; leaf paths for a taxonomy."""
@@ -172,7 +166,8 @@ class QuestionSpec(SpecModel):
     def _check_bound(cls, value: object, info: ValidationInfo) -> int | float | None:
         if value is None:
             return None
-        if info.data.get("type") == "rating":
+        kind = QUESTION_TYPES.get(info.data.get("type", ""))
+        if kind is not None and kind.integer_bounds:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise refuse(f"must be an integer; got {show(value)}")
         elif not _is_number(value):
@@ -325,6 +320,11 @@ class ProjectSpec(SpecModel):
     def _questions(self) -> dict[str, QuestionSpec]:
         return {question.name: question for question in self.questions}
 
+    @cached_property
+    def _answer_checks(self) -> tuple[tuple[QuestionSpec, Check, bool], ...]:
+        """Per question, its answer check and whether [] is an answer: validate_answers' loop."""
+        return tuple((q, q.kind.validate, q.kind.empty_is_answer) for q in self.questions)
+
     def field(self, name: str) -> FieldSpec:
         """The field called ``name``; KeyError if there is none."""
         try:
@@ -384,8 +384,9 @@ def _duplicates(entries: list[dict[str, object]], key: str, what: str) -> Iterat
 
 def _field_reference(question: Mapping[str, object], types: Mapping[object, object]) -> str | None:
     kind, name = question.get("type"), question.get("field")
-    wanted = _FIELD_TARGETS.get(kind) if isinstance(kind, str) else None
-    if wanted is None or not isinstance(name, str):
+    registered = QUESTION_TYPES.get(kind) if isinstance(kind, str) else None
+    wanted = registered.field_types if registered is not None else ()
+    if not wanted or not isinstance(name, str):
         return None
     if name not in types:
         return _no_such_field(name, types)

@@ -22,6 +22,7 @@ from labelwise.db.models import Project, User
 from labelwise.errors import LabelwiseError
 from labelwise.policies import Action, Actor, Role, authorize, can
 from labelwise.services import accounts, projects
+from labelwise.spec import page_layout
 from labelwise.web.security import SESSION_COOKIE, csrf_token, set_cookies
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -91,6 +92,11 @@ class ProjectAccess:
         """`action` may be an Action or, from a template, its name ("REVIEW")."""
         wanted = action if isinstance(action, Action) else Action[action]
         return can(self.actor, wanted, self.role)
+
+    @property
+    def question_layout(self) -> dict[str, dict[str, Any]]:
+        """How the pages draw each question, from its kind: the browser keeps no type rules."""
+        return page_layout(self.spec)
 
     @property
     def role_name(self) -> str:

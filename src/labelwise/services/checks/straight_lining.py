@@ -46,7 +46,7 @@ class StraightLining:
 
 def make(spec: ProjectSpec, _context: dict[str, Any]) -> Check | None:
     rule = spec.quality.checks.straight_lining
-    questions = [q.name for q in spec.questions if q.type in ("single_label", "rating")]
+    questions = [q.name for q in spec.questions if q.kind.straight_lining]
     if rule is None or not questions:
         return None
     return StraightLining(questions, rule.min_items, rule.margin)

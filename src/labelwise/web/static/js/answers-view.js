@@ -5,8 +5,6 @@ import { h } from "./dom.js";
 import { spanColor } from "./spans.js";
 import { titleOf } from "./spec.js";
 
-const PREFERENCE_NAMES = { a: "A", b: "B", tie: "Tie" };
-
 function spanList(question, spans, data) {
   const chars = Array.from(typeof data?.[question.field] === "string" ? data[question.field] : "");
   if (!spans.length) return h("span", { class: "muted" }, "no spans");
@@ -18,16 +16,15 @@ function spanList(question, spans, data) {
   }));
 }
 
-/** One answer to one question, readable. */
+/** One answer to one question, readable, as its layout (from the server) draws it. */
 function formatAnswer(question, value, data) {
   if (value === undefined || value === null) return h("span", { class: "muted" }, "—");
-  switch (question.type) {
-    case "spans": return spanList(question, Array.isArray(value) ? value : [], data);
-    case "multi_label": return Array.isArray(value) ? value.join(", ") : String(value);
-    case "preference": return PREFERENCE_NAMES[value] ?? String(value);
-    case "text": return h("span", { class: "free-text" }, String(value));
-    default: return typeof value === "object" ? JSON.stringify(value) : String(value);
-  }
+  const layout = question.layout;
+  if (layout.widget === "spans") return spanList(question, Array.isArray(value) ? value : [], data);
+  if (layout.multiple) return Array.isArray(value) ? value.join(", ") : String(value);
+  if (layout.names) return layout.names[value] ?? String(value);
+  if (layout.widget === "text") return h("span", { class: "free-text" }, String(value));
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
 /** All of an answer set as a small definition list. */

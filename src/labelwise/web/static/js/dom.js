@@ -32,10 +32,11 @@ export function byId(id) {
   return el;
 }
 
-/** Data attributes of the page's root element, with the project spec parsed. */
+/** Data attributes of the page's root element, with the project spec and layout parsed. */
 export function pageData(rootId) {
   const root = byId(rootId);
-  return { root, ...root.dataset, spec: root.dataset.spec ? JSON.parse(root.dataset.spec) : null };
+  const parsed = (name) => (root.dataset[name] ? JSON.parse(root.dataset[name]) : null);
+  return { root, ...root.dataset, spec: parsed("spec"), layout: parsed("layout") };
 }
 
 export function kbd(key) {

@@ -44,7 +44,7 @@ export class AnswerForm {
     this.allSurfaces = [];
     const primary = primaryQuestion(spec);
     this.widgets = spec.questions.map((q) => {
-      if (q.type !== "spans") return widgetFor(q, q === primary);
+      if (q.layout.widget !== "spans") return widgetFor(q, q === primary);
       const surface = new SpanSurface(q, data[q.field], () => this.recordChange());
       surface.onPending = () => this.showSpanKeys();
       this.allSurfaces.push(surface);

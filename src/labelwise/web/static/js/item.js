@@ -7,8 +7,8 @@ import { byId, h, pageData, when } from "./dom.js";
 import { renderFields } from "./fields.js";
 import { prepareSpec } from "./spec.js";
 
-const { slug, item: itemId, spec: rawSpec } = pageData("item-page");
-const spec = prepareSpec(rawSpec);
+const { slug, item: itemId, spec: rawSpec, layout } = pageData("item-page");
+const spec = prepareSpec(rawSpec, layout);
 const base = `/projects/${slug}/items/${itemId}`;
 
 function historyButton(annotation, data) {

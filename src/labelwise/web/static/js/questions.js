@@ -1,11 +1,10 @@
-// One widget per question type. Each has `el`, a `value` (undefined when unanswered)
+// One widget per layout the server gives a question type (`q.layout.widget`, from
+// labelwise.spec.questions). Each has `el`, a `value` (undefined when unanswered)
 // that can be read and set, and `press(index)` for the number keys where that applies.
 // Every control is a real, labelled form control, so Tab, arrows and Space work too.
 
 import { h, kbd, newId } from "./dom.js";
 import { digitFor, titleOf } from "./spec.js";
-
-const PREFERENCES = [["a", "A is better"], ["b", "B is better"], ["tie", "Tie"]];
 
 function legend(question) {
   return h("legend", {}, titleOf(question),
@@ -138,7 +137,7 @@ class InputWidget {
 
   get value() {
     const text = this.input.value;
-    if (this.question.type === "text") return text.trim() ? text : undefined;
+    if (this.question.layout.widget === "text") return text.trim() ? text : undefined;
     return text.trim() === "" ? undefined : Number(text);
   }
 
@@ -170,37 +169,29 @@ function numberInput(q, integer) {
 }
 
 function textControl(q) {
-  const long = !q.max_length || q.max_length > 200;
-  return long ? h("textarea", { rows: 3, maxlength: q.max_length })
+  return q.layout.long ? h("textarea", { rows: 3, maxlength: q.max_length })
     : h("input", { type: "text", maxlength: q.max_length, autocomplete: "off" });
 }
 
-/** The widget for any question but spans (see spans.js). `keys`: show number-key hints. */
+/**
+ * The widget for any question but spans (see spans.js), as the server's layout of its type
+ * says: `options` (inline for short scales), `taxonomy`, `number` or `text`. `keys`: show
+ * number-key hints.
+ */
 export function widgetFor(question, keys) {
   const q = question;
-  switch (q.type) {
-    case "single_label":
-    case "multi_label": {
-      const options = q.choices.map((c) => [c, q.hierarchical ? c.split("/").slice(1).join(" / ") : c]);
-      const settings = { multiple: q.type === "multi_label", keys };
-      return q.hierarchical || q.choices.length > 15
-        ? new TaxonomyWidget(q, options, settings) : new OptionsWidget(q, options, settings);
-    }
-    case "rating": {
-      if (q.max - q.min > 10) return new InputWidget(q, numberInput(q, true), rangeHint(q));
-      const options = [];
-      for (let v = q.min; v <= q.max; v += 1) options.push([v, String(v)]);
-      const widget = new OptionsWidget(q, options, { keys });
-      widget.el.classList.add("inline-options");
-      return widget;
-    }
-    case "preference": {
-      const widget = new OptionsWidget(q, PREFERENCES, { keys });
-      widget.el.classList.add("inline-options");
+  const layout = q.layout;
+  switch (layout.widget) {
+    case "options":
+    case "taxonomy": {
+      const settings = { multiple: layout.multiple ?? false, keys };
+      if (layout.widget === "taxonomy") return new TaxonomyWidget(q, layout.options, settings);
+      const widget = new OptionsWidget(q, layout.options, settings);
+      if (layout.inline) widget.el.classList.add("inline-options");
       return widget;
     }
     case "number":
-      return new InputWidget(q, numberInput(q, false), rangeHint(q));
+      return new InputWidget(q, numberInput(q, layout.integer), rangeHint(q));
     default:
       return new InputWidget(q, textControl(q),
         q.max_length ? `(at most ${q.max_length} characters)` : "");

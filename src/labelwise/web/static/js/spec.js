@@ -1,22 +1,15 @@
-// The project spec as the pages need it: leaf choices of taxonomies, titles, key hints.
+// The project spec as the pages need it: each question with the layout the server gives its
+// type (labelwise.spec.questions), titles, key hints.
 
-/** The valid answers of a label question in display order: "hardware/laptop" in a taxonomy. */
-function leafPaths(labels, prefix = "") {
-  const out = [];
-  for (const label of labels ?? []) {
-    if (typeof label === "string") out.push(prefix + label);
-    else for (const [parent, children] of Object.entries(label)) {
-      out.push(...leafPaths(children, `${prefix}${parent}/`));
-    }
-  }
-  return out;
-}
-
-/** The spec with `choices` and `hierarchical` worked out on every question. */
-export function prepareSpec(spec) {
+/**
+ * The spec with each question's `layout` (its widget and options; `keys`: the number keys
+ * answer it), `choices` (leaf paths of a taxonomy, a span question's labels) and `hierarchical`.
+ */
+export function prepareSpec(spec, layout) {
   for (const q of spec.questions) {
-    q.choices = leafPaths(q.labels);
-    q.hierarchical = (q.labels ?? []).some((label) => typeof label !== "string");
+    q.layout = layout[q.name];
+    q.choices = q.layout.choices ?? [];
+    q.hierarchical = q.layout.hierarchical ?? false;
   }
   return spec;
 }
@@ -25,10 +18,10 @@ export function titleOf(thing) {
   return thing.title || thing.name;
 }
 
-/** The question the number keys answer: the first single-label one (else a preference). */
+/** The question the number keys answer (the server picks it: the first single-label one,
+ * else the first preference). */
 export function primaryQuestion(spec) {
-  return spec.questions.find((q) => q.type === "single_label") ??
-    spec.questions.find((q) => q.type === "preference") ?? null;
+  return spec.questions.find((q) => q.layout.keys) ?? null;
 }
 
 /** The key for the option at `index`: 1-9, then 0 for the tenth; null beyond. */

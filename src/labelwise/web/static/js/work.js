@@ -7,10 +7,10 @@ import { prepareSpec } from "./spec.js";
 
 export class WorkPage {
   constructor() {
-    const { slug, user, spec } = pageData("work");
+    const { slug, user, spec, layout } = pageData("work");
     this.slug = slug;
     this.user = user;
-    this.spec = prepareSpec(spec);
+    this.spec = prepareSpec(spec, layout);
     this.screen = byId("screen");
     this.notice = byId("notice");
     this.saveState = byId("save-state");
