@@ -21,7 +21,7 @@ from labelwise.db.models import Annotation, AnnotationRevision
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.policies import Role
 from labelwise.services import audit, guidelines, projects
-from labelwise.services.quality_data import SpanColumns
+from labelwise.services.reporting.quality_data import SpanColumns
 from labelwise.spec import SpecError, load_guidelines_file, load_spec_file, parse_spec
 from tests.teams import Team
 from tests.test_web import log_in

@@ -115,10 +115,13 @@ def test_a_queued_sqlite_write_leaves_the_server_answering(
 
 
 def test_a_session_ended_on_the_server_is_refused_at_once(team: Team) -> None:
-    """The router keeps a session's caller for a few seconds; logging out or a new password
-    in this process forgets it at once."""
+    """The router checks a session's CSRF token and origin like every browser write, keeps
+    its caller for a few seconds, and forgets it at once on logout or a new password."""
     csrf = log_in(team.client, "ben")
     headers = {"X-CSRF-Token": csrf}
+    assert team.client.post("/api/v1/projects/t/next").status_code == 403  # no CSRF token
+    cross_site = {**headers, "Origin": "https://evil.example"}
+    assert team.client.post("/api/v1/projects/t/next", headers=cross_site).status_code == 403
     assert team.client.post("/api/v1/projects/t/next", headers=headers).status_code == 200
     team.client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     refused = team.client.post("/api/v1/projects/t/next", headers=headers)

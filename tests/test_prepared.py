@@ -13,7 +13,8 @@ from labelwise.db.engine import Database
 from labelwise.db.models import Assignment, Comment, Item, User
 from labelwise.db.prepared import Prepared
 from labelwise.policies import Action, HolderPermit, Permit
-from labelwise.services import accounts, routing, submissions
+from labelwise.services import accounts
+from labelwise.services.workflow import routing, submissions
 from tests.teams import Team
 
 _LEASES = (

@@ -20,7 +20,7 @@ from labelwise.policies import Role
 from labelwise.quality import wilson_interval
 from labelwise.quality.stratified import stratified_proportion
 from labelwise.services import projects
-from labelwise.services.consensus import ItemConsensus, consensus
+from labelwise.services.reporting.consensus import ItemConsensus, consensus
 from labelwise.spec import parse_spec
 from tests.teams import Team, spec
 

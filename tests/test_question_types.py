@@ -10,8 +10,8 @@ from typing import Any, get_args
 import pytest
 
 from labelwise.formats import hfdataset, release_table
-from labelwise.services.consensus import consensus_of
-from labelwise.services.quality_data import ItemColumns, ProjectColumns, collector_for
+from labelwise.services.reporting.consensus import consensus_of
+from labelwise.services.reporting.quality_data import ItemColumns, ProjectColumns, collector_for
 from labelwise.spec import (
     QUESTION_TYPES,
     AnswerError,

@@ -14,7 +14,8 @@ from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, AnnotationRevision, Assignment, Item, Project, User
 from labelwise.policies import Action, HolderPermit, Permit, Role
-from labelwise.services import accounts, audit, routing, submissions
+from labelwise.services import accounts, audit
+from labelwise.services.workflow import routing, submissions
 from tests.conftest import bearer
 from tests.teams import Team
 

@@ -96,8 +96,10 @@ S = TypeVar("S", bound=StrEnum)
 
 def move(current: S | str, new: S) -> S:
     """`new`, once the table allows moving there from `current` (staying put is allowed)."""
+    if current == new:
+        return new
     state = type(new)
     old = state(current)
-    if old != new and new not in TRANSITIONS[state][old]:
+    if new not in TRANSITIONS[state][old]:
         raise IllegalTransition(f"{state.__name__}: {old} -> {new} is not a workflow move")
     return new

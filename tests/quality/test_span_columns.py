@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labelwise.quality import Span, pairwise_span_f1
-from labelwise.services.quality_data import SpanColumns
+from labelwise.services.reporting.quality_data import SpanColumns
 
 LABELS = ("PER", "LOC", "ORG")
 spans = st.lists(

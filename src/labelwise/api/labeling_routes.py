@@ -24,12 +24,12 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from labelwise.api.deps import current_actor, optional_actor
+from labelwise.api.deps import bearer_actor, current_actor, optional_actor
 from labelwise.api.errors import error_response, validation_response
 from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError
 from labelwise.policies import Action, Actor, HolderPermit, Permit
-from labelwise.services import routing, submissions
+from labelwise.services.workflow import routing, submissions
 
 T = TypeVar("T")
 
@@ -160,11 +160,20 @@ class LabelingRoutes:
         request = Request(scope, receive)
         db: Database = scope["app"].state.db
         try:
-            actor = await current_actor(await optional_actor(request))
+            actor = await _caller(request, db)
             response = await handler(request, db, actor)
         except LabelwiseError as error:
             response = error_response(error)
         await response(scope, receive, send)
+
+
+async def _caller(request: Request, db: Database) -> Actor:
+    """A token's caller, read straight from the raw headers (scripts, every request), else
+    the browser session's, as every other route reads it."""
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            return await bearer_actor(db, value.decode("latin-1"))
+    return await current_actor(await optional_actor(request))
 
 
 def _match(scope: Scope) -> tuple[Handler, dict[str, Any]] | None:

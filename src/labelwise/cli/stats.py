@@ -16,8 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
-from labelwise.services import projects, quality_report
-from labelwise.services.quality_model import (
+from labelwise.services import projects
+from labelwise.services.reporting import quality_report
+from labelwise.services.reporting.quality_model import (
     Figure,
     QualityReport,
     QuestionReport,

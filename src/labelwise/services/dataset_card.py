@@ -20,7 +20,7 @@ from labelwise.db.release_models import Release
 from labelwise.formats.release_table import soft_labels
 from labelwise.formats.rows import ReleaseRow
 from labelwise.services import gold
-from labelwise.services.quality_model import Figure, QualityReport
+from labelwise.services.reporting.quality_model import Figure, QualityReport
 from labelwise.spec import ProjectSpec, QuestionSpec
 
 UNRESOLVED = "(unresolved)"  # a tie nobody settled, as the class balance counts it

@@ -17,8 +17,8 @@ from labelwise.db.pages import Reader, items_in_project, keyset_pages
 from labelwise.errors import InvalidInput
 from labelwise.formats import ExportRow, Format
 from labelwise.services import accounts
-from labelwise.services.consensus import METHODS, ConsensusTable, consensus
 from labelwise.services.projects import spec_of
+from labelwise.services.reporting.consensus import METHODS, ConsensusTable, consensus
 
 PAGE = 5000
 # Core tables, not the ORM: an export handles a million rows and ORM rows cost twice as much.

@@ -27,11 +27,12 @@ from labelwise.db.release_models import Release, ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
-from labelwise.services import accounts, audit, dataset_card, quality_report
-from labelwise.services.consensus import METHODS, ConsensusTable, consensus_of
-from labelwise.services.corrections import corrections, effective_answers
+from labelwise.services import accounts, audit, dataset_card
 from labelwise.services.projects import spec_of
-from labelwise.services.quality_data import annotation_rows, load
+from labelwise.services.reporting import quality_report
+from labelwise.services.reporting.consensus import METHODS, ConsensusTable, consensus_of
+from labelwise.services.reporting.quality_data import annotation_rows, load
+from labelwise.services.workflow.corrections import corrections, effective_answers
 from labelwise.spec import AnswerError, ProjectSpec, QuestionSpec, parse_spec, validate_answers
 
 PAGE = 5000

@@ -19,7 +19,8 @@ from labelwise.db.engine import Database
 from labelwise.errors import InvalidInput, LabelwiseError, NotFound, TooLarge
 from labelwise.formats import format_for_path
 from labelwise.policies import Action
-from labelwise.services import discussion, guidelines, imports, item_views, projects, releases
+from labelwise.services import comments, guidelines, imports, item_views, projects, releases
+from labelwise.services.workflow import escalations
 from labelwise.web.rendering import PageRoute, ProjectAccess, SessionUser, project_access, render
 from labelwise.web.security import CSRF_FIELD, check_csrf
 
@@ -55,7 +56,7 @@ def project_context(db: Database, access: ProjectAccess, after: int = 0) -> dict
     if access.can(Action.READ_GUIDELINES):
         context["guidelines"] = guidelines.current(db, project.id)
     if access.can(Action.ANSWER_ESCALATIONS):
-        context["open_escalations"] = len(discussion.escalations(db, project.id, open_only=True))
+        context["open_escalations"] = len(escalations.escalations(db, project.id, open_only=True))
     return context
 
 
@@ -121,7 +122,7 @@ async def _import_form(
 @router.get("/projects/{slug}/escalations", response_class=HTMLResponse)
 def escalation_queue(slug: str, request: Request, db: DbDep, user: SessionUser) -> Response:
     access = project_access(db, user, slug, Action.ANSWER_ESCALATIONS)
-    found = discussion.escalations(db, access.project.id)
+    found = escalations.escalations(db, access.project.id)
     context = {
         "user": user,
         "access": access,
@@ -139,7 +140,7 @@ def item_page(slug: str, item_id: int, request: Request, db: DbDep, user: Sessio
     """
     access = project_access(db, user, slug, Action.VIEW_PROJECT)
     sees_all = access.can(Action.LIST_ITEMS)
-    if not sees_all and not discussion.item_was_assigned(db, item_id, access.actor.user_id):
+    if not sees_all and not comments.item_was_assigned(db, item_id, access.actor.user_id):
         raise NotFound(f"item {item_id} not found")
     detail = item_views.item_detail(
         db, access.project.id, item_id, only_user=None if sees_all else access.actor.user_id

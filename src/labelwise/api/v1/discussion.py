@@ -12,21 +12,24 @@ from labelwise.db.engine import Database
 from labelwise.db.models import Project
 from labelwise.errors import NotFound
 from labelwise.policies import Action, Actor, HolderPermit, Role, authorize, can
-from labelwise.services import discussion, item_views, projects
+from labelwise.services import comments, item_views, projects
+from labelwise.services.comments import CommentView
+from labelwise.services.workflow import escalations
+from labelwise.services.workflow.escalations import EscalationView
 
 router = APIRouter(tags=["discussion"])
 
 
 class QuestionIn(BaseModel):
-    question: str = Field(min_length=1, max_length=discussion.MAX_TEXT)
+    question: str = Field(min_length=1, max_length=comments.MAX_TEXT)
 
 
 class AnswerIn(BaseModel):
-    answer: str = Field(min_length=1, max_length=discussion.MAX_TEXT)
+    answer: str = Field(min_length=1, max_length=comments.MAX_TEXT)
 
 
 class CommentIn(BaseModel):
-    body: str = Field(min_length=1, max_length=discussion.MAX_TEXT)
+    body: str = Field(min_length=1, max_length=comments.MAX_TEXT)
 
 
 class CreatedOut(BaseModel):
@@ -36,8 +39,8 @@ class CreatedOut(BaseModel):
 # item_views.ItemDetail with the item's discussion, which the discussion service keeps.
 @dataclass(frozen=True)
 class ItemDetailOut(item_views.ItemDetail):
-    comments: list[discussion.CommentView]
-    escalations: list[discussion.EscalationView]
+    comments: list[CommentView]
+    escalations: list[EscalationView]
 
 
 class HistoryOut(BaseModel):
@@ -49,24 +52,24 @@ class FeedbackOut(BaseModel):
     reviews: list[item_views.ReviewView] = Field(
         description="Rejections and corrections of your work."
     )
-    escalations: list[discussion.EscalationView] = Field(
-        description="Your questions and their answers."
-    )
+    escalations: list[EscalationView] = Field(description="Your questions and their answers.")
 
 
 @router.post("/assignments/{assignment_id}/escalate", response_model=CreatedOut, status_code=201)
 def escalate(assignment_id: int, body: QuestionIn, db: DbDep, actor: ActorDep) -> CreatedOut:
     """Ask the managers about an item: it leaves your queue until they answer."""
-    return CreatedOut(id=discussion.escalate(db, assignment_id, HolderPermit(actor), body.question))
+    return CreatedOut(
+        id=escalations.escalate(db, assignment_id, HolderPermit(actor), body.question)
+    )
 
 
-@router.get("/projects/{slug}/escalations", response_model=list[discussion.EscalationView])
+@router.get("/projects/{slug}/escalations", response_model=list[EscalationView])
 def list_escalations(
     slug: str, db: DbDep, actor: ActorDep, open: bool = Query(True, description="Only open ones.")
-) -> list[discussion.EscalationView]:
+) -> list[EscalationView]:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.ANSWER_ESCALATIONS, role)
-    return discussion.escalations(db, project.id, open_only=open)
+    return escalations.escalations(db, project.id, open_only=open)
 
 
 @router.post("/projects/{slug}/escalations/{escalation_id}/answer", status_code=204)
@@ -75,7 +78,7 @@ def answer_escalation(
 ) -> Response:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.ANSWER_ESCALATIONS, role)
-    discussion.answer(db, project.id, escalation_id, actor.user_id, body.answer)
+    escalations.answer(db, project.id, escalation_id, actor.user_id, body.answer)
     return Response(status_code=204)
 
 
@@ -85,21 +88,17 @@ def _visible_item(
     """Roles that list items see all of them; others only items handed to them."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, action, role)
-    if not can(actor, Action.LIST_ITEMS, role) and not discussion.item_was_assigned(
+    if not can(actor, Action.LIST_ITEMS, role) and not comments.item_was_assigned(
         db, item_id, actor.user_id
     ):
         raise NotFound(f"item {item_id} not found")
     return project, role
 
 
-@router.get(
-    "/projects/{slug}/items/{item_id}/comments", response_model=list[discussion.CommentView]
-)
-def list_comments(
-    slug: str, item_id: int, db: DbDep, actor: ActorDep
-) -> list[discussion.CommentView]:
+@router.get("/projects/{slug}/items/{item_id}/comments", response_model=list[CommentView])
+def list_comments(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> list[CommentView]:
     project, _ = _visible_item(db, actor, slug, item_id, Action.VIEW_PROJECT)
-    return discussion.comments(db, project.id, item_id)
+    return comments.comments(db, project.id, item_id)
 
 
 @router.post(
@@ -107,7 +106,7 @@ def list_comments(
 )
 def add_comment(slug: str, item_id: int, body: CommentIn, db: DbDep, actor: ActorDep) -> CreatedOut:
     project, _ = _visible_item(db, actor, slug, item_id, Action.DISCUSS)
-    return CreatedOut(id=discussion.add_comment(db, project.id, item_id, actor.user_id, body.body))
+    return CreatedOut(id=comments.add_comment(db, project.id, item_id, actor.user_id, body.body))
 
 
 @router.get("/projects/{slug}/items/{item_id}", response_model=ItemDetailOut)
@@ -119,7 +118,7 @@ def item_detail(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> ItemDeta
     project, role = _visible_item(db, actor, slug, item_id, Action.VIEW_PROJECT)
     mine = None if can(actor, Action.LIST_ITEMS, role) else actor.user_id
     detail = item_views.item_detail(db, project.id, item_id, only_user=mine)
-    escalations = discussion.escalations(db, project.id, item_id=item_id, asked_by=mine)
+    asked = escalations.escalations(db, project.id, item_id=item_id, asked_by=mine)
     return ItemDetailOut(
         id=detail.id,
         external_id=detail.external_id,
@@ -127,8 +126,8 @@ def item_detail(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> ItemDeta
         data=detail.data,
         final_answers=detail.final_answers,
         annotations=detail.annotations,
-        comments=discussion.comments(db, project.id, item_id),
-        escalations=escalations,
+        comments=comments.comments(db, project.id, item_id),
+        escalations=asked,
     )
 
 
@@ -154,5 +153,5 @@ def my_feedback(slug: str, db: DbDep, actor: ActorDep) -> FeedbackOut:
     authorize(actor, Action.VIEW_PROJECT, role)
     return FeedbackOut(
         reviews=item_views.feedback_for(db, project.id, actor.user_id),
-        escalations=discussion.escalations(db, project.id, asked_by=actor.user_id),
+        escalations=escalations.escalations(db, project.id, asked_by=actor.user_id),
     )

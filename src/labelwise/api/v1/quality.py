@@ -11,8 +11,9 @@ from fastapi import APIRouter
 
 from labelwise.api.deps import ActorDep, DbDep
 from labelwise.policies import Action, authorize
-from labelwise.services import projects, quality_report
-from labelwise.services.quality_model import QualityReport
+from labelwise.services import projects
+from labelwise.services.reporting import quality_report
+from labelwise.services.reporting.quality_model import QualityReport
 
 router = APIRouter(tags=["quality"])
 

@@ -17,7 +17,8 @@ from labelwise.api.labeling_routes import (
 )
 from labelwise.errors import NotFound
 from labelwise.policies import Action, HolderPermit, authorize
-from labelwise.services import item_views, projects, routing, submissions
+from labelwise.services import item_views, projects
+from labelwise.services.workflow import routing, submissions
 
 router = APIRouter(tags=["workflow"])
 

@@ -160,6 +160,9 @@ _STORES: dict[str, Callable[[Connection], LabelingStore]] = {
 
 
 def store(session: Session) -> LabelingStore:
-    """The labeling store of this unit of work."""
-    connection = session.connection()
-    return _STORES[connection.dialect.name](connection)
+    """The labeling store of this unit of work (a session is one unit of work: `Database`)."""
+    found: LabelingStore | None = session.info.get("labeling_store")
+    if found is None:
+        connection = session.connection()
+        found = session.info["labeling_store"] = _STORES[connection.dialect.name](connection)
+    return found

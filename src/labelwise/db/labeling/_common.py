@@ -83,7 +83,7 @@ PROJECT_ACCESS = (
     )
     .where(PROJECTS.c.slug == bindparam("slug"))
 )
-HELD_COLUMNS = (
+_HELD_COLUMNS = (
     ASSIGNMENTS.c.id,
     ASSIGNMENTS.c.kind,
     ASSIGNMENTS.c.status,
@@ -145,9 +145,9 @@ _INSERT_ASSIGNMENT = Prepared(
     .returning(ASSIGNMENTS.c.id),
     NewId,
 )
-_ASSIGNMENT = Prepared(select(*HELD_COLUMNS).where(ASSIGNMENTS.c.id == bindparam("id")), HeldLease)
-ITEM_SHOWN = select(ITEMS.c.id, ITEMS.c.external_id, ITEMS.c.data)
-_ITEM = Prepared(ITEM_SHOWN.where(ITEMS.c.id == bindparam("item")), ItemShown)
+_ASSIGNMENT = Prepared(select(*_HELD_COLUMNS).where(ASSIGNMENTS.c.id == bindparam("id")), HeldLease)
+_ITEM_SHOWN = select(ITEMS.c.id, ITEMS.c.external_id, ITEMS.c.data)
+_ITEM = Prepared(_ITEM_SHOWN.where(ITEMS.c.id == bindparam("item")), ItemShown)
 _ANSWERS = Prepared(
     select(ANNOTATIONS.c.answers).where(ANNOTATIONS.c.id == bindparam("annotation")), Answers
 )
@@ -164,7 +164,7 @@ def held_select(kinds: tuple[str, ...]) -> Select[Any]:
     """The person's active lease, else their rework."""
     status = ASSIGNMENTS.c.status
     return (
-        select(*HELD_COLUMNS)
+        select(*_HELD_COLUMNS)
         .where(
             ASSIGNMENTS.c.project_id == bindparam("project"),
             ASSIGNMENTS.c.user_id == bindparam("user"),
@@ -190,7 +190,7 @@ def candidate_query(status: str) -> Select[Any]:
         .scalar_subquery()
     )
     return (
-        ITEM_SHOWN.where(
+        _ITEM_SHOWN.where(
             ITEMS.c.project_id == bindparam("project"),
             ITEMS.c.status == status,
             # Free slots as an expression: PostgreSQL then estimates this filter alike with
@@ -298,7 +298,7 @@ def finish_statement(annotation_id: Any) -> Update:
     )
 
 
-FINISH = Prepared(finish_statement(bindparam("annotation")))
+_FINISH = Prepared(finish_statement(bindparam("annotation")))
 _REWORK_OF = Prepared(
     select(ASSIGNMENTS.c.id, ASSIGNMENTS.c.status)
     .where(
@@ -435,7 +435,7 @@ class CommonStore:
         self, assignment_id: int, moment: datetime, annotation_id: int | None = None
     ) -> None:
         params = {"assignment": assignment_id, "annotation": annotation_id, "moment": moment}
-        FINISH.all(self.connection, params)
+        _FINISH.all(self.connection, params)
 
     def rework_of(self, annotation_id: int) -> AssignmentState:
         """The annotate assignment that made the annotation, locked."""

@@ -2,13 +2,16 @@
 
 Each state column accepts only the values of its enum in `labelwise.states`, so a row written
 behind the application's back (or by a bug) with an unknown state is refused. SQLite cannot
-add a CHECK constraint to a table in place: its tables are rebuilt (batch mode), and their
-partial indexes, which the rebuild does not carry over, are made again.
+add a CHECK constraint to a table in place: its tables are rebuilt (batch mode), and the
+indexes the rebuild does not carry over as they were (partial ones lose their WHERE, the
+queue's `priority DESC` its order) are made again.
 
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-02
 """
+
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,10 +31,16 @@ CHECKS: dict[str, dict[str, tuple[str, ...]]] = {
     "annotations": {"review_status": ("submitted", "accepted", "rejected", "corrected")},
     "reviews": {"verdict": ("accept", "reject", "correct")},
 }
-# The partial indexes of those tables, as 0001-0009 made them.
-PARTIAL: dict[str, list[tuple[str, list[str], bool, str]]] = {
+# The indexes of those tables that a rebuild changes, as 0001-0009 made them.
+REMADE: dict[str, list[tuple[str, list[Any], bool, str | None]]] = {
     "items": [
-        ("uq_items_project_content", ["project_id", "content_hash"], True, "external_id IS NULL")
+        ("uq_items_project_content", ["project_id", "content_hash"], True, "external_id IS NULL"),
+        (
+            "ix_items_queue",
+            ["project_id", "status", sa.column("priority").desc(), "id"],
+            False,
+            None,
+        ),
     ],
     "assignments": [
         ("uq_assignments_annotate", ["item_id", "user_id"], True, "kind IN ('annotate', 'gold')"),
@@ -55,15 +64,16 @@ def upgrade() -> None:
         with op.batch_alter_table(table, recreate="always") as batch:
             for column, values in columns.items():
                 batch.create_check_constraint(f"ck_{table}_{column}", _condition(column, values))
-        _partial_indexes(table)
+        _remake_indexes(table)
 
 
-def _partial_indexes(table: str) -> None:
+def _remake_indexes(table: str) -> None:
     existing = {index["name"] for index in sa.inspect(op.get_bind()).get_indexes(table)}
-    for name, columns, unique, where in PARTIAL.get(table, []):
+    for name, columns, unique, where in REMADE.get(table, []):
         if name in existing:
             op.drop_index(name, table_name=table)
-        op.create_index(name, table, columns, unique=unique, sqlite_where=sa.text(where))
+        partial = None if where is None else sa.text(where)
+        op.create_index(name, table, columns, unique=unique, sqlite_where=partial)
 
 
 def downgrade() -> None:
@@ -76,4 +86,4 @@ def downgrade() -> None:
         with op.batch_alter_table(table, recreate="always") as batch:
             for column in columns:
                 batch.drop_constraint(f"ck_{table}_{column}", type_="check")
-        _partial_indexes(table)
+        _remake_indexes(table)

@@ -27,7 +27,7 @@ from labelwise.db.models import Annotation, Assignment, Review
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import HolderPermit, Role
 from labelwise.services import audit, gold, projects
-from labelwise.services.item_flow import next_status
+from labelwise.services.workflow.item_flow import next_status
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 from labelwise.states import (
     REVIEWED_AS,

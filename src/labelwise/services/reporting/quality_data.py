@@ -25,8 +25,8 @@ from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Revi
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
 from labelwise.services import accounts
-from labelwise.services.corrections import corrections, effective_answers
-from labelwise.services.item_flow import stratum_key
+from labelwise.services.workflow.corrections import corrections, effective_answers
+from labelwise.services.workflow.item_flow import stratum_key
 from labelwise.spec import ProjectSpec, QuestionSpec
 from labelwise.spec.questions import Coding
 

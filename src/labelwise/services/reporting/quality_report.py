@@ -15,15 +15,15 @@ import numpy as np
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
 from labelwise.services.projects import spec_of
-from labelwise.services.quality_data import ProjectColumns, codes, load
-from labelwise.services.quality_model import (
+from labelwise.services.reporting.quality_data import ProjectColumns, codes, load
+from labelwise.services.reporting.quality_model import (
     Agreement,
     Progress,
     QualityReport,
     QuestionReport,
 )
-from labelwise.services.question_quality import Context, question_report
-from labelwise.services.review_estimate import review_report
+from labelwise.services.reporting.question_quality import Context, question_report
+from labelwise.services.reporting.review_estimate import review_report
 from labelwise.spec import ProjectSpec
 
 # Without a target in the spec, the overall figure is the one metric every type but spans has.

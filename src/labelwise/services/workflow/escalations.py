@@ -1,24 +1,24 @@
-"""Escalations (an annotator's question to the managers) and per-item comment threads."""
+"""Escalations: an annotator's question to the managers, which holds the item out of every
+queue until it is answered."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from labelwise.clock import now
 from labelwise.db.engine import Database
 from labelwise.db.labeling import store
-from labelwise.db.models import Assignment, Comment, Escalation, Item, User
-from labelwise.errors import Conflict, InvalidInput, NotFound
+from labelwise.db.models import Escalation, Item, User
+from labelwise.errors import Conflict, NotFound
 from labelwise.policies import HolderPermit
 from labelwise.services import audit
-from labelwise.services.submissions import load_assignment
+from labelwise.services.comments import checked_text
+from labelwise.services.workflow.submissions import load_assignment
 from labelwise.states import LABELING_KINDS, AssignmentKind, AssignmentStatus, move
-
-MAX_TEXT = 5000
 
 
 @dataclass(frozen=True)
@@ -34,27 +34,9 @@ class EscalationView:
     answered_at: datetime | None
 
 
-@dataclass(frozen=True)
-class CommentView:
-    id: int
-    item_id: int
-    author: str
-    body: str
-    created_at: datetime
-
-
-def _text(value: str, what: str) -> str:
-    value = value.strip()
-    if not value:
-        raise InvalidInput(f"{what}: must not be empty")
-    if len(value) > MAX_TEXT:
-        raise InvalidInput(f"{what}: longer than {MAX_TEXT} characters")
-    return value
-
-
 def escalate(db: Database, assignment_id: int, permit: HolderPermit, question: str) -> int:
     """Take the item out of every queue until a manager answers the question."""
-    question = _text(question, "question")
+    question = checked_text(question, "question")
     with db.write() as session:
         assignment = load_assignment(session, assignment_id, permit)
         escalable = (AssignmentStatus.ACTIVE, AssignmentStatus.EXPIRED)
@@ -93,7 +75,7 @@ def escalate(db: Database, assignment_id: int, permit: HolderPermit, question: s
 
 def answer(db: Database, project_id: int, escalation_id: int, user_id: int, text: str) -> None:
     """Answer a question; the item returns to the pool once none of its questions is open."""
-    text = _text(text, "answer")
+    text = checked_text(text, "answer")
     with db.write() as session:
         escalation = session.scalar(
             select(Escalation)
@@ -164,51 +146,3 @@ def escalations(
         )
         for e, ext, who, by in rows
     ]
-
-
-def item_was_assigned(db: Database, item_id: int, user_id: int) -> bool:
-    """Annotators may only see and discuss items that were handed to them."""
-    with db.read() as session:
-        return bool(
-            session.scalar(
-                select(exists().where(Assignment.item_id == item_id, Assignment.user_id == user_id))
-            )
-        )
-
-
-def add_comment(db: Database, project_id: int, item_id: int, user_id: int, body: str) -> int:
-    body = _text(body, "body")
-    with db.write() as session:
-        _project_item(session, project_id, item_id)
-        comment = Comment(project_id=project_id, item_id=item_id, user_id=user_id, body=body)
-        session.add(comment)
-        session.flush()
-        audit.record(
-            session,
-            project_id=project_id,
-            actor_id=user_id,
-            action="comment.added",
-            target_type="item",
-            target_id=item_id,
-            after={"comment": comment.id, "body": body},
-        )
-        return comment.id
-
-
-def comments(db: Database, project_id: int, item_id: int) -> list[CommentView]:
-    with db.read() as session:
-        _project_item(session, project_id, item_id)
-        rows = session.execute(
-            select(Comment, User.username)
-            .join(User, User.id == Comment.user_id)
-            .where(Comment.item_id == item_id)
-            .order_by(Comment.id)
-        ).all()
-    return [CommentView(c.id, c.item_id, who, c.body, c.created_at) for c, who in rows]
-
-
-def _project_item(session: Session, project_id: int, item_id: int) -> Item:
-    item = session.get(Item, item_id)
-    if item is None or item.project_id != project_id:
-        raise NotFound(f"item {item_id} not found")
-    return item

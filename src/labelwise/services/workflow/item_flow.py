@@ -14,7 +14,7 @@ from labelwise.canonical import canonical_json
 from labelwise.db.engine import insert_if_missing
 from labelwise.db.labeling import AnnotationState, store
 from labelwise.db.models import ReviewStratum
-from labelwise.services.corrections import corrections_of, effective_answers
+from labelwise.services.workflow.corrections import corrections_of, effective_answers
 from labelwise.spec import ProjectSpec
 from labelwise.states import ItemStatus, ReviewStatus
 

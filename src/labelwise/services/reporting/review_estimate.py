@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from labelwise.quality import stratified_proportion, wilson_interval
-from labelwise.services.quality_data import ProjectColumns, codes
-from labelwise.services.quality_model import (
+from labelwise.services.reporting.quality_data import ProjectColumns, codes
+from labelwise.services.reporting.quality_model import (
     Figure,
     ReviewEstimate,
     ReviewReport,

@@ -23,7 +23,7 @@ from labelwise.quality import (
     multilabel_vote,
 )
 from labelwise.services.projects import spec_of
-from labelwise.services.quality_data import (
+from labelwise.services.reporting.quality_data import (
     AnswerColumns,
     ItemColumns,
     LabelColumns,

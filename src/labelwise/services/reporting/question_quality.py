@@ -32,7 +32,7 @@ from labelwise.quality import (
     per_label_kappa,
     wilson_interval,
 )
-from labelwise.services.quality_data import (
+from labelwise.services.reporting.quality_data import (
     AnswerColumns,
     LabelColumns,
     MultiLabelColumns,
@@ -40,7 +40,7 @@ from labelwise.services.quality_data import (
     SpanColumns,
     codes,
 )
-from labelwise.services.quality_model import (
+from labelwise.services.reporting.quality_model import (
     AnnotatorRow,
     ConsensusCounts,
     Figure,
