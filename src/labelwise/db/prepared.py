@@ -41,7 +41,8 @@ class _Plan:
     order: tuple[str, ...] | None  # positional parameter names, or None: named
     convert_in: tuple[tuple[str, Processor], ...]
     convert_out: tuple[tuple[int, Processor], ...]
-    row: Callable[..., Any] | None  # the row class; None: no result columns
+    row: Callable[..., Any] | None  # the row class; None: plain tuples
+    answers: bool  # the statement's result columns are known (a SELECT, a RETURNING)
 
     def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = {**self.constants, **params}
@@ -91,8 +92,7 @@ class Prepared(Generic[R]):
                 cursor.execute(plan.sql, plan.parameters(params))
             # psycopg builds `description` anew on each read: ask only when the plan does not
             # know the statement's columns (text(), DML without RETURNING).
-            known = plan.row is not None
-            return plan.rows(cursor.fetchall()) if known or cursor.description else []
+            return plan.rows(cursor.fetchall()) if plan.answers or cursor.description else []
         finally:
             cursor.close()
 
@@ -165,7 +165,8 @@ def _compile(
         raise TypeError(f"{row.__name__} has {row._fields}; the statement answers {answered}")
     positions = compiled.positiontup or ()
     order = tuple(n for n in positions if n not in inline) if compiled.positional else None
-    return _Plan(sql, constants, order, convert_in, convert_out, None if plain else row)
+    row_class = None if plain else row
+    return _Plan(sql, constants, order, convert_in, convert_out, row_class, bool(columns))
 
 
 def _constants_inline(statement: ClauseElement, keys: frozenset[str]) -> ClauseElement:
