@@ -77,3 +77,51 @@ class Team:
     def item(self, external_id: str) -> Item:
         with self.db.read() as session:
             return session.scalars(select(Item).where(Item.external_id == external_id)).one()
+
+
+def answer_all(team: Team, who: str, answers: dict[str, dict[str, Any]]) -> None:
+    """Label every item the queue hands `who`, with the answers given for its external id."""
+    while (lease := team.next(who)) is not None:
+        body = {"answers": answers[lease["item"]["external_id"]], "time_ms": 900}
+        done = team.post(who, f"/api/v1/assignments/{lease['assignment_id']}/submit", body)
+        assert done.status_code == 200, done.text
+
+
+PRODUCT = {"start": 0, "end": 6, "label": "PRODUCT"}  # "ticket" of "ticket 0"
+PERSON = {"start": 7, "end": 8, "label": "PERSON"}  # its "0"
+# Three annotators on two items; t-0 is a gold item (team: billing) that each gets first as
+# a qualification test. Only ana is right on it; on t-1 she alone says tech.
+JUDGED = {
+    "ana": {
+        "t-0": {"team": "billing", "who": [PRODUCT], "amount": 1},
+        "t-1": {"team": "tech", "who": [PRODUCT], "amount": 2},
+    },
+    "ben": {
+        "t-0": {"team": "tech", "who": [PRODUCT], "amount": 2},
+        "t-1": {"team": "billing", "who": [], "amount": 2},
+    },
+    "cy": {
+        "t-0": {"team": "tech", "who": [PERSON], "amount": 6},
+        "t-1": {"team": "billing", "who": [PRODUCT], "amount": 2},
+    },
+}
+
+
+def judged_team(client: TestClient, db: Database) -> Team:
+    """JUDGED, with a spans and a number question besides the team and the urgency; the
+    manager is "boss"."""
+    qualification = {"qualification": {"items": 1, "min_accuracy": 0.0}}
+    team = Team(client, db, 2, overlap=3, quality=qualification)
+    base = spec(qualification, overlap=3)
+    extra = [
+        {"name": "who", "type": "spans", "field": "text", "labels": ["PRODUCT", "PERSON"]},
+        {"name": "amount", "type": "number", "min": 0, "max": 100},
+    ]
+    projects.apply_spec(db, parse_spec({**base, "questions": base["questions"] + extra}))
+    team.member("boss", Role.MANAGER)
+    gold = [{"id": "t-0", "answers": {"team": "billing"}}]
+    assert team.post("boss", "/api/v1/projects/t/gold", gold).status_code == 200
+    for who, answers in JUDGED.items():
+        team.member(who)
+        answer_all(team, who, answers)
+    return team

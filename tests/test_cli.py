@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from labelwise.app import create_app
+from labelwise.cli.common import console
 from labelwise.cli.main import app
 from labelwise.db.engine import Database
+from labelwise.quality import wilson_interval
 from labelwise.settings import Settings
 from tests.conftest import bearer
+from tests.teams import judged_team
 
 SPEC_YAML = """\
 name: Tickets
@@ -94,3 +98,44 @@ def test_members(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert "ana" not in run("projects", "members", "tickets").output
     missing = run("projects", "member", "nosuch", "ana", "--role", "viewer")
     assert missing.exit_code == 1 and "project 'nosuch' not found" in missing.output
+
+
+def test_stats_per_annotator_weighted_vote_and_confusion(  # type: ignore[no-untyped-def]
+    run, client: TestClient, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    judged_team(client, db)
+    monkeypatch.setattr(console, "width", 250)
+    printed = run("stats", "t")
+    assert printed.exit_code == 0, printed.output
+    rows = _rows(printed.output)
+    # Gold accuracy over the project (one gold item: ana right, ben wrong), with its interval.
+    right, wrong = wilson_interval(1, 1), wilson_interval(0, 1)
+    assert _row(rows, "ana", "2") == ["ana", "2", "1", f"1.000 [{right.low:.3f}, 1.000]"]
+    assert _row(rows, "ben", "2") == ["ben", "2", "1", f"0.000 [0.000, {wrong.high:.3f}]"]
+    # Per question: answers, agreement with the majority, gold, with the others, vote weight.
+    # ana: against the majority 0 of 2; her weight log 2; span F1 with the others 4/7; her
+    # numbers 1.5 from the others' mean (tests/test_quality_report.py has the arithmetic).
+    assert _row(rows, "team", "ana")[4:] == [f"1.000 [{right.low:.3f}, 1.000]", "—", "0.693"]
+    assert _row(rows, "who", "ana")[2:] == ["2", "—", "—", "span F1 0.571", "—"]
+    assert _row(rows, "amount", "ana")[5] == "mean abs. deviation 1.500"
+    assert "Dawid-Skene" not in printed.output
+
+    confusion = run("stats", "t", "--confusion").output
+    assert "Dawid-Skene: P(answer | true label) of cy on team" in confusion
+    assert "of ana on urgency" not in confusion  # nobody answered it
+
+    out = tmp_path / "weighted.jsonl"
+    assert run("export", "t", "-o", str(out), "--consensus", "weighted").exit_code == 0
+    items = {row["external_id"]: row for row in map(json.loads, out.read_text().splitlines())}
+    assert items["t-1"]["consensus"]["team"] == {"answer": "tech", "confidence": 1.0}
+
+
+def _rows(output: str) -> list[list[str]]:
+    """The cells of every table row printed."""
+    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in output.splitlines()]
+
+
+def _row(rows: list[list[str]], *first: str) -> list[str]:
+    """The one row whose first cells are `first`."""
+    (found,) = [row for row in rows if row[: len(first)] == list(first)]
+    return found

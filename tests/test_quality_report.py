@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -17,12 +18,13 @@ from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.errors import InvalidInput
 from labelwise.policies import Role
-from labelwise.quality import wilson_interval
+from labelwise.quality import dawid_skene, wilson_interval
 from labelwise.quality.stratified import stratified_proportion
-from labelwise.services import projects
+from labelwise.services import projects, releases
+from labelwise.services.gold import accuracy_by_annotator
 from labelwise.services.reporting.consensus import ItemConsensus, consensus
 from labelwise.spec import parse_spec
-from tests.teams import Team, spec
+from tests.teams import Team, answer_all, judged_team, spec
 
 # Who answers what on items t-0 .. t-3: (team, urgency). t-0 and t-2 are email, t-1 and t-3 chat.
 TEAM_ANSWERS = {
@@ -30,14 +32,6 @@ TEAM_ANSWERS = {
     "ben": [("billing", 1), ("billing", 3), ("tech", None), ("billing", None)],
     "cy": [("billing", 2), ("tech", 3), ("tech", None), ("tech", None)],
 }
-
-
-def answer_all(team: Team, who: str, answers: dict[str, dict[str, Any]]) -> None:
-    """Label every item the queue hands `who`, with the answers given for its external id."""
-    while (lease := team.next(who)) is not None:
-        body = {"answers": answers[lease["item"]["external_id"]], "time_ms": 900}
-        done = team.post(who, f"/api/v1/assignments/{lease['assignment_id']}/submit", body)
-        assert done.status_code == 200, done.text
 
 
 def verdict(team: Team, who: str, lease: dict[str, Any], body: dict[str, Any]) -> None:
@@ -392,3 +386,111 @@ def test_stats_command_prints_the_report(
 
     missing = CliRunner().invoke(app, ["stats", "nosuch"], env=env)
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+@pytest.fixture
+def judged(client: TestClient, db: Database) -> Team:
+    return judged_team(client, db)
+
+
+def wilson(correct: int, total: int) -> dict[str, Any]:
+    interval = wilson_interval(correct, total)
+    return {
+        "value": pytest.approx(interval.estimate),
+        "low": pytest.approx(interval.low),
+        "high": pytest.approx(interval.high),
+    }
+
+
+def test_gold_accuracy_per_annotator(judged: Team) -> None:
+    report = report_of(judged, "boss")
+    # t-0 is the one gold item: ana's answer matches it, ben's and cy's do not.
+    assert report["annotators"] == [
+        {"annotator": "ana", "annotations": 2, "gold_answers": 1, "gold_accuracy": wilson(1, 1)},
+        {"annotator": "ben", "annotations": 2, "gold_answers": 1, "gold_accuracy": wilson(0, 1)},
+        {"annotator": "cy", "annotations": 2, "gold_answers": 1, "gold_accuracy": wilson(0, 1)},
+    ]
+    # The same figures as `labelwise gold accuracy`, which reads them from the database.
+    scores = accuracy_by_annotator(judged.db, judged.project.id)
+    assert [(s.annotator, s.answered, s.correct, s.low, s.high) for s in scores] == [
+        (row["annotator"], row["gold_answers"], round(row["gold_accuracy"]["value"]),
+         row["gold_accuracy"]["low"], row["gold_accuracy"]["high"])
+        for row in report["annotators"]
+    ]  # fmt: skip
+    rows = question(report, "team")["annotators"]
+    assert {row["annotator"]: row["accuracy"]["gold"] for row in rows} == {
+        "ana": wilson(1, 1),
+        "ben": wilson(0, 1),
+        "cy": wilson(0, 1),
+    }
+
+
+def test_span_and_number_figures_per_annotator(judged: Team) -> None:
+    report = report_of(judged, "boss")
+    # Exact span F1 over the pairs each annotator is in, 2|A & B| / (|A| + |B|) summed:
+    # t-0: ana-ben 2 of 2, ana-cy 0 of 2, ben-cy 0 of 2; t-1: ana-ben 0 of 1, ana-cy 2 of 2,
+    # ben-cy 0 of 1. ana (2 + 0 + 0 + 2) / (2 + 2 + 1 + 2) = 4/7, ben 2/6, cy 2/7.
+    spans = question(report, "who")
+    assert spans["agreement"]["span_f1"]["value"] == pytest.approx(4 / 10)
+    assert {row["annotator"]: row["agreement"] for row in spans["annotators"]} == {
+        "ana": {"span_f1": {"value": pytest.approx(4 / 7), "low": None, "high": None}},
+        "ben": {"span_f1": {"value": pytest.approx(2 / 6), "low": None, "high": None}},
+        "cy": {"span_f1": {"value": pytest.approx(2 / 7), "low": None, "high": None}},
+    }
+    # Numbers 1, 2, 6 on t-0 and 2, 2, 2 on t-1; distance from the others' mean on t-0:
+    # ana |1 - 4| = 3, ben |2 - 3.5| = 1.5, cy |6 - 1.5| = 4.5; t-1 adds 0 for everybody.
+    amount = question(report, "amount")
+    deviation = {
+        row["annotator"]: row["agreement"]["mean_abs_deviation"]["value"]
+        for row in amount["annotators"]
+    }
+    assert deviation == {"ana": 1.5, "ben": 0.75, "cy": 2.25}
+    assert all(row["weight"] is None for row in amount["annotators"] + spans["annotators"])
+
+
+def test_weighted_vote_weighs_annotators_by_their_gold_accuracy(judged: Team) -> None:
+    team = question(report_of(judged, "boss"), "team")
+    # Weights log((K - 1) p / (1 - p)) with p = (right + 1) / (gold answers + 2): ana 2/3,
+    # log 2; ben and cy 1/3, at or below chance (1/2), so no say.
+    weights = {row["annotator"]: row["weight"] for row in team["annotators"]}
+    assert weights == {"ana": pytest.approx(math.log(2)), "ben": 0.0, "cy": 0.0}
+    # Majority: t-0 tech (2 of 3), t-1 billing; weighted, ana decides: t-0 billing, t-1 tech.
+    assert team["consensus"]["majority"] == {"labels": {"billing": 1, "tech": 1}, "unresolved": 0}
+    assert team["consensus"]["weighted"] == {"labels": {"billing": 1, "tech": 1}, "unresolved": 0}
+    pid, t0, t1 = judged.project.id, judged.item("t-0").id, judged.item("t-1").id
+    weighted = consensus(judged.db, pid, "team", "weighted")
+    assert weighted[t0] == ItemConsensus("billing", 1.0, {"billing": 1.0, "tech": 0.0})
+    assert weighted[t1] == ItemConsensus("tech", 1.0, {"billing": 0.0, "tech": 1.0})
+    assert consensus(judged.db, pid, "team")[t1].answer == "billing"
+
+    project = projects.get(judged.db, "t")  # with the spans and number questions
+    releases.create(judged.db, project, "v1", "weighted", actor_id=None)
+    rows = {row.external_id: row for row in releases.rows(judged.db, project, "v1")}
+    assert (rows["t-1"].answers["team"], rows["t-1"].sources["team"]) == ("tech", "weighted")
+    # A question without the method takes its default: numbers their median.
+    assert rows["t-1"].sources["amount"] == "median"
+
+
+def test_dawid_skene_confusion_per_annotator(labeled: Team) -> None:
+    team = question(report_of(labeled), "team")
+    # The same fit on the answers coded by hand: items t-0..t-3, annotators in the order they
+    # first answered (ana, ben, cy), billing 0 and tech 1.
+    given = [
+        [0 if label == "billing" else 1 for label, _ in TEAM_ANSWERS[who]]
+        for who in ("ana", "ben", "cy")
+    ]
+    fit = dawid_skene(
+        [i for _ in given for i in range(4)],
+        [w for w in range(3) for _ in range(4)],
+        [label for labels in given for label in labels],
+    )
+    confusion = team["confusion"]
+    assert confusion["labels"] == ["billing", "tech"]
+    assert list(confusion["matrices"]) == ["ana", "ben", "cy"]
+    for code, name in enumerate(("ana", "ben", "cy")):
+        matrix = confusion["matrices"][name]
+        assert np.allclose(matrix, fit.confusion[code])
+        assert np.allclose(np.sum(matrix, axis=1), 1.0)
+    # cy said tech on t-1, which the others call billing: her billing row shows it.
+    assert confusion["matrices"]["cy"][0][1] > confusion["matrices"]["ana"][0][1]
+    assert question(report_of(labeled), "urgency")["confusion"]["labels"] == list("12345")

@@ -103,7 +103,7 @@ def test_each_kind_speaks_the_vocabularies_the_layers_read(kind: QuestionKind) -
     assert release_table.answer_type(question) is not None
     assert hfdataset._answer_kind(question) is not None
     assert kind.level is not None or kind.coding in ("label_sets", "spans", "none")
-    assert set(kind.consensus) <= {"majority", "dawid-skene", "median", "mean"}
+    assert set(kind.consensus) <= {"majority", "dawid-skene", "weighted", "median", "mean"}
     assert page_layout(_minimal_spec(kind))["q"]["widget"] in {
         "options",
         "taxonomy",

@@ -11,6 +11,7 @@ from labelwise.quality import (
     UNRESOLVED,
     annotator_accuracy,
     confusion_matrix,
+    deviation_from_others,
     krippendorff_alpha,
     label_scores,
     per_group,
@@ -66,3 +67,16 @@ def test_per_group_runs_the_statistic_on_each_slice() -> None:
     assert alphas[0] == pytest.approx(1.0)
     assert alphas[2] < 0
     assert per_group([], lambda rows: 0.0) == {}
+
+
+def test_deviation_from_others_by_hand() -> None:
+    # Item 0: 1, 2, 6 by annotators 0, 1, 2: the others' means are 4, 3.5 and 1.5. Item 1:
+    # annotator 0 alone (nobody to compare with). Item 2: 5 and 3 by annotators 1 and 2.
+    deviation = deviation_from_others(
+        items=[0, 0, 0, 1, 2, 2],
+        annotators=[0, 1, 2, 0, 1, 2],
+        values=[1.0, 2.0, 6.0, 9.0, 5.0, 3.0],
+        n_annotators=4,
+    )
+    assert deviation[:3].tolist() == [3.0, (1.5 + 2.0) / 2, (4.5 + 2.0) / 2]
+    assert np.isnan(deviation[3])  # annotator 3 answered nothing

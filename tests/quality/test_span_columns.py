@@ -48,3 +48,21 @@ def test_exact_counts_match_the_library_overall_and_per_label(
             assert math.isclose(matched / spans_total, expected), label
         else:
             assert math.isnan(expected), label
+
+
+@given(st.lists(spans, min_size=2, max_size=4))
+def test_each_annotators_counts_match_the_library_on_their_pairs(
+    answers: list[list[dict[str, Any]]],
+) -> None:
+    columns = SpanColumns(LABELS)
+    columns.add_item(0, [(i, value, 0) for i, value in enumerate(answers)])
+    marked = [[Span(s["start"], s["end"], s["label"]) for s in value] for value in answers]
+    for me, mine in enumerate(marked):
+        # The F1 of this annotator's pairs alone, as the library computes it.
+        pairs = {other: {0: mine, 1: spans} for other, spans in enumerate(marked) if other != me}
+        expected = pairwise_span_f1(pairs, "exact")
+        total = columns.annotator_total[me]
+        if total:
+            assert math.isclose(columns.annotator_exact[me] / total, expected)
+        else:
+            assert math.isnan(expected)

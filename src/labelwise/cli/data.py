@@ -101,7 +101,8 @@ def export_command(
     consensus: Annotated[
         str | None,
         typer.Option(
-            "--consensus", help="Add each item's consensus answers: majority or dawid-skene."
+            "--consensus",
+            help="Add each item's consensus answers: majority, dawid-skene or weighted.",
         ),
     ] = None,
     soft: Annotated[

@@ -31,7 +31,8 @@ def create(
         str,
         typer.Option(
             "--method",
-            help="How answers of items nobody settled are aggregated: majority or dawid-skene.",
+            help="How answers of items nobody settled are aggregated: majority, dawid-skene or "
+            "weighted.",
         ),
     ] = "majority",
     data_dir: DataDirOption = None,

@@ -19,12 +19,15 @@ from labelwise.cli.common import DataDirOption, console, load_settings, open_db,
 from labelwise.services import projects
 from labelwise.services.reporting import quality_report
 from labelwise.services.reporting.quality_model import (
+    AnnotatorSummary,
     Figure,
     QualityReport,
     QuestionReport,
     ReviewReport,
 )
 
+# How an annotator's agreement with the others is named, by metric.
+_OTHERS = {"span_f1": "span F1", "mean_abs_deviation": "mean abs. deviation"}
 # Agreement columns, in the order shown: report key and column title.
 _METRICS = (
     ("krippendorff_alpha", "Krippendorff α"),
@@ -38,10 +41,14 @@ _METRICS = (
 def stats_command(
     slug: Annotated[str, typer.Argument(help="The project.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    confusion: Annotated[
+        bool,
+        typer.Option("--confusion", help="Also print each annotator's Dawid-Skene confusion."),
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Progress, agreement (per question, label, slice, annotator), consensus and the review
-    estimate of project SLUG."""
+    """Progress, agreement (per question, label, slice, annotator), gold accuracy, consensus
+    and the review estimate of project SLUG."""
     db = open_db(load_settings(data_dir))
     report = quality_report.build(db, projects.get(db, slug))
     if as_json:
@@ -49,6 +56,9 @@ def stats_command(
         return
     for table in _tables(report):
         console.print(table)
+    if confusion:
+        for table in _confusion(report.questions):
+            console.print(table)
 
 
 def _tables(report: QualityReport) -> Iterable[RenderableType]:
@@ -57,7 +67,8 @@ def _tables(report: QualityReport) -> Iterable[RenderableType]:
     yield _labels(report.questions)
     yield _slices(report.questions)
     yield _versions(report.questions)
-    yield _annotators(report.questions)
+    yield _annotators(report.annotators)
+    yield _annotators_per_question(report.questions)
     yield _consensus(report.questions)
     yield from _review(report.review)
     yield Text(f"Check findings: {_counts(report.checks) or 'none'}")
@@ -123,14 +134,50 @@ def _versions(questions: list[QuestionReport]) -> Table:
     return table
 
 
-def _annotators(questions: list[QuestionReport]) -> Table:
-    table = Table("question", "annotator", "answers", "agrees with consensus")
+def _annotators(annotators: list[AnnotatorSummary]) -> Table:
+    table = Table("annotator", "answers", "gold items", "gold accuracy (Wilson 95%)")
     table.title = "Per annotator"
+    for row in annotators:
+        gold = (str(row.gold_answers), _figure(row.gold_accuracy))
+        table.add_row(row.annotator, str(row.annotations), *gold)
+    return table
+
+
+def _annotators_per_question(questions: list[QuestionReport]) -> Table:
+    titles = ("answers", "agrees with consensus", "gold", "with the others", "vote weight")
+    table = Table("question", "annotator", *titles, title="Per annotator and question")
     for q in questions:
         for row in q.annotators:
-            consensus = _figure(row.accuracy.get("consensus"))
-            table.add_row(q.name, row.annotator, str(row.annotations), consensus)
+            table.add_row(
+                q.name,
+                row.annotator,
+                str(row.annotations),
+                _figure(row.accuracy.get("consensus")),
+                _figure(row.accuracy.get("gold")),
+                _with_others(row.agreement),
+                _number(row.weight),
+            )
     return table
+
+
+def _with_others(agreement: dict[str, Figure]) -> str:
+    shown = [f"{_OTHERS[name]} {_figure(figure)}" for name, figure in agreement.items()]
+    return ", ".join(shown) or "—"
+
+
+def _confusion(questions: list[QuestionReport]) -> Iterable[RenderableType]:
+    """One table per question and annotator: true labels in rows, answers in columns (a
+    heading line, not a title: a title would wrap to the narrow table)."""
+    for q in questions:
+        if q.confusion is None:
+            continue
+        labels = q.confusion.labels
+        for annotator, matrix in q.confusion.matrices.items():
+            yield Text(f"Dawid-Skene: P(answer | true label) of {annotator} on {q.name}")
+            table = Table("true label", *labels)
+            for label, row in zip(labels, matrix, strict=True):
+                table.add_row(label, *(f"{p:.3f}" for p in row))
+            yield table
 
 
 def _consensus(questions: list[QuestionReport]) -> Table:

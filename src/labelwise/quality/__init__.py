@@ -18,6 +18,7 @@ from labelwise.quality.breakdowns import (
     LabelScores,
     annotator_accuracy,
     confusion_matrix,
+    deviation_from_others,
     label_scores,
     per_group,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "confusion_matrix",
     "dawid_skene",
     "decide",
+    "deviation_from_others",
     "encode",
     "find_duplicates",
     "fleiss_kappa",

@@ -61,6 +61,29 @@ def annotator_accuracy(
     )
 
 
+def deviation_from_others(
+    items: npt.ArrayLike,
+    annotators: npt.ArrayLike,
+    values: npt.ArrayLike,
+    n_annotators: int | None = None,
+) -> FloatArray:
+    """Per annotator, the mean absolute difference between their number and the mean of the
+    other annotators' numbers on the same item, over the items someone else answered too
+    (leaving their own answer out, so a pair of answers is not half as far apart); NaN for an
+    annotator who shares no item."""
+    item_codes = np.asarray(items, np.intp)
+    annotator_codes = np.asarray(annotators, np.intp)
+    numbers = np.asarray(values, np.float64)
+    answers = np.bincount(item_codes)[item_codes]
+    sums = np.bincount(item_codes, weights=numbers)[item_codes]
+    shared = answers > 1
+    others = (sums[shared] - numbers[shared]) / (answers[shared] - 1)
+    who = annotator_codes[shared]
+    n_w = code_count(annotator_codes, n_annotators)
+    distance = np.bincount(who, weights=np.abs(numbers[shared] - others), minlength=n_w)
+    return divide(distance, np.bincount(who, minlength=n_w), np.nan)
+
+
 def confusion_matrix(reference: npt.ArrayLike, answers: npt.ArrayLike, n_labels: int) -> IntArray:
     """Counts with reference labels in rows and answers in columns; pairs with a -1 are skipped."""
     truth = np.asarray(reference, np.intp)

@@ -40,7 +40,7 @@ def export(
 ) -> Iterator[bytes]:
     """The project's items in `fmt`, as byte chunks; memory stays flat whatever the size.
 
-    With `consensus_method` (majority or dawid-skene) each item also carries the consensus
+    With `consensus_method` (majority, dawid-skene or weighted) each item also carries the consensus
     answer to every question that can be aggregated, with its confidence, and with `soft`
     the probability of every label. Numbers use their median, multi-label a per-label vote.
     """

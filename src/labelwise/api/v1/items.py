@@ -113,7 +113,7 @@ def export(
     actor: ActorDep,
     format: str = Query("jsonl", description="jsonl, csv or parquet"),
     consensus: str | None = Query(
-        None, description="Add each item's consensus answers: majority or dawid-skene."
+        None, description="Add each item's consensus answers: majority, dawid-skene or weighted."
     ),
     soft: bool = Query(False, description="With consensus: every label's probability too."),
 ) -> StreamingResponse:

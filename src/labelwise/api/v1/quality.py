@@ -20,7 +20,8 @@ router = APIRouter(tags=["quality"])
 
 @router.get("/projects/{slug}/quality", response_model=QualityReport)
 def quality(slug: str, db: DbDep, actor: ActorDep) -> QualityReport:
-    """Progress, agreement per question, label, slice and annotator, consensus, the
+    """Progress, agreement per question, label, slice and annotator, each annotator's gold
+    accuracy, vote weight and Dawid-Skene confusion matrix, consensus by method, the
     agreement target, review outcomes, the estimated label accuracy with its interval, and
     the findings of the latest automated-check run."""
     project, role = projects.access(db, slug, actor)

@@ -19,7 +19,7 @@ router = APIRouter(tags=["releases"])
 
 class ReleaseIn(BaseModel):
     name: str = Field(description="1-64 letters, digits, '.', '_' or '-', e.g. v1")
-    method: str = Field("majority", description="majority or dawid-skene")
+    method: str = Field("majority", description="majority, dawid-skene or weighted")
 
 
 # The listing's own shape: releases.ReleaseInfo without its card, which runs to pages.

@@ -17,6 +17,7 @@ from labelwise.db.engine import Database
 from labelwise.db.models import Project
 from labelwise.errors import InvalidInput, NotFound
 from labelwise.quality import (
+    Consensus,
     aggregate_numbers,
     dawid_skene,
     majority_vote,
@@ -33,12 +34,17 @@ from labelwise.services.reporting.quality_data import (
     codes,
     load,
 )
+from labelwise.services.reporting.vote_weights import (
+    gold_labels,
+    vote_weights,
+    weighted_consensus,
+)
 from labelwise.spec import QuestionSpec
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
 # The consensus methods a project export or a release may ask for.
-METHODS = ("majority", "dawid-skene")
+METHODS = ("majority", "dawid-skene", "weighted")
 
 
 class ItemConsensus(NamedTuple):
@@ -88,9 +94,9 @@ def consensus(
 ) -> ConsensusTable:
     """The consensus of `question` on every item that has an answer to it.
 
-    `method`: one of the question kind's `consensus` methods (majority or dawid-skene for
-    single-label, preference and rating questions, majority for multi-label, median or mean
-    for numbers); the default is its first.
+    `method`: one of the question kind's `consensus` methods (majority, dawid-skene or
+    weighted, see `vote_weights`, for single-label, preference and rating questions, majority
+    for multi-label, median or mean for numbers); the default is its first.
     An item settled by adjudication answers with the adjudicator's decision at confidence 1:
     a person's ruling on a disagreement outranks any vote over it.
     """
@@ -110,7 +116,7 @@ def consensus_of(columns: ProjectColumns, question: QuestionSpec, method: str) -
     item_codes = np.union1d(
         codes(answers.items), _settled_items(columns.items, question.name)
     ).astype(np.intp)
-    entry = _entries(question, answers, method, item_codes)
+    entry = _entries(question, answers, method, item_codes, columns.items.gold)
     settled = _settled(columns.items, question, item_codes)
     return ConsensusTable(codes(columns.items.ids)[item_codes], entry, settled)
 
@@ -137,13 +143,17 @@ def _method(question: QuestionSpec, method: str | None) -> str:
 
 
 def _entries(
-    question: QuestionSpec, answers: AnswerColumns, method: str, item_codes: IntArray
+    question: QuestionSpec,
+    answers: AnswerColumns,
+    method: str,
+    item_codes: IntArray,
+    gold: Mapping[int, Mapping[str, object]],
 ) -> Callable[[int], ItemConsensus]:
     """A function from row (position in `item_codes`) to that item's consensus."""
     rows = np.searchsorted(item_codes, codes(answers.items))
     n = int(item_codes.size)
     if isinstance(answers, LabelColumns):
-        return _label_entries(answers, rows, n, method)
+        return _label_entries(answers, _label_consensus(question, answers, rows, n, method, gold))
     if isinstance(answers, MultiLabelColumns):
         return _multi_label_entries(answers, rows, n)
     assert isinstance(answers, NumberColumns)  # no other coding has consensus methods
@@ -152,16 +162,26 @@ def _entries(
     return lambda row: ItemConsensus(_number(numbers[row]), None, None)
 
 
-def _label_entries(
-    answers: LabelColumns, rows: IntArray, n: int, method: str
-) -> Callable[[int], ItemConsensus]:
-    labels = codes(answers.labels)
-    k = len(answers.choices)
+def _label_consensus(
+    question: QuestionSpec,
+    answers: LabelColumns,
+    rows: IntArray,
+    n: int,
+    method: str,
+    gold: Mapping[int, Mapping[str, object]],
+) -> Consensus:
+    labels, k = codes(answers.labels), len(answers.choices)
+    annotators = codes(answers.annotators)
     if method == "dawid-skene" and labels.size:  # with no answers there is nothing to fit
-        annotators = codes(answers.annotators)
-        result = dawid_skene(rows, annotators, labels, n_items=n, n_labels=k).consensus
-    else:
-        result = majority_vote(rows, labels, n_items=n, n_labels=k)
+        return dawid_skene(rows, annotators, labels, n_items=n, n_labels=k).consensus
+    if method == "weighted" and labels.size:
+        reference = gold_labels(answers, question.name, gold)
+        weights = vote_weights(answers, rows, reference, int(annotators.max()) + 1)
+        return weighted_consensus(answers, rows, n, weights)
+    return majority_vote(rows, labels, n_items=n, n_labels=k)
+
+
+def _label_entries(answers: LabelColumns, result: Consensus) -> Callable[[int], ItemConsensus]:
     names = [str(choice) for choice in answers.choices]
 
     def entry(row: int) -> ItemConsensus:

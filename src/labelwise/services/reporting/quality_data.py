@@ -25,6 +25,7 @@ from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Revi
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
 from labelwise.services import accounts
+from labelwise.services.gold import is_correct
 from labelwise.services.workflow.corrections import corrections, effective_answers
 from labelwise.services.workflow.item_flow import stratum_key
 from labelwise.spec import ProjectSpec, QuestionSpec
@@ -173,6 +174,9 @@ class SpanColumns(AnswerColumns):
         self.version_codes = array("q")
         self.version_total = array("q")
         self.version_exact = array("q")
+        # Per annotator code, over the pairs they are in: spans matched, spans on both sides.
+        self.annotator_exact: Counter[Hashable] = Counter()
+        self.annotator_total: Counter[Hashable] = Counter()
 
     def add_item(self, item: int, answers: Sequence[Answer]) -> None:
         marked: dict[Hashable, Sequence[Span]] = {}
@@ -192,6 +196,7 @@ class SpanColumns(AnswerColumns):
         if len(marked) < 2:
             return
         self.scored_items.append(item)
+        self._score_annotators(marked)
         matched, totals = _exact_by_label(marked)
         exact, total = sum(matched.values()), sum(totals.values())
         if len(set(under.values())) == 1:
@@ -202,6 +207,16 @@ class SpanColumns(AnswerColumns):
         for label in self.choices:
             self.label_total.append(totals[label])
             self.label_exact.append(matched[label])
+
+    def _score_annotators(self, marked: dict[Hashable, Sequence[Span]]) -> None:
+        """Each pair's exact counts, added to both of its annotators."""
+        marks = {annotator: Counter(spans) for annotator, spans in marked.items()}
+        for (first, a), (second, b) in combinations(marks.items(), 2):
+            matched = 2 * sum((a & b).values())
+            total = len(marked[first]) + len(marked[second])
+            for annotator in (first, second):
+                self.annotator_exact[annotator] += matched
+                self.annotator_total[annotator] += total
 
     def _score_versions(
         self, marked: dict[Hashable, Sequence[Span]], under: dict[Hashable, int]
@@ -303,6 +318,10 @@ class ProjectColumns:
     # The first verdict on each reviewed annotation: its item code, and 1 if it was "accept".
     reviewed_items: array[int] = field(default_factory=lambda: array("q"))
     accepted: array[int] = field(default_factory=lambda: array("B"))
+    # Per annotator code: annotations, answers to gold items and how many of those were right.
+    by_annotator: Counter[int] = field(default_factory=Counter)
+    gold_answered: Counter[int] = field(default_factory=Counter)
+    gold_correct: Counter[int] = field(default_factory=Counter)
 
 
 def load(
@@ -313,25 +332,46 @@ def load(
     annotators: Codebook[int] = Codebook()
     with db.snapshot() as session:
         connection = session.connection()
+        gold = _gold_answers(connection, project_id)
         for page in _item_pages(connection, project_id):
             first, last = page[0][0], page[-1][0]
             fixes = corrections(connection, project_id, first, last)
-            item_codes = _add_items(columns.items, spec, page)
+            item_codes = _add_items(columns.items, spec, page, gold)
             rows = annotation_rows(connection, project_id, first, last)
             for item_id, group in groupby(rows, key=lambda row: row[1]):
+                found = list(group)
+                who = [annotators(r[2]) for r in found]
                 answers = [
-                    (annotators(r[2]), effective_answers(r, fixes), r[5] or 0) for r in group
+                    (w, effective_answers(r, fixes), r[5] or 0)
+                    for w, r in zip(who, found, strict=True)
                 ]
                 columns.annotations += len(answers)
-                _add_answers(columns.answers, item_codes[item_id], answers)
+                item = item_codes[item_id]
+                _add_answers(columns.answers, item, answers)
+                _tally(columns, who, gold.get(item_id), [r[3] for r in found])
         names = accounts.usernames(connection)
         columns.annotator_names = [names.get(uid, str(uid)) for uid in annotators.names]
         columns.by_status = _status_counts(connection, project_id)
         columns.verdicts = _verdict_counts(connection, project_id)
         columns.findings = _finding_counts(connection, project_id)
-        _gold_answers(connection, project_id, columns.items)
         _first_verdicts(connection, project_id, columns)
     return columns
+
+
+def _tally(
+    columns: ProjectColumns,
+    who: Sequence[int],
+    gold: dict[str, Any] | None,
+    given: Sequence[dict[str, Any]],
+) -> None:
+    """Count each annotation, and on a gold item score the answers as the annotators gave
+    them (a reviewer's correction is not the annotator's answer), as `gold.is_correct` does."""
+    columns.by_annotator.update(who)
+    if gold is None:
+        return
+    for annotator, answers in zip(who, given, strict=True):
+        columns.gold_answered[annotator] += 1
+        columns.gold_correct[annotator] += is_correct(gold, answers)
 
 
 def _item_columns(spec: ProjectSpec) -> ItemColumns:
@@ -346,8 +386,11 @@ def _item_pages(connection: Connection, project_id: int) -> Iterator[Sequence[An
     return keyset_pages(read_on(connection), query, _items.c.id, start=0, size=PAGE)
 
 
-def _add_items(items: ItemColumns, spec: ProjectSpec, page: Sequence[Any]) -> dict[int, int]:
-    """Append a page of items; their codes by database id."""
+def _add_items(
+    items: ItemColumns, spec: ProjectSpec, page: Sequence[Any], gold: dict[int, dict[str, Any]]
+) -> dict[int, int]:
+    """Append a page of items, with the gold answers of those that have one; their codes by
+    database id."""
     review = spec.workflow.review
     slice_by = review.slice_by if review.policy == "stratified" else None
     codes: dict[int, int] = {}
@@ -362,6 +405,8 @@ def _add_items(items: ItemColumns, spec: ProjectSpec, page: Sequence[Any]) -> di
         items.strata.append(items.stratum_names(stratum))
         if final_answers is not None:
             items.final_answers[code] = final_answers
+        if item_id in gold:
+            items.gold[code] = gold[item_id]
     return codes
 
 
@@ -447,9 +492,9 @@ def _first_verdicts(connection: Connection, project_id: int, columns: ProjectCol
         columns.accepted.append(verdict == "accept")
 
 
-def _gold_answers(connection: Connection, project_id: int, items: ItemColumns) -> None:
+def _gold_answers(connection: Connection, project_id: int) -> dict[int, dict[str, Any]]:
+    """The gold answers by item id: few, read first so the pass can score answers to them."""
     rows = connection.execute(
         select(GoldAnswer.item_id, GoldAnswer.answers).where(GoldAnswer.project_id == project_id)
     )
-    for item_id, answers in rows:
-        items.gold[bisect_left(items.ids, item_id)] = answers
+    return {item_id: answers for item_id, answers in rows}

@@ -71,11 +71,38 @@ class AnnotatorRow:
     """One annotator's work on a question. `accuracy` is keyed by the reference it is scored
     against: "consensus" (the majority vote; the annotator's own vote is part of it, which
     flatters annotators on items with few votes) and, on items with a gold answer to the
-    question, "gold"."""
+    question, "gold". `agreement` holds what fits types without a reference label, keyed by
+    metric: "span_f1" (exact span F1 against every other annotator of the same items) and
+    "mean_abs_deviation" (mean distance of a number from the mean of the others' answers to
+    the same item). `weight` is the annotator's vote in the "weighted" consensus."""
 
     annotator: str
     annotations: int
     accuracy: dict[str, Figure] = field(default_factory=dict)
+    agreement: dict[str, Figure] = field(default_factory=dict)
+    weight: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfusionMatrices:
+    """Dawid-Skene's fitted confusion matrix of each annotator of a question:
+    `matrices[annotator][true][given]` is the probability that they answer `labels[given]`
+    when the answer is `labels[true]` (each row sums to 1)."""
+
+    labels: list[str]
+    matrices: dict[str, list[list[float]]]
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotatorSummary:
+    """One annotator over the whole project: their annotations, and their accuracy on gold
+    items (an answer is right when every question the gold answer covers matches, as in
+    `labelwise gold accuracy`) with its 95% Wilson interval; None without gold answers."""
+
+    annotator: str
+    annotations: int
+    gold_answers: int
+    gold_accuracy: Figure | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +120,8 @@ class QuestionReport:
     `agreement` holds the metrics that apply to the question's type, by name
     (krippendorff_alpha, fleiss_kappa, cohen_kappa, span_f1, span_f1_overlap); `metric` names
     the one used per slice. `consensus` counts items per consensus label, by method
-    (majority, dawid_skene). `unmatched` counts answers
+    (majority, dawid_skene, weighted). `confusion` holds each annotator's Dawid-Skene
+    confusion matrix (questions coded as labels). `unmatched` counts answers
     that no longer fit the question (its labels changed since) and were left out.
     """
 
@@ -110,6 +138,7 @@ class QuestionReport:
     consensus: dict[str, ConsensusCounts]
     target_met: bool | None = None
     versions: list[VersionRow] = field(default_factory=list)
+    confusion: ConfusionMatrices | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +199,13 @@ class Progress:
 
 @dataclass(frozen=True, slots=True)
 class QualityReport:
-    """The whole report; `checks` counts the findings of the latest automated-check run."""
+    """The whole report; `annotators` sums up each annotator over every question (busiest
+    first); `checks` counts the findings of the latest automated-check run."""
 
     project: str
     progress: Progress
     agreement: Agreement
     questions: list[QuestionReport]
+    annotators: list[AnnotatorSummary]
     review: ReviewReport
     checks: dict[str, int]

@@ -1,5 +1,6 @@
 """A project's quality report: progress, agreement per question, label, slice and annotator,
-consensus distributions, the agreement target, the review estimate and check findings.
+consensus distributions, each annotator's gold accuracy, the agreement target, the review
+estimate and check findings.
 
 All reading happens in `quality_data.load` (one snapshot, streamed); everything after it is
 arithmetic on arrays by `labelwise.quality`, so the report is consistent and memory stays
@@ -14,10 +15,13 @@ import numpy as np
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
+from labelwise.quality import wilson_interval
 from labelwise.services.projects import spec_of
 from labelwise.services.reporting.quality_data import ProjectColumns, codes, load
 from labelwise.services.reporting.quality_model import (
     Agreement,
+    AnnotatorSummary,
+    Figure,
     Progress,
     QualityReport,
     QuestionReport,
@@ -51,9 +55,23 @@ def report_of(project: Project, spec: ProjectSpec, columns: ProjectColumns) -> Q
         ),
         agreement=agreement,
         questions=questions,
+        annotators=_annotators(columns),
         review=review_report(spec, columns),
         checks=columns.findings,
     )
+
+
+def _annotators(columns: ProjectColumns) -> list[AnnotatorSummary]:
+    """Each annotator's annotations and gold accuracy, busiest first."""
+    rows = []
+    for code, count in columns.by_annotator.items():
+        answered, correct = columns.gold_answered[code], columns.gold_correct[code]
+        gold = None
+        if answered:
+            interval = wilson_interval(correct, answered)
+            gold = Figure.of(interval.estimate, interval.low, interval.high)
+        rows.append(AnnotatorSummary(columns.annotator_names[code], count, answered, gold))
+    return sorted(rows, key=lambda row: (-row.annotations, row.annotator))
 
 
 def _context(columns: ProjectColumns) -> Context:

@@ -22,6 +22,7 @@ from labelwise.quality import (
     annotator_accuracy,
     bootstrap_ci,
     dawid_skene,
+    deviation_from_others,
     fleiss_kappa,
     krippendorff_alpha,
     label_scores,
@@ -42,6 +43,7 @@ from labelwise.services.reporting.quality_data import (
 )
 from labelwise.services.reporting.quality_model import (
     AnnotatorRow,
+    ConfusionMatrices,
     ConsensusCounts,
     Figure,
     LabelRow,
@@ -49,6 +51,11 @@ from labelwise.services.reporting.quality_model import (
     SliceRow,
     VersionRow,
     defined,
+)
+from labelwise.services.reporting.vote_weights import (
+    gold_labels,
+    vote_weights,
+    weighted_consensus,
 )
 from labelwise.spec import QuestionSpec
 
@@ -122,11 +129,13 @@ def _categories(question: QuestionSpec, columns: LabelColumns, context: Context)
     answered, units = _dense(items)
     k = len(columns.choices)
     level = _level(question)
-    majority = majority_vote(units, labels, n_labels=k)
-    ds = dawid_skene(units, annotators, labels, n_labels=k)
-    gold = _gold_reference(question, columns, context, answered)
-    references = {"consensus": majority.labels} | ({} if gold is None else {"gold": gold})
     n_annotators = len(context.annotators)
+    majority = majority_vote(units, labels, n_labels=k)
+    ds = dawid_skene(units, annotators, labels, n_annotators=n_annotators, n_labels=k)
+    gold = gold_labels(columns, question.name, context.gold)
+    weights = vote_weights(columns, units, gold, n_annotators)
+    weighted = weighted_consensus(columns, units, int(answered.size), weights)
+    scores = _references(units, annotators, labels, majority.labels, gold, n_annotators)
     names = [str(choice) for choice in columns.choices]
     return QuestionReport(
         name=question.name,
@@ -140,19 +149,36 @@ def _categories(question: QuestionSpec, columns: LabelColumns, context: Context)
         slices=_slices(
             context, items, items, lambda rows: krippendorff_alpha(units[rows], labels[rows], level)
         ),
-        annotators=_annotator_rows(
-            context,
-            annotators,
-            {
-                name: annotator_accuracy(units, annotators, labels, reference, n_annotators)
-                for name, reference in references.items()
-            },
-        ),
+        annotators=_annotator_rows(context, annotators, scores, weights=weights),
         consensus={
             "majority": _consensus_counts(names, majority.labels),
             "dawid_skene": _consensus_counts(names, ds.consensus.labels),
+            "weighted": _consensus_counts(names, weighted.labels),
         },
+        confusion=ConfusionMatrices(
+            names,
+            {
+                context.annotators[code]: ds.confusion[code].tolist()
+                for code in np.unique(annotators).tolist()
+            },
+        ),
     )
+
+
+def _references(
+    units: IntArray,
+    annotators: IntArray,
+    labels: IntArray,
+    majority: IntArray,
+    gold: IntArray,
+    n_annotators: int,
+) -> dict[str, AnnotatorScores]:
+    """Each annotator scored against the majority vote (per item) and gold (per answer)."""
+    scores = {"consensus": annotator_accuracy(units, annotators, labels, majority, n_annotators)}
+    if (gold >= 0).any():
+        answers = np.arange(labels.size)
+        scores["gold"] = annotator_accuracy(answers, annotators, labels, gold, n_annotators)
+    return scores
 
 
 def _category_agreement(
@@ -174,19 +200,6 @@ def _level(question: QuestionSpec) -> MeasurementLevel:
     level = question.kind.level
     assert level is not None, f"a {question.type} question is compared without a level"
     return level
-
-
-def _gold_reference(
-    question: QuestionSpec, columns: LabelColumns, context: Context, answered: IntArray
-) -> IntArray | None:
-    """The gold label code of each answered item (-1 where none); None without any gold."""
-    reference = np.full(answered.size, -1, np.intp)
-    for item, answers in context.gold.items():
-        code = columns.code(answers.get(question.name))
-        row = int(np.searchsorted(answered, item))
-        if code is not None and row < answered.size and answered[row] == item:
-            reference[row] = code
-    return reference if (reference >= 0).any() else None
 
 
 def _lights_kappa(
@@ -223,6 +236,10 @@ def _numbers(question: QuestionSpec, columns: NumberColumns, context: Context) -
     def alpha(rows: IntArray, unit_codes: IntArray) -> float:
         return krippendorff_alpha(unit_codes, values[rows], level, domain)
 
+    deviation = deviation_from_others(
+        units, annotators, domain[values], n_annotators=len(context.annotators)
+    )
+
     return QuestionReport(
         name=question.name,
         type=question.type,
@@ -233,7 +250,9 @@ def _numbers(question: QuestionSpec, columns: NumberColumns, context: Context) -
         agreement={"krippendorff_alpha": _with_interval(units, alpha)},
         labels=[],
         slices=_slices(context, items, items, lambda rows: alpha(rows, units[rows])),
-        annotators=_annotator_rows(context, annotators, {}),
+        annotators=_annotator_rows(
+            context, annotators, {}, agreement={"mean_abs_deviation": deviation}
+        ),
         consensus={},
     )
 
@@ -334,9 +353,19 @@ def _spans(question: QuestionSpec, columns: SpanColumns, context: Context) -> Qu
         agreement=agreement,
         labels=labels,
         slices=_slices(context, items, scored, lambda rows: _share(exact[rows], total[rows])),
-        annotators=_annotator_rows(context, annotators, {}),
+        annotators=_annotator_rows(
+            context, annotators, {}, agreement={"span_f1": _span_f1_by_annotator(columns, context)}
+        ),
         consensus={},
     )
+
+
+def _span_f1_by_annotator(columns: SpanColumns, context: Context) -> FloatArray:
+    """Per annotator code: exact span F1 over the pairs they are in; NaN with no spans there."""
+    every = range(len(context.annotators))
+    matched = np.array([columns.annotator_exact[code] for code in every], np.float64)
+    marked = np.array([columns.annotator_total[code] for code in every], np.float64)
+    return np.asarray(np.where(marked > 0, matched / np.maximum(marked, 1), np.nan), np.float64)
 
 
 def _share(matched: IntArray, total: IntArray) -> float:
@@ -434,10 +463,15 @@ def _version_statistic(
 
 
 def _annotator_rows(
-    context: Context, annotators: IntArray, scores: dict[str, AnnotatorScores]
+    context: Context,
+    annotators: IntArray,
+    scores: Mapping[str, AnnotatorScores],
+    agreement: Mapping[str, FloatArray] | None = None,
+    weights: FloatArray | None = None,
 ) -> list[AnnotatorRow]:
     """Busiest first; each reference in `scores` (e.g. "consensus") becomes an accuracy with
-    its Wilson interval, for annotators who have answers that reference covers."""
+    its Wilson interval, for annotators who have answers that reference covers. `agreement`
+    gives per metric one figure per annotator code (NaN: not measured), `weights` their votes."""
     counts = np.bincount(annotators, minlength=len(context.annotators))
     rows = [
         AnnotatorRow(
@@ -448,6 +482,12 @@ def _annotator_rows(
                 for reference, s in scores.items()
                 if s.total[code] > 0
             },
+            {
+                metric: Figure.of(float(values[code]))
+                for metric, values in (agreement or {}).items()
+                if not math.isnan(values[code])
+            },
+            None if weights is None else float(weights[code]),
         )
         for code in np.flatnonzero(counts).tolist()
     ]

@@ -43,7 +43,7 @@ KIND = QuestionKind(
     coding="labels",
     release="string",
     level="nominal",
-    consensus=("majority", "dawid-skene"),
+    consensus=("majority", "dawid-skene", "weighted"),
     field_types=("pair",),
     number_keys=1,
 )

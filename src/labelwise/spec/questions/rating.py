@@ -50,7 +50,7 @@ KIND = QuestionKind(
     coding="labels",
     release="integer",
     level="ordinal",
-    consensus=("majority", "dawid-skene"),
+    consensus=("majority", "dawid-skene", "weighted"),
     integer_bounds=True,
     straight_lining=True,
 )

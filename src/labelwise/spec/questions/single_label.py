@@ -34,7 +34,7 @@ KIND = QuestionKind(
     coding="labels",
     release="label",
     level="nominal",
-    consensus=("majority", "dawid-skene"),
+    consensus=("majority", "dawid-skene", "weighted"),
     straight_lining=True,
     number_keys=0,
 )
