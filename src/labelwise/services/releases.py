@@ -79,7 +79,8 @@ def create(
         for q in spec.questions
         if q.kind.consensus
     }
-    context = dataset_card.gather(db, project, quality_report.report_of(project, spec, columns))
+    report = quality_report.report_of(project, spec, columns)
+    context = dataset_card.gather(db, project, report, dataset_card.slice_totals(columns))
     stats = dataset_card.FreezeStats(slices=[f.name for f in spec.fields if f.type == "metadata"])
     digest = hashlib.sha256()
     count = 0
