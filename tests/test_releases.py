@@ -351,6 +351,11 @@ def test_cli_export_release_to_files_and_a_directory(
     assert wrong.exit_code == 2 and "span" in wrong.output
     mixed = run("export", "t", "--release", "v1", "-o", str(first), "--consensus", "majority")
     assert mixed.exit_code == 2 and "--consensus" in mixed.output
+    taken = tmp_path / "taken.jsonl"
+    (taken / "inside").mkdir(parents=True)
+    onto = run("export", "t", "--release", "v1", "--output", str(taken))
+    assert onto.exit_code == 2 and "cannot write: Is a directory" in onto.output, onto.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".taken")] == []
 
 
 # --- the browser pages -----------------------------------------------------------------------
