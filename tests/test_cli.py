@@ -139,3 +139,42 @@ def _row(rows: list[list[str]], *first: str) -> list[str]:
     """The one row whose first cells are `first`."""
     (found,) = [row for row in rows if row[: len(first)] == list(first)]
     return found
+
+
+def _refused(result: Result, code: int = 2) -> str:
+    """The command stopped with `code`, no traceback; what it printed, on one line."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == code and "Traceback" not in result.output, result.output
+    return " ".join(result.output.split())
+
+
+def test_bad_paths_are_named_not_tracebacks(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / "tickets.yaml"
+    spec.write_text(SPEC_YAML)
+    run("projects", "apply", str(spec))
+    nowhere = tmp_path / "no" / "such" / "out.jsonl"
+    said = _refused(run("export", "tickets", "-o", str(nowhere)))
+    assert said == f"error: {nowhere}: the directory {nowhere.parent} does not exist"
+    said = _refused(run("export", "tickets", "-o", str(tmp_path), "--format", "jsonl"))
+    assert said == f"error: {tmp_path}: cannot write: Is a directory"
+    folder = tmp_path / "labels.csv"
+    folder.mkdir()
+    said = _refused(run("quality", "agreement", "--input", str(folder), "--metric", "fleiss"))
+    assert said == f"error: {folder}: is a directory; expected a .csv or .jsonl file"
+    said = _refused(run("projects", "apply", str(tmp_path / "missing.yaml")))
+    assert said.endswith("missing.yaml: no such file")
+
+
+def test_a_database_that_cannot_be_reached_is_named(tmp_path: Path) -> None:
+    env = {
+        "LABELWISE_DATA_DIR": str(tmp_path),
+        "LABELWISE_DATABASE_URL": "postgresql+psycopg://lw:secret@127.0.0.1:1/nowhere",
+    }
+    result = CliRunner().invoke(app, ["users", "list"], env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(
+        "error: cannot open the database postgresql+psycopg://lw:***@127.0.0.1:1/nowhere: "
+    )
+    assert "secret" not in line

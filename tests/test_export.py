@@ -66,7 +66,14 @@ def item_ids(db: Database, project: Project) -> list[int]:
     return [item.id for item in projects.page_items(db, project, after=0, limit=1000)]
 
 
-def annotate(db: Database, project: Project, item_id: int, username: str, **answers: Any) -> None:
+def annotate(
+    db: Database,
+    project: Project,
+    item_id: int,
+    username: str,
+    guideline_version: int | None = None,
+    **answers: Any,
+) -> None:
     with db.write() as session:
         user_id = session.scalar(select(User.id).where(User.username == username))
         session.add(
@@ -76,20 +83,22 @@ def annotate(db: Database, project: Project, item_id: int, username: str, **answ
                 user_id=user_id,
                 answers=answers,
                 time_ms=1500,
+                guideline_version=guideline_version,
             )
         )
 
 
 @pytest.fixture
 def project(db: Database) -> Project:
-    """Three items; the first annotated by two people, the second by one."""
+    """Three items; the first annotated by two people (under guideline versions 1 and 2), the
+    second by one (before any guidelines)."""
     project = projects.apply_spec(db, parse_spec(SPEC)).project
     add_items(db, project, ITEMS)
     with db.write() as session:  # annotators who never log in: no password to hash
         session.add_all([User(username=name, password_hash="!") for name in ("ana", "ben")])
     first, second, _ = item_ids(db, project)
-    annotate(db, project, first, "ana", team="billing", urgency=2)
-    annotate(db, project, first, "ben", team="other", urgency=5)
+    annotate(db, project, first, "ana", 1, team="billing", urgency=2)
+    annotate(db, project, first, "ben", 2, team="other", urgency=5)
     annotate(db, project, second, "ben", team="other")
     return project
 
@@ -98,8 +107,12 @@ def export_bytes(db: Database, project: Project, fmt: str) -> bytes:
     return b"".join(exports.export(db, project, FIELDS, FORMATS[fmt]))
 
 
-def check_annotations(annotations: list[dict[str, Any]], expected: list[tuple[str, Any]]) -> None:
-    assert [(a["annotator"], a["answers"]) for a in annotations] == expected
+def check_annotations(
+    annotations: list[dict[str, Any]], expected: list[tuple[str, Any, int | None]]
+) -> None:
+    """Who answered what, under which guideline version (None: before any was published)."""
+    found = [(a["annotator"], a["answers"], a["guideline_version"]) for a in annotations]
+    assert found == expected
     for annotation in annotations:
         assert annotation["time_ms"] == 1500
         assert ISO.match(annotation["created_at"]) and ISO.match(annotation["updated_at"])
@@ -115,9 +128,12 @@ def check_jsonl(body: bytes) -> None:
     assert lines[0]["id"] < lines[1]["id"] < lines[2]["id"]
     check_annotations(
         lines[0]["annotations"],
-        [("ana", {"team": "billing", "urgency": 2}), ("ben", {"team": "other", "urgency": 5})],
+        [
+            ("ana", {"team": "billing", "urgency": 2}, 1),
+            ("ben", {"team": "other", "urgency": 5}, 2),
+        ],
     )
-    check_annotations(lines[1]["annotations"], [("ben", {"team": "other"})])
+    check_annotations(lines[1]["annotations"], [("ben", {"team": "other"}, None)])
     assert lines[2]["annotations"] == []
 
 
@@ -132,7 +148,10 @@ def check_csv(body: bytes) -> None:
     ]
     check_annotations(
         json.loads(table[0]["annotations"]),
-        [("ana", {"team": "billing", "urgency": 2}), ("ben", {"team": "other", "urgency": 5})],
+        [
+            ("ana", {"team": "billing", "urgency": 2}, 1),
+            ("ben", {"team": "other", "urgency": 5}, 2),
+        ],
     )
     assert json.loads(table[2]["annotations"]) == []
 
@@ -155,7 +174,14 @@ def check_parquet(body: bytes) -> None:
         (None, "new", "No id, no channel", None),
     ]
     assert json.loads(rows[1]["other_data"]) == {"lang": "en"}
-    check_annotations(json.loads(rows[1]["annotations"]), [("ben", {"team": "other"})])
+    check_annotations(
+        json.loads(rows[0]["annotations"]),
+        [
+            ("ana", {"team": "billing", "urgency": 2}, 1),
+            ("ben", {"team": "other", "urgency": 5}, 2),
+        ],
+    )
+    check_annotations(json.loads(rows[1]["annotations"]), [("ben", {"team": "other"}, None)])
 
 
 CHECKS: dict[str, Callable[[bytes], None]] = {

@@ -21,7 +21,7 @@ from labelwise.db.release_models import ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.formats import FORMATS
 from labelwise.policies import Role
-from labelwise.services import guidelines, projects, releases
+from labelwise.services import guidelines, imports, projects, releases
 from labelwise.spec import parse_spec
 from tests.teams import Team, spec
 from tests.test_web import log_in
@@ -176,6 +176,30 @@ def test_dataset_card(team: Team) -> None:
     assert "| team | single_label | billing, tech |" in card
 
 
+def test_card_gives_the_coverage_of_each_slice(team: Team) -> None:
+    """Released of all items per metadata value (t-0, t-2, t-4 email; t-1, t-3 chat; t-4 is
+    not finished, one more item has no channel), the same bytes for the same data."""
+    parsed = parse_spec(spec(overlap=3))
+    imports.import_items(
+        team.db, team.project.id, parsed, [(1, {"id": "t-5", "text": "?"}, None)], source="test"
+    )
+    first = releases.create(team.db, team.project, "v1", "majority", actor_id=None).card
+    assert "## Coverage by slice" in first
+    assert "| channel | released | items | coverage |" in first
+    assert "| chat | 2 | 2 | 100% |" in first
+    assert "| email | 2 | 3 | 67% |" in first
+    assert "| (no value) | 0 | 1 | 0% |" in first
+    second = releases.create(team.db, team.project, "v2", "majority", actor_id=None).card
+    assert _unnamed(first) == _unnamed(second)
+
+
+def _unnamed(card: str) -> str:
+    """The card without what differs between two releases of the same data: name, time."""
+    return "\n".join(
+        line for line in card.splitlines() if not line.startswith(("# ", "| Released |"))
+    )
+
+
 def test_card_lists_open_escalations(team: Team) -> None:
     lease = team.next("ann")
     assert lease is not None
@@ -327,6 +351,11 @@ def test_cli_export_release_to_files_and_a_directory(
     assert wrong.exit_code == 2 and "span" in wrong.output
     mixed = run("export", "t", "--release", "v1", "-o", str(first), "--consensus", "majority")
     assert mixed.exit_code == 2 and "--consensus" in mixed.output
+    taken = tmp_path / "taken.jsonl"
+    (taken / "inside").mkdir(parents=True)
+    onto = run("export", "t", "--release", "v1", "--output", str(taken))
+    assert onto.exit_code == 2 and "cannot write: Is a directory" in onto.output, onto.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".taken")] == []
 
 
 # --- the browser pages -----------------------------------------------------------------------

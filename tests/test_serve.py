@@ -146,3 +146,23 @@ def test_serve_workers_share_connections_and_are_restarted(db: Database, tmp_pat
         workers = _workers(process.pid)
     assert process.returncode is not None
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # stopped with it
+
+
+def test_a_taken_port_is_named_not_a_traceback(db: Database, tmp_path: Path) -> None:
+    env = {"LABELWISE_DATABASE_URL": db.url, "LABELWISE_DATA_DIR": str(tmp_path / "data")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = ["serve", "--port", str(port), "--workers", "2"]
+        done = subprocess.run(
+            [sys.executable, "-m", "labelwise.cli.main", *command],
+            env={**os.environ, **env, "COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )

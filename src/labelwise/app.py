@@ -15,7 +15,7 @@ from labelwise.api.labeling_routes import LabelingRoutes
 from labelwise.api.v1 import router as api_router
 from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError
-from labelwise.settings import Settings
+from labelwise.settings import Settings, from_env
 from labelwise.web.routers import router as web_router
 from labelwise.web.security import SecurityHeaders
 
@@ -52,4 +52,4 @@ async def _validation_error(_request: Request, error: RequestValidationError) ->
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` and worker processes: settings from LABELWISE_*."""
-    return create_app(Settings())
+    return create_app(from_env())

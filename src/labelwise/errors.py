@@ -43,6 +43,12 @@ class TooLarge(LabelwiseError):
     status_code = 413
 
 
+class Damaged(LabelwiseError):
+    """Stored data that was altered in the database and no longer reads as it was written."""
+
+    status_code = 500
+
+
 class RateLimited(LabelwiseError):
     status_code = 429
 

@@ -10,11 +10,14 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from labelwise.db.engine import Database
 from labelwise.db.migrate import upgrade
 from labelwise.errors import InvalidInput, LabelwiseError
-from labelwise.settings import Settings
+from labelwise.settings import Settings, from_env
 from labelwise.spec import SpecError
 
 console = Console()
@@ -34,7 +37,7 @@ R = TypeVar("R")
 
 
 def load_settings(data_dir: Path | None, **overrides: object) -> Settings:
-    settings = Settings()
+    settings = from_env()
     changes = {k: v for k, v in {"data_dir": data_dir, **overrides}.items() if v is not None}
     return settings.model_copy(update=changes) if changes else settings
 
@@ -43,13 +46,21 @@ def open_db(settings: Settings) -> Database:
     """The database, created and migrated to the current schema if needed."""
     if settings.is_sqlite:
         settings.ensure_data_dir()
-    db = Database(settings.resolved_database_url)
-    upgrade(db.engine)
+    url = settings.resolved_database_url
+    db = Database(url)
+    try:
+        upgrade(db.engine)
+    except OperationalError as error:  # no server there, a wrong password, a locked file...
+        db.dispose()
+        where = make_url(url).render_as_string(hide_password=True)
+        reason = str(error.orig or error).strip().split("\n")[0]
+        raise fail(f"cannot open the database {where}: {reason}") from None
     return db
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print `message` as an error (as written: no rich markup in it) and exit with `code`."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

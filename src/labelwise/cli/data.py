@@ -133,14 +133,19 @@ def export_command(
         raise fail(f"{output.name}: cannot export as {fmt.name}", 2)
     fields = [f.name for f in projects.spec_of(project).fields]
     total = projects.item_count(db, project)
+    if not output.parent.is_dir():
+        raise fail(f"{output}: the directory {output.parent} does not exist", 2)
     partial = output.with_name(output.name + ".partial")
     try:
         chunks = exports.export(db, project, fields, fmt, consensus_method=consensus, soft=soft)
         _write_export(chunks, partial, slug)
+        partial.replace(output)  # a failed export never leaves a half file under the real name
+    except OSError as error:  # no permission, no space, a directory in the way...
+        partial.unlink(missing_ok=True)
+        raise fail(f"{output}: cannot write: {error.strerror}", 2) from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    partial.replace(output)  # a failed export never leaves a half file under the real name
     console.print(f"exported {total} items to {output}", highlight=False)
 
 

@@ -21,7 +21,14 @@ from labelwise.cli import (
     releases,
     stats,
 )
-from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
+from labelwise.cli.common import (
+    DataDirOption,
+    console,
+    fail,
+    load_settings,
+    open_db,
+    reports_errors,
+)
 from labelwise.settings import Settings
 
 app = typer.Typer(
@@ -47,7 +54,8 @@ HostOption = Annotated[
     str | None, typer.Option("--host", help="Address to listen on.", show_default="127.0.0.1")
 ]
 PortOption = Annotated[
-    int | None, typer.Option("--port", help="Port to listen on.", show_default="8000")
+    int | None,
+    typer.Option("--port", min=1, max=65535, help="Port to listen on.", show_default="8000"),
 ]
 WorkersOption = Annotated[
     int, typer.Option("--workers", help="Server processes, each on its own share of connections.")
@@ -89,7 +97,10 @@ def run_server(settings: Settings, workers: int) -> None:
     if settings.database_url:
         os.environ["LABELWISE_DATABASE_URL"] = settings.database_url
     settings.load_secret_key()
-    serving.serve(settings.host, settings.port, workers)
+    try:
+        serving.serve(settings.host, settings.port, workers)
+    except OSError as error:  # the address is taken or unknown: found before any worker starts
+        raise fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}") from None
 
 
 if __name__ == "__main__":

@@ -329,6 +329,10 @@ def _read_rows(path: Path, columns: Columns, lines: array[int]) -> Iterator[tupl
                 yield row
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; expected a .csv or .jsonl file") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not UTF-8 text ({error.reason})") from None
 

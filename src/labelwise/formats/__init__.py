@@ -186,6 +186,9 @@ def write_release(
                 for chunk in fmt.release(rows, layout):
                     stream.write(chunk)
         os.replace(work, target)
+    except OSError as error:  # no permission, no space, a directory in the way...
+        _remove(work)
+        raise InvalidInput(f"{target}: cannot write: {error.strerror}") from None
     except BaseException:
         _remove(work)
         raise

@@ -1,8 +1,9 @@
 """The dataset card of a release: a markdown page a reader of the data can trust.
 
 It is written once, when the release is frozen, from what the freeze counted (class
-balance, guideline versions, annotators, time) and from the project's quality report at
-that moment (agreement, gold accuracy, the review estimate, open questions, check findings).
+balance, guideline versions, annotators, time, items per slice) and from the project's
+quality report at that moment (agreement, gold accuracy, the review estimate, open
+questions, check findings, items per slice in the whole project).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import func, select
 
 from labelwise.db.engine import Database
@@ -20,10 +22,13 @@ from labelwise.db.release_models import Release
 from labelwise.formats.release_table import soft_labels
 from labelwise.formats.rows import ReleaseRow
 from labelwise.services import gold
+from labelwise.services.reporting.quality_data import ProjectColumns, codes
 from labelwise.services.reporting.quality_model import Figure, QualityReport
 from labelwise.spec import ProjectSpec, QuestionSpec
 
 UNRESOLVED = "(unresolved)"  # a tie nobody settled, as the class balance counts it
+
+NO_VALUE = "(no value)"  # an item without the metadata field, as the coverage lists it
 
 LISTED = 10  # open escalations named on the card; the count covers all of them
 
@@ -40,8 +45,14 @@ class FreezeStats:
     sources: Counter[str] = field(default_factory=Counter)
     # question -> slice field (None: all items) -> slice value -> label -> items
     balance: dict[str, dict[str | None, dict[str, Counter[str]]]] = field(default_factory=dict)
+    # slice field -> slice value (None: the item has none) -> items released
+    released: dict[str, Counter[str | None]] = field(default_factory=dict)
 
     def add(self, spec: ProjectSpec, row: ReleaseRow) -> None:
+        for metadata in self.slices:
+            found = row.data.get(metadata)
+            released = self.released.setdefault(metadata, Counter())
+            released[None if found is None else str(found)] += 1
         for annotation in row.annotations:
             self.annotations += 1
             self.annotators.add(annotation["annotator"])
@@ -69,9 +80,25 @@ class CardContext:
     open_escalations: int
     open_examples: list[tuple[str, str]]  # (item, question asked), the first few
     guideline_notes: dict[int, str]
+    # slice field -> slice value -> the project's items, released or not
+    slice_totals: dict[str, dict[str | None, int]]
 
 
-def gather(db: Database, project: Project, report: QualityReport) -> CardContext:
+def slice_totals(columns: ProjectColumns) -> dict[str, dict[str | None, int]]:
+    """The project's items per value of each metadata field, in the report's snapshot."""
+    totals: dict[str, dict[str | None, int]] = {}
+    for name, (values, book) in columns.items.slices.items():
+        counts = np.bincount(codes(values), minlength=len(book))
+        totals[name] = {value: int(n) for value, n in zip(book.names, counts, strict=True)}
+    return totals
+
+
+def gather(
+    db: Database,
+    project: Project,
+    report: QualityReport,
+    totals: dict[str, dict[str | None, int]],
+) -> CardContext:
     scores = gold.accuracy_by_annotator(db, project.id)
     with db.read() as session:
         waiting = Escalation.project_id == project.id, Escalation.answered_at.is_(None)
@@ -94,6 +121,7 @@ def gather(db: Database, project: Project, report: QualityReport) -> CardContext
         int(count or 0),
         [(external or f"#{item_id}", question) for external, item_id, question in examples],
         {int(number): str(note) for number, note in notes},
+        totals,
     )
 
 
@@ -120,6 +148,8 @@ def render(spec: ProjectSpec, release: Release, stats: FreezeStats, context: Car
         _guidelines(stats, context.guideline_notes),
         "## Counts",
         _counts(release, stats, report),
+        "## Coverage by slice",
+        _coverage(stats, context.slice_totals),
         "## Class balance",
         _balance(spec, stats),
         "## Agreement",
@@ -177,6 +207,35 @@ def _by_status(counts: dict[str, int]) -> str:
         return "0"
     listed = ", ".join(f"{status} {n:,}" for status, n in sorted(counts.items()))
     return f"{sum(counts.values()):,} ({listed})"
+
+
+def _coverage(stats: FreezeStats, totals: dict[str, dict[str | None, int]]) -> str:
+    if not stats.slices:
+        return "_No metadata fields to slice by._"
+    parts = ["Items released of the project's items, per value of each metadata field:"]
+    for name in stats.slices:
+        released, total = stats.released.get(name, Counter()), totals.get(name, {})
+        rows = [
+            [
+                NO_VALUE if value is None else value,
+                f"{released[value]:,}",
+                f"{total.get(value, 0):,}",
+                _coverage_share(released[value], total.get(value, 0)),
+            ]
+            for value in sorted(total.keys() | released.keys(), key=_slice_order)
+        ]
+        parts += [f"**`{name}`**", _table([name, "released", "items", "coverage"], rows)]
+    return "\n\n".join(parts)
+
+
+def _slice_order(value: str | None) -> tuple[bool, str]:
+    return value is None, value or ""
+
+
+def _coverage_share(released: int, total: int) -> str:
+    # An item imported and finished between the report's snapshot and the freeze is released
+    # but not in the snapshot's count: shown as it is rather than as a share over 100%.
+    return f"{released / total:.0%}" if total >= released and total else "—"
 
 
 def _balance(spec: ProjectSpec, stats: FreezeStats) -> str:

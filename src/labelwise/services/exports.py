@@ -130,7 +130,8 @@ def _driver_reader(connection: Connection) -> Reader[Any]:
 def _annotations_of(
     connection: Connection, project_id: int, first: int, last: int, usernames: dict[int, str]
 ) -> dict[int, list[dict[str, Any]]]:
-    """Each item's annotations, each with its revision, review status and reviews."""
+    """Each item's annotations, each with its revision, the guideline version it was made
+    under, its review status and reviews."""
     reviews = _reviews_of(connection, project_id, first, last, usernames)
     found: dict[int, list[dict[str, Any]]] = {}
     rows = connection.execute(
@@ -143,6 +144,7 @@ def _annotations_of(
             _annotations.c.created_at,
             _annotations.c.updated_at,
             _annotations.c.revision,
+            _annotations.c.guideline_version,
             _annotations.c.review_status,
         )
         .where(
@@ -151,7 +153,8 @@ def _annotations_of(
         )
         .order_by(_annotations.c.item_id, _annotations.c.id)
     )
-    for annotation_id, item_id, user_id, answers, time_ms, created, updated, rev, status in rows:
+    for row in rows:
+        annotation_id, item_id, user_id, answers, time_ms, created, updated, rev, gv, status = row
         found.setdefault(item_id, []).append(
             {
                 "annotator": usernames.get(user_id),
@@ -160,6 +163,7 @@ def _annotations_of(
                 "created_at": _iso(created),
                 "updated_at": _iso(updated),
                 "revision": rev,
+                "guideline_version": gv,
                 "review_status": status,
                 "reviews": reviews.get(annotation_id, []),
             }

@@ -19,15 +19,16 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.db.release_models import Release, ReleaseRowRecord
-from labelwise.errors import Conflict, InvalidInput, NotFound
+from labelwise.errors import Conflict, InvalidInput
 from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
-from labelwise.services import accounts, audit, dataset_card
+from labelwise.services import accounts, audit, dataset_card, stored_release
 from labelwise.services.projects import spec_of
 from labelwise.services.reporting import quality_report
 from labelwise.services.reporting.consensus import METHODS, ConsensusTable, consensus_of
@@ -79,7 +80,8 @@ def create(
         for q in spec.questions
         if q.kind.consensus
     }
-    context = dataset_card.gather(db, project, quality_report.report_of(project, spec, columns))
+    report = quality_report.report_of(project, spec, columns)
+    context = dataset_card.gather(db, project, report, dataset_card.slice_totals(columns))
     stats = dataset_card.FreezeStats(slices=[f.name for f in spec.fields if f.type == "metadata"])
     digest = hashlib.sha256()
     count = 0
@@ -264,70 +266,64 @@ def _majority(question: QuestionSpec, values: list[Any]) -> tuple[Any, str]:
 # --- reading -------------------------------------------------------------------------------
 
 
-def _release(session: Any, project_id: int, name: str) -> Release:
-    release = session.scalar(
-        select(Release).where(Release.project_id == project_id, Release.name == name)
-    )
-    if release is None:
-        raise NotFound(f"release {name!r} not found")
-    return release  # type: ignore[no-any-return]
-
-
-def _info(release: Release, created_by: str | None) -> ReleaseInfo:
+def _info(session: Session, release: Release) -> ReleaseInfo:
+    creator = session.get(User, release.created_by) if release.created_by else None
     return ReleaseInfo(
         release.name,
         release.method,
         release.items,
         release.content_hash,
         release.created_at,
-        created_by,
+        creator.username if creator else None,
         release.card,
     )
 
 
 def get(db: Database, project: Project, name: str) -> ReleaseInfo:
     with db.read() as session:
-        release = _release(session, project.id, name)
-        creator = session.get(User, release.created_by) if release.created_by else None
-        return _info(release, creator.username if creator else None)
+        return _info(session, stored_release.release(session, project.id, name))
 
 
 def listing(db: Database, project: Project) -> list[ReleaseInfo]:
-    """The project's releases, oldest first."""
+    """The project's releases, oldest first; each read and checked as `get` reads it."""
     with db.read() as session:
-        rows = session.execute(
-            select(Release, User.username)
-            .outerjoin(User, User.id == Release.created_by)
-            .where(Release.project_id == project.id)
-            .order_by(Release.id)
+        names = session.scalars(
+            select(Release.name).where(Release.project_id == project.id).order_by(Release.id)
         ).all()
-        return [_info(release, username) for release, username in rows]
+        return [_info(session, stored_release.release(session, project.id, n)) for n in names]
 
 
 def rows(db: Database, project: Project, name: str) -> Iterator[ReleaseRow]:
     """The release's rows in item order, streamed a page at a time from one snapshot."""
     with db.snapshot() as session:
-        release_id = _release(session, project.id, name).id
-        for text in _stored(session.connection(), release_id):
-            yield ReleaseRow(**orjson.loads(text))
+        release_id = stored_release.release(session, project.id, name).id
+        connection = session.connection()
+        for item_id, text in _stored(connection, release_id):
+            yield stored_release.parsed(connection, name, item_id, text)
 
 
 def verify(db: Database, project: Project, name: str) -> tuple[bool, str]:
-    """Whether the stored rows still hash to the release's content hash; and that hash."""
+    """Whether the stored rows still hash to the release's content hash; and that hash.
+
+    A row that no longer is a release row at all (its JSON replaced by a number, a column
+    of another type) raises Damaged, naming the item.
+    """
     digest = hashlib.sha256()
     with db.snapshot() as session:
-        release = _release(session, project.id, name)
-        for text in _stored(session.connection(), release.id):
+        release = stored_release.release(session, project.id, name)
+        connection = session.connection()
+        for item_id, text in _stored(connection, release.id):
+            stored_release.parsed(connection, name, item_id, text)
             digest.update(text.encode() + b"\n")
         return digest.hexdigest() == release.content_hash, release.content_hash
 
 
-def _stored(connection: Connection, release_id: int) -> Iterator[str]:
-    """The stored row texts in item order, in keyset pages (flat memory on any driver)."""
+def _stored(connection: Connection, release_id: int) -> Iterator[tuple[Any, Any]]:
+    """(item id, stored row text) in item order, in keyset pages (flat memory on any driver);
+    as stored, unchecked."""
     query = select(_rows.c.item_id, _rows.c.row).where(_rows.c.release_id == release_id)
     for page in keyset_pages(read_on(connection), query, _rows.c.item_id, start=-1, size=PAGE):
-        for _, text in page:
-            yield text
+        yield from page
 
 
 def layout(
@@ -335,7 +331,7 @@ def layout(
 ) -> ReleaseLayout:
     """How release `name` is written: its schema as frozen, and the optional parts asked for."""
     with db.read() as session:
-        frozen = parse_spec(_release(session, project.id, name).spec)
+        frozen = parse_spec(stored_release.release(session, project.id, name).spec)
     return ReleaseLayout(frozen.fields, frozen.questions, soft=soft, annotators=annotators)
 
 
