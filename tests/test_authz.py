@@ -60,6 +60,12 @@ ENDPOINTS = [
     Endpoint(
         "POST", "/api/v1/projects/secret/items", _row(200, 200, 403, 403, 403, 404, 200), ITEM
     ),
+    Endpoint(
+        "PUT",
+        "/api/v1/projects/secret/priorities",
+        _row(200, 200, 403, 403, 403, 404, 200),
+        [{"id": "s-1", "priority": 3}],
+    ),
     Endpoint("GET", "/api/v1/projects/secret/items", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/export", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/activity", _row(200, 200, 200, 403, 200, 404, 200)),

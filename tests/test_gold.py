@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,10 @@ from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.policies import Role
 from labelwise.services import gold
-from tests.teams import Team
+from labelwise.services.workflow.item_flow import as_if_real
+from labelwise.spec import parse_spec
+from tests.teams import Team, spec
+from tests.test_web import log_in
 
 EXPLAIN = "Money moved: billing."
 
@@ -88,7 +92,8 @@ def test_honeypots_are_mixed_in_and_scored(
     first = team.next("ana")
     assert first["item"]["external_id"] == "t-3" and first["kind"] == "annotate"
     result = team.submit("ana", first["assignment_id"], "tech").json()
-    assert result["item_status"] == "new"  # a gold item never enters the workflow
+    assert (result["revision"], result["item_status"]) == (1, "done")  # as a real item's
+    assert team.item("t-3").status == "new"  # a gold item never enters the workflow
     assert team.next("ana")["item"]["external_id"] == "t-0"  # no gold left for ana
     (score,) = gold.accuracy_by_annotator(db, team.project.id)
     assert (score.annotator, score.answered, score.correct) == ("ana", 1, 0)
@@ -109,3 +114,114 @@ def test_gold_cli(db: Database, client: TestClient, tmp_path: Path) -> None:
     team.submit("ana", team.next("ana")["assignment_id"], "tech")
     table = runner.invoke(app, ["gold", "accuracy", "t"], env=env).output
     assert "ana" not in table  # ana's item was not gold: the queue skips gold items
+
+
+# --- a honeypot looks like real work ------------------------------------------------------
+
+_IDS = {
+    "assignment_id",
+    "annotation_id",
+    "item_id",
+    "id",
+    "external_id",
+    "created_at",
+    "updated_at",
+}
+
+
+def _same_shape(value: object) -> object:
+    """A reply with what differs between any two items (ids, times) left out."""
+    if isinstance(value, dict):
+        return {k: _same_shape(v) for k, v in value.items() if k not in _IDS}
+    if isinstance(value, list):
+        return [_same_shape(v) for v in value]
+    return value
+
+
+def _seen_by_ana(team: Team, item_id: int, annotation_id: int) -> dict[str, Any]:
+    """Everything ana can read about an item she answered, with her edit's reply."""
+    get = team.client.get
+    detail = get(f"/api/v1/projects/t/items/{item_id}", headers=team.auth("ana")).json()
+    history = get(f"/api/v1/annotations/{annotation_id}/history", headers=team.auth("ana"))
+    page = get(f"/projects/t/items/{item_id}").text  # ana's browser session
+    edit = team.client.put(
+        f"/api/v1/annotations/{annotation_id}",
+        json={"answers": {"team": "tech"}},
+        headers=team.auth("ana"),
+    )
+    assert edit.status_code == 200, edit.text
+    return {
+        "detail": {k: v for k, v in detail.items() if k != "data"},
+        "history": history.json(),
+        "page status": page.split('class="status status-', 1)[1].split('"', 1)[0],
+        "edit": edit.json(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("review", "status"), [({"policy": "none"}, "done"), ({"policy": "all"}, "in_review")]
+)
+def test_a_honeypot_answers_like_a_real_item(
+    client: TestClient,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    review: dict[str, str],
+    status: str,
+) -> None:
+    team = Team(client, db, 4, quality={"gold_rate": 0.5}, review=review)
+    team.member("boss", Role.MANAGER)
+    team.member("ana")
+    _gold(team, ["t-3"])
+    monkeypatch.setattr(gold.random, "random", lambda: 0.0)  # gold whenever there is one
+    log_in(client, "ana")
+    seen = []
+    for external_id in ("t-3", "t-0"):  # the honeypot, then a real item
+        lease = team.next("ana")
+        assert lease["item"]["external_id"] == external_id and lease["kind"] == "annotate"
+        reply = team.submit("ana", lease["assignment_id"])
+        retry = team.submit("ana", lease["assignment_id"])
+        assert reply.status_code == retry.status_code == 200
+        assert reply.json() == retry.json()
+        assert _same_shape(reply.json()) == {"revision": 1, "item_status": status}
+        ids = reply.json()["item_id"], reply.json()["annotation_id"]
+        seen.append(_seen_by_ana(team, *ids))
+    assert _same_shape(seen[0]) == _same_shape(seen[1])
+    assert seen[0]["page status"] == seen[0]["detail"]["status"] == status
+    assert _same_shape(seen[0]["edit"]) == {"revision": 2, "item_status": status}
+    feedback = team.client.get("/api/v1/projects/t/feedback", headers=team.auth("ana")).json()
+    assert feedback == {"reviews": [], "escalations": []}
+
+
+def test_a_honeypot_tells_each_annotator_one_status(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At an overlap of 2 a real item is in progress after one submit, or done after the
+    second; a gold item says one of these, the same in every reply, before and after."""
+    team = Team(client, db, 2, overlap=2, quality={"gold_rate": 0.5})
+    team.member("boss", Role.MANAGER)
+    team.member("ana")
+    _gold(team, ["t-1"])
+    monkeypatch.setattr(gold.random, "random", lambda: 0.0)
+    lease = team.next("ana")
+    item_id = lease["item"]["id"]
+    path = f"/api/v1/projects/t/items/{item_id}"
+    held = team.client.get(path, headers=team.auth("ana")).json()
+    assert held["status"] == "in_progress"  # as a real item with ana's lease on it
+    reply = team.submit("ana", lease["assignment_id"]).json()
+    assert reply["item_status"] in ("in_progress", "done") and reply["revision"] == 1
+    after = team.client.get(path, headers=team.auth("ana")).json()
+    assert after["status"] == reply["item_status"]
+    manager_view = team.client.get(path, headers=team.auth("boss")).json()
+    assert manager_view["status"] == "new"  # those who set gold see where it really is
+
+
+def test_the_status_a_honeypot_shows_is_drawn_as_real_items_fall() -> None:
+    """Over many gold items, the shares of each status are a real item's after one submit."""
+    overlap_3 = parse_spec(spec(overlap=3, review={"policy": "random", "rate": 0.5}))
+    shown = [as_if_real(overlap_3, 1, item, 7) for item in range(3000)]
+    assert 0.62 < shown.count("in_progress") / len(shown) < 0.71  # 2 in 3
+    completed = [s for s in shown if s != "in_progress"]
+    assert 0.44 < completed.count("in_review") / len(completed) < 0.56
+    assert set(shown) == {"in_progress", "in_review", "done"}
+    single = parse_spec(spec())
+    assert {as_if_real(single, 1, item, 7) for item in range(100)} == {"done"}

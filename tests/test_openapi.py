@@ -155,6 +155,7 @@ SHAPES: dict[tuple[str, str], Shape] = {
         "sent_to_review": "integer",
     },
     ("get", f"{P}/checks"): [FINDING],
+    ("put", f"{P}/priorities"): {"updated": "integer", "unknown": ["string"]},
     ("get", f"{P}/activity"): {"events": [EVENT], "next_cursor": "string|null"},
     ("get", f"{P}/history/{{target_type}}/{{target_id}}"): [EVENT],
     ("get", f"{P}/guidelines"): [VERSION_SUMMARY],
@@ -212,6 +213,10 @@ DESCRIPTIONS: dict[tuple[str, str], dict[str, str]] = {
         **{f"events.{name}": text for name, text in EVENT_HELP.items()},
     },
     ("get", f"{P}/history/{{target_type}}/{{target_id}}"): EVENT_HELP,
+    ("put", f"{P}/priorities"): {
+        "updated": "Items whose priority was set.",
+        "unknown": "Ids with no item in the project.",
+    },
     ("get", f"{P}/guidelines/current"): VERSION_HELP,
     ("get", f"{P}/guidelines/{{number}}"): VERSION_HELP,
     ("get", f"{P}/guidelines/pending"): {"changes": "Versions to acknowledge, oldest first."},

@@ -296,6 +296,11 @@ SINGLE_ERRORS: list[tuple[Callable[[dict[str, Any]], object], str]] = [
         "fields[2].name: 'id' is the item's external id, not part of its data; rename the field",
     ),
     (
+        _add_field({"name": "priority", "type": "metadata"}),
+        "fields[2].name: 'priority' is the item's place in the queue, not part of its data; "
+        "rename the field",
+    ),
+    (
         _set("fields.1.type", "meta"),
         "fields[1].type: expected one of text, markdown, image, chat, pair, metadata; got 'meta'",
     ),

@@ -27,6 +27,7 @@ class Action(StrEnum):
     VIEW_MEMBERS = "see the members"
     MANAGE_MEMBERS = "manage members"
     IMPORT_ITEMS = "import items"
+    SET_PRIORITIES = "set item priorities"
     LIST_ITEMS = "list items"
     EXPORT = "export the data"
     VIEW_ACTIVITY = "see the activity log"
@@ -60,6 +61,7 @@ _MANAGE = (
         Action.UPDATE_PROJECT,
         Action.MANAGE_MEMBERS,
         Action.IMPORT_ITEMS,
+        Action.SET_PRIORITIES,
         Action.ANNOTATE,
         Action.ANSWER_ESCALATIONS,
         Action.MANAGE_GOLD,

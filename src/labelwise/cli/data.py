@@ -81,6 +81,14 @@ def import_command(
         f"{len(summary.skipped)} skipped",
         highlight=False,
     )
+    if summary.priority_unchanged:
+        err_console.print(
+            f"note: {summary.priority_unchanged} rows give another priority to an item already "
+            "there; import leaves existing items as they are: set priorities with "
+            "`labelwise items priority`",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @reports_errors

@@ -16,6 +16,7 @@ from labelwise.cli import (
     demo,
     gold,
     guidelines,
+    items,
     projects,
     quality,
     releases,
@@ -40,6 +41,7 @@ app = typer.Typer(
 app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
 app.add_typer(projects.app, name="projects")
+app.add_typer(items.app, name="items")
 app.add_typer(gold.app, name="gold")
 app.add_typer(guidelines.app, name="guidelines")
 app.add_typer(checks.app, name="checks")

@@ -2,7 +2,10 @@
 
 Rows are validated against the project's fields, serialised once with sorted keys (the
 stored form and the content hash agree), and inserted in batches with ON CONFLICT DO
-NOTHING so that re-imports add nothing and the insert count says what was new.
+NOTHING so that re-imports add nothing and the insert count says what was new. A row's
+`id` and `priority` are not data: they are the item's external id and its place in the
+queue. Import never changes an item that is there already, its priority included; the
+summary counts the rows that asked for another one (`services.priorities` changes it).
 
 Reading and checking rows is Python work; inserting them is database work, during which
 the sqlite3 and psycopg drivers release the GIL. A helper thread reads and checks the next
@@ -12,16 +15,20 @@ batches while the current one is inserted, so on two cores the two overlap.
 from __future__ import annotations
 
 import hashlib
+import math
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import orjson
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from labelwise.db.engine import Database
 from labelwise.db.labeling import ItemRow, store
+from labelwise.db.models import Item
 from labelwise.errors import InvalidInput
 from labelwise.formats import ParsedRow
 from labelwise.spec import FieldSpec, ProjectSpec
@@ -36,7 +43,7 @@ READ_AHEAD = 2
 _TEXT_TYPES = frozenset({"text", "markdown", "image"})
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool})
 
-# What the checker makes of a row: (external id, content hash, data as JSON text).
+# What the checker makes of a row: (external id, content hash, data as JSON text, priority).
 Checked = ItemRow
 T = TypeVar("T")
 
@@ -53,18 +60,21 @@ class ImportSummary:
     position_name: str  # "line" or "row"
     created: int = 0
     existing: int = 0
+    # Rows of items already there that gave another priority than the item's: not applied.
+    priority_unchanged: int = 0
     skipped: list[RowProblem] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "created": self.created,
             "existing": self.existing,
+            "priority_unchanged": self.priority_unchanged,
             "skipped": [{self.position_name: p.position, "error": p.message} for p in self.skipped],
         }
 
 
-class _RowInvalid(Exception):
-    pass
+class RowInvalid(ValueError):
+    """A row's problem, said in a few words; the caller adds the file and line."""
 
 
 def import_items(
@@ -88,11 +98,43 @@ def import_items(
             created = labeling.insert_items(project_id, batch)
             summary.created += created
             summary.existing += len(batch) - created
+            if created < len(batch):
+                summary.priority_unchanged += _other_priorities(session, project_id, batch)
             if progress:
                 progress(len(batch))
     with db.write() as session:
         store(session).refresh_item_statistics(summary.created)
     return summary
+
+
+def _other_priorities(session: Session, project_id: int, batch: list[Checked]) -> int:
+    """Rows of the batch that give a priority other than their item's (existing ones: a
+    new item took the row's priority). Only reads when rows carry one."""
+    asked = [row for row in batch if row[3] is not None]
+    ids = [row[0] for row in asked if row[0] is not None]
+    hashes = [row[1] for row in asked if row[0] is None]
+    # Each lookup on the conditions of its unique index, so that it probes the index.
+    in_project = Item.project_id == project_id
+    by_id = _stored_priorities(session, Item.external_id, ids, in_project)
+    by_hash = _stored_priorities(
+        session, Item.content_hash, hashes, in_project, Item.external_id.is_(None)
+    )
+    return sum(
+        (by_id.get(row[0]) if row[0] is not None else by_hash.get(row[1])) != row[3]
+        for row in asked
+    )
+
+
+def _stored_priorities(
+    session: Session,
+    key: InstrumentedAttribute[str | None],
+    values: Sequence[str | None],
+    *where: ColumnElement[bool],
+) -> dict[str | None, float]:
+    if not values:
+        return {}
+    rows = session.execute(select(key, Item.priority).where(*where, key.in_(values)))
+    return {value: priority for value, priority in rows}
 
 
 def _batches(
@@ -106,9 +148,9 @@ def _batches(
     for position, value, error in rows:
         try:
             if error is not None:
-                raise _RowInvalid(error)
+                raise RowInvalid(error)
             checked = check(value)
-        except _RowInvalid as problem:
+        except RowInvalid as problem:
             if not skip_invalid:
                 raise InvalidInput(
                     f"{summary.source}, {summary.position_name} {position}: {problem}; "
@@ -192,8 +234,9 @@ def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], Checked]:
 
     def check(value: Any) -> Checked:
         if not isinstance(value, dict):
-            raise _RowInvalid(f"expected an object, found {_kind(value)}")
-        external_id = _external_id(value.pop("id", None))
+            raise RowInvalid(f"expected an object, found {_kind(value)}")
+        external_id = external_id_of(value.pop("id", None))
+        priority = priority_of(value.pop("priority", None))
         for name, plain, kind, required in checks:
             item = value.get(name)
             if item.__class__ not in plain or item == "":
@@ -201,9 +244,9 @@ def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], Checked]:
         try:
             encoded = dumps(value, option=sort_keys)
         except TypeError as error:
-            raise _RowInvalid(f"value cannot be stored as JSON ({error})") from None
+            raise RowInvalid(f"value cannot be stored as JSON ({error})") from None
         content_hash = None if external_id else blake2b(encoded, digest_size=16).hexdigest()
-        return external_id, content_hash, encoded.decode()
+        return external_id, content_hash, encoded.decode(), priority
 
     return check
 
@@ -220,32 +263,52 @@ def _plain_types(spec: FieldSpec) -> frozenset[type]:
     return accepted if spec.required else accepted | {type(None)}
 
 
-def _external_id(raw: Any) -> str | None:
+def external_id_of(raw: Any) -> str | None:
+    """A row's `id`: a string or an integer, as text; None when it has none."""
     if raw is None or raw == "":
         return None
     if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise _RowInvalid(f"field 'id': expected a string or an integer, found {_kind(raw)}")
+        raise RowInvalid(f"field 'id': expected a string or an integer, found {_kind(raw)}")
     external_id = str(raw).strip()
     if len(external_id) > MAX_EXTERNAL_ID:
-        raise _RowInvalid(f"field 'id': longer than {MAX_EXTERNAL_ID} characters")
+        raise RowInvalid(f"field 'id': longer than {MAX_EXTERNAL_ID} characters")
     return external_id or None
+
+
+def priority_of(raw: Any) -> float | None:
+    """A row's `priority`: a finite number, or its text (CSV cells are text); None when the
+    row has none, and the item takes the default, 0."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise RowInvalid(f"field 'priority': expected a number, found {_kind(raw)}")
+    try:
+        value = float(raw)
+    except ValueError:  # text that is not a number
+        found = str(raw)[:40]
+        raise RowInvalid(f"field 'priority': expected a number, found {found!r}") from None
+    except OverflowError:  # an integer beyond any float
+        value = math.inf
+    if not math.isfinite(value):
+        raise RowInvalid(f"field 'priority': expected a finite number, found {str(raw)[:40]}")
+    return value
 
 
 def _check_field(data: dict[str, Any], name: str, kind: str, required: bool) -> None:
     value = data.get(name)
     if value is None or value == "":
         if required:
-            raise _RowInvalid(f"field {name!r} is missing")
+            raise RowInvalid(f"field {name!r} is missing")
         return
     if kind in _TEXT_TYPES:
         if not isinstance(value, str):
-            raise _RowInvalid(f"field {name!r}: expected a string, found {_kind(value)}")
+            raise RowInvalid(f"field {name!r}: expected a string, found {_kind(value)}")
     elif kind == "chat":
         data[name] = _chat(name, _maybe_json(value))
     elif kind == "pair":
         data[name] = _pair(name, _maybe_json(value))
     elif isinstance(value, dict | list):  # metadata must be usable as a slice key
-        raise _RowInvalid(f"field {name!r}: expected a plain value, found {_kind(value)}")
+        raise RowInvalid(f"field {name!r}: expected a plain value, found {_kind(value)}")
 
 
 def _maybe_json(value: Any) -> Any:
@@ -262,7 +325,7 @@ def _chat(name: str, value: Any) -> Any:
     if not isinstance(value, list) or not all(
         isinstance(turn, dict) and isinstance(turn.get("content"), str) for turn in value
     ):
-        raise _RowInvalid(
+        raise RowInvalid(
             f'field {name!r}: expected a list of turns like {{"role": "user", "content": "..."}}'
         )
     return value
@@ -270,7 +333,7 @@ def _chat(name: str, value: Any) -> Any:
 
 def _pair(name: str, value: Any) -> Any:
     if not isinstance(value, dict) or not {"a", "b"} <= value.keys():
-        raise _RowInvalid(f'field {name!r}: expected an object with responses "a" and "b"')
+        raise RowInvalid(f'field {name!r}: expected an object with responses "a" and "b"')
     return value
 
 

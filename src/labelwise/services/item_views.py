@@ -6,13 +6,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, AnnotationRevision, Item, Review, User
+from labelwise.db.models import (
+    Annotation,
+    AnnotationRevision,
+    Assignment,
+    GoldAnswer,
+    Item,
+    Project,
+    Review,
+    User,
+)
 from labelwise.errors import NotFound
-from labelwise.states import Verdict
+from labelwise.services import projects
+from labelwise.services.workflow.item_flow import as_if_real
+from labelwise.states import LABELING_KINDS, AssignmentStatus, ItemStatus, Verdict
 
 
 @dataclass(frozen=True)
@@ -61,14 +72,34 @@ def item_detail(
         if only_user is not None:
             query = query.where(Annotation.user_id == only_user)
         ids = list(session.scalars(query))
+        status = item.status if only_user is None else _status_shown(session, item, only_user)
     return ItemDetail(
         id=item.id,
         external_id=item.external_id,
-        status=item.status,
+        status=status,
         data=item.data,
         final_answers=item.final_answers if only_user is None else None,
         annotations=annotation_views(db, ids),
     )
+
+
+def _status_shown(session: Session, item: Item, user_id: int) -> str:
+    """The status an annotator sees. A gold item's never moves, which would give it away:
+    it shows what a real item would, in progress while they hold it, new after they gave it
+    back, and once answered what their submit was told (`as_if_real`)."""
+    if session.get(GoldAnswer, item.id) is None:
+        return item.status
+    mine = (
+        Assignment.item_id == item.id,
+        Assignment.user_id == user_id,
+        Assignment.kind.in_(LABELING_KINDS),
+    )
+    done = exists().where(*mine, Assignment.status == AssignmentStatus.SUBMITTED)
+    held = exists().where(*mine, Assignment.status == AssignmentStatus.ACTIVE)
+    if session.scalar(select(done)):
+        spec = projects.spec_of(session.get_one(Project, item.project_id))
+        return as_if_real(spec, item.project_id, item.id, user_id)
+    return ItemStatus.IN_PROGRESS if session.scalar(select(held)) else ItemStatus.NEW
 
 
 def annotation_views(db: Database, ids: list[int]) -> list[AnnotationView]:

@@ -75,6 +75,13 @@ def _variants(
     }
 
 
+# Keys of an imported row that say something about the item rather than being its data.
+_NOT_DATA = {
+    "id": "'id' is the item's external id",
+    "priority": "'priority' is the item's place in the queue",
+}
+
+
 class FieldSpec(SpecModel):
     """Something shown to the labeler, taken from the item's data under the same name."""
 
@@ -94,8 +101,8 @@ class FieldSpec(SpecModel):
     @field_validator("name")
     @classmethod
     def _not_id(cls, value: str) -> str:
-        if value == "id":
-            raise refuse("'id' is the item's external id, not part of its data; rename the field")
+        if value in _NOT_DATA:
+            raise refuse(f"{_NOT_DATA[value]}, not part of its data; rename the field")
         return value
 
 

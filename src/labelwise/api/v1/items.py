@@ -7,6 +7,7 @@ from typing import IO
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from labelwise.api.deps import ActorDep, DbDep, SettingsDep
@@ -14,9 +15,9 @@ from labelwise.api.v1.downloads import download
 from labelwise.api.v1.paging import CursorQuery, after_key
 from labelwise.api.v1.schemas import ImportOut, ItemOut, ItemPage
 from labelwise.errors import TooLarge, UnsupportedMediaType
-from labelwise.formats import FORMATS, get_format
+from labelwise.formats import FORMATS, ParsedRow, get_format
 from labelwise.policies import Action, authorize
-from labelwise.services import exports, imports, projects
+from labelwise.services import exports, imports, priorities, projects
 
 router = APIRouter(tags=["items"])
 
@@ -74,6 +75,33 @@ async def _receive(request: Request, sink: IO[bytes], limit: int) -> None:
         if size > limit:
             raise TooLarge(f"request body is over the limit of {limit} bytes")
         sink.write(chunk)
+
+
+class PriorityIn(BaseModel):
+    id: str | int = Field(description="The item's external id.")
+    priority: float = Field(allow_inf_nan=False, description="Higher is served first; 0 at import.")
+
+
+@router.put(
+    "/projects/{slug}/priorities",
+    response_model=priorities.PrioritiesSet,
+    responses={422: {"description": "a bad element; no priority was changed"}},
+)
+def set_priorities(
+    slug: str, rows: list[PriorityIn], db: DbDep, actor: ActorDep
+) -> priorities.PrioritiesSet:
+    """Set many items' priorities at once, by external id; all or nothing."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.SET_PRIORITIES, role)
+    parsed = (ParsedRow(n, row.model_dump()) for n, row in enumerate(rows, start=1))
+    return priorities.set_priorities(
+        db,
+        project.id,
+        parsed,
+        source="request body",
+        position_name="element",
+        actor_id=actor.user_id,
+    )
 
 
 @router.get("/projects/{slug}/items", response_model=ItemPage)

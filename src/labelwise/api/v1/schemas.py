@@ -38,6 +38,10 @@ class MemberIn(BaseModel):
 class ImportOut(BaseModel):
     created: int = Field(description="Items that were new.")
     existing: int = Field(description="Rows whose item was already there (same id or content).")
+    priority_unchanged: int = Field(
+        description="Of those, rows giving another priority than the item's: import leaves "
+        "existing items as they are; set it with PUT .../priorities."
+    )
     skipped: list[dict[str, Any]] = Field(
         description="With skip_invalid: each bad row, by line, with its error."
     )

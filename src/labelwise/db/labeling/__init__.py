@@ -144,13 +144,17 @@ class LabelingStore(Protocol):
 
     # imports
     def begin_import(self, project_id: int) -> None:
-        """One import at a time per project."""
+        """One bulk write of items (an import, a priorities call) at a time per project."""
 
     def insert_items(self, project_id: int, batch: list[ItemRow]) -> int:
         """Insert the items not there yet (by external id or content): how many were new."""
 
     def refresh_item_statistics(self, created: int) -> None:
         """After an import that added `created` items."""
+
+    def set_priorities(self, project_id: int, batch: list[tuple[str, float]]) -> list[str]:
+        """Give the project's items, by external id (each once), these priorities: the ids
+        that were found."""
 
 
 _STORES: dict[str, Callable[[Connection], LabelingStore]] = {

@@ -69,8 +69,9 @@ PROJECTS = cast(Table, Project.__table__)
 EVENTS = cast(Table, AuditEvent.__table__)
 HEADS = cast(Table, AuditHead.__table__)
 _A, _I = AssignmentStatus, ItemStatus
-# An item as an import hands it over: (external id, content hash, data as JSON text).
-ItemRow = tuple[str | None, str | None, str]
+# An item as an import hands it over: (external id, content hash, data as JSON text, priority
+# or None for the default).
+ItemRow = tuple[str | None, str | None, str, float | None]
 
 # --- routing -------------------------------------------------------------------------------
 
@@ -300,10 +301,10 @@ def finish_statement(annotation_id: Any) -> Update:
 
 _FINISH = Prepared(finish_statement(bindparam("annotation")))
 _REWORK_OF = Prepared(
-    select(ASSIGNMENTS.c.id, ASSIGNMENTS.c.status)
+    select(ASSIGNMENTS.c.id, ASSIGNMENTS.c.kind, ASSIGNMENTS.c.status)
     .where(
         ASSIGNMENTS.c.annotation_id == bindparam("annotation"),
-        ASSIGNMENTS.c.kind == AssignmentKind.ANNOTATE,
+        ASSIGNMENTS.c.kind.in_(LABELING_KINDS),
     )
     .with_for_update(),
     AssignmentState,
@@ -438,7 +439,7 @@ class CommonStore:
         _FINISH.all(self.connection, params)
 
     def rework_of(self, annotation_id: int) -> AssignmentState:
-        """The annotate assignment that made the annotation, locked."""
+        """The annotate (or gold) assignment that made the annotation, locked."""
         return _REWORK_OF.one(self.connection, {"annotation": annotation_id})
 
     def save_item(self, item_id: int, status: ItemStatus, slots_used: int) -> None:

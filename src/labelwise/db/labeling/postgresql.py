@@ -254,6 +254,17 @@ _APPEND_EVENT = _append_event()
 _IMPORT_LOCK = text(
     "SELECT pg_advisory_xact_lock(hashtext('labelwise.import'), CAST(:project AS integer))"
 )
+# The batch as two arrays in one statement; the items are locked in id order first, as
+# `release_slots` locks them, so a bulk update and a router cannot deadlock.
+_SET_PRIORITIES = text(
+    "WITH given AS (SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:priorities AS float8[])) "
+    "AS g (external_id, priority)), "
+    "locked AS (SELECT items.id, given.priority FROM items JOIN given "
+    "ON items.external_id = given.external_id WHERE items.project_id = :project "
+    "ORDER BY items.id FOR UPDATE OF items) "
+    "UPDATE items SET priority = locked.priority FROM locked WHERE items.id = locked.id "
+    "RETURNING items.external_id"
+)
 
 
 class PostgreSQLStore(common.CommonStore):
@@ -312,17 +323,19 @@ class PostgreSQLStore(common.CommonStore):
         cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_rows "
-            "(n bigint, external_id text, content_hash text, data text) ON COMMIT DROP"
+            "(n bigint, external_id text, content_hash text, data text, priority float8) "
+            "ON COMMIT DROP"
         )
         cursor.execute("TRUNCATE import_rows")
         with cursor.copy(
-            "COPY import_rows (n, external_id, content_hash, data) FROM STDIN"
+            "COPY import_rows (n, external_id, content_hash, data, priority) FROM STDIN"
         ) as copy:
             for n, row in enumerate(batch):
                 copy.write_row((n, *row))
         cursor.execute(
-            "INSERT INTO items (project_id, external_id, content_hash, data) "
-            "SELECT %s, external_id, content_hash, data FROM import_rows ORDER BY n "
+            "INSERT INTO items (project_id, external_id, content_hash, data, priority) "
+            "SELECT %s, external_id, content_hash, data, coalesce(priority, 0) "
+            "FROM import_rows ORDER BY n "
             "ON CONFLICT DO NOTHING",
             (project_id,),
         )
@@ -332,3 +345,8 @@ class PostgreSQLStore(common.CommonStore):
         """After a bulk load, as PostgreSQL's manual advises (see ANALYZE_AFTER)."""
         if created >= ANALYZE_AFTER:
             self.connection.execute(text("ANALYZE items"))
+
+    def set_priorities(self, project_id: int, batch: list[tuple[str, float]]) -> list[str]:
+        ids, priorities = [i for i, _ in batch], [p for _, p in batch]
+        params = {"ids": ids, "priorities": priorities, "project": project_id}
+        return list(self.connection.execute(_SET_PRIORITIES, params).scalars())

@@ -87,6 +87,7 @@ class AnnotationState(NamedTuple):
 
 class AssignmentState(NamedTuple):
     id: int
+    kind: str
     status: str
 
 

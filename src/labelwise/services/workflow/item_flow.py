@@ -82,10 +82,29 @@ def _picked_for_review(session: Session, spec: ProjectSpec, item: ItemState) -> 
     )
 
 
-def _uniform(project_id: int, item_id: int) -> float:
-    """A fixed pseudo-random number per item: the same sample on every server and rerun."""
-    digest = hashlib.blake2b(f"{project_id}:{item_id}".encode(), digest_size=8).digest()
+def _uniform(*key: int) -> float:
+    """A fixed pseudo-random number per key (project, item[, person]): the same sample on
+    every server and rerun."""
+    digest = hashlib.blake2b(":".join(map(str, key)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
+
+
+def as_if_real(spec: ProjectSpec, project_id: int, item_id: int, user_id: int) -> ItemStatus:
+    """The status a gold item shows the person who answered it: one a real item of the
+    project shows after a person's submit, as often as real ones do, drawn once per item and
+    person so that a retry, an edit and the item page all say the same.
+
+    With an overlap of N, N - 1 of every N submits leave a real item in progress and the
+    last completes it; a completed item goes to review as the policy picks real ones (its
+    rate standing in for stratified sampling), else it is done. Adjudication is left out:
+    how often annotators disagree is not known here.
+    """
+    overlap = spec.workflow.overlap
+    if _uniform(project_id, item_id, user_id) < (overlap - 1) / overlap:
+        return ItemStatus.IN_PROGRESS
+    review = spec.workflow.review
+    sampled = review.policy != "none" and _uniform(project_id, item_id) < (review.rate or 0)
+    return ItemStatus.IN_REVIEW if review.policy == "all" or sampled else ItemStatus.DONE
 
 
 def stratum_key(data: Mapping[str, Any], slice_by: str) -> str:

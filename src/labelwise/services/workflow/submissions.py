@@ -27,7 +27,7 @@ from labelwise.db.models import Annotation, Assignment, Review
 from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import HolderPermit, Role
 from labelwise.services import audit, gold, projects
-from labelwise.services.workflow.item_flow import next_status
+from labelwise.services.workflow.item_flow import as_if_real, next_status
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 from labelwise.states import (
     REVIEWED_AS,
@@ -131,10 +131,18 @@ def submit(
         return Submitted(
             assignment.id,
             annotation_id or assignment.annotation_id,
-            revision if assignment.kind == _K.ANNOTATE else None,
+            revision,
             item.id,
-            item.status,
+            _shown(item, assignment.kind, assignment.user_id),
         )
+
+
+def _shown(item: _Item, kind: str, user_id: int) -> str:
+    """The item's status as its annotator is told it: a honeypot's is one a real item of
+    the project would have, since a gold item never moves through the workflow."""
+    if kind == _K.GOLD:
+        return as_if_real(item.spec, item.project_id, item.id, user_id)
+    return item.status
 
 
 def _retry(
@@ -156,8 +164,9 @@ def _retry(
             f"assignment {assignment.id} was already submitted as annotation {annotation_id} "
             f"with other answers; to change them, PUT /api/v1/annotations/{annotation_id}"
         )
-    revision = labeling.revision_of(annotation_id) if assignment.kind == _K.ANNOTATE else None
-    return Submitted(assignment.id, annotation_id, revision, item.id, item.status)
+    revision = labeling.revision_of(annotation_id)
+    status = _shown(item, assignment.kind, assignment.user_id)
+    return Submitted(assignment.id, annotation_id, revision, item.id, status)
 
 
 def _event(
@@ -270,7 +279,8 @@ def revise(
             item.become(next_status(session, item.spec, item))
         item.save(labeling, before)
         audit.record(session, **_revised(annotation, revision, clean))
-        return Submitted(assignment.id, annotation.id, revision, item.id, item.status)
+        status = _shown(item, assignment.kind, user_id)
+        return Submitted(assignment.id, annotation.id, revision, item.id, status)
 
 
 def skip(db: Database, assignment_id: int, permit: HolderPermit, reason: str) -> None:
