@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from labelwise.db.engine import Database
 from labelwise.db.migrate import upgrade
 from labelwise.errors import InvalidInput, LabelwiseError
+from labelwise.formats import FORMATS, ParsedRow
 from labelwise.settings import Settings, from_env
 from labelwise.spec import SpecError
 
@@ -56,6 +58,15 @@ def open_db(settings: Settings) -> Database:
         reason = str(error.orig or error).strip().split("\n")[0]
         raise fail(f"cannot open the database {where}: {reason}") from None
     return db
+
+
+@contextmanager
+def jsonl_rows(path: Path) -> Iterator[Iterator[ParsedRow]]:
+    """The rows of a JSONL file, each with its line number, read as the file is consumed."""
+    reader = FORMATS["jsonl"].read
+    assert reader is not None, "JSONL is readable"
+    with path.open("rb") as handle:
+        yield iter(reader(handle))
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

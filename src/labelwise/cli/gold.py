@@ -8,8 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
-from labelwise.formats import FORMATS
+from labelwise.cli.common import (
+    DataDirOption,
+    console,
+    jsonl_rows,
+    load_settings,
+    open_db,
+    reports_errors,
+)
 from labelwise.services import gold, projects
 
 app = typer.Typer(help="Gold answers for qualification tests and honeypots.", no_args_is_help=True)
@@ -30,12 +36,8 @@ def import_gold(
     """Set gold answers in SLUG from FILE; all or nothing."""
     db = open_db(load_settings(data_dir))
     project = projects.get(db, slug)
-    reader = FORMATS["jsonl"].read
-    assert reader is not None
-    with file.open("rb") as handle:
-        saved = gold.import_gold(
-            db, project.id, projects.spec_of(project), reader(handle), source=file.name
-        )
+    with jsonl_rows(file) as rows:
+        saved = gold.import_gold(db, project.id, projects.spec_of(project), rows, source=file.name)
     console.print(f"{file.name}: {saved} gold answers saved", highlight=False)
 
 

@@ -11,11 +11,11 @@ from labelwise.cli.common import (
     DataDirOption,
     console,
     err_console,
+    jsonl_rows,
     load_settings,
     open_db,
     reports_errors,
 )
-from labelwise.formats import FORMATS
 from labelwise.services import priorities, projects
 
 app = typer.Typer(help="Items already in a project.", no_args_is_help=True)
@@ -37,10 +37,8 @@ def priority(
     """Set the priorities of SLUG's items from FILE (higher is served first); all or nothing."""
     db = open_db(load_settings(data_dir))
     project = projects.get(db, slug)
-    reader = FORMATS["jsonl"].read
-    assert reader is not None
-    with file.open("rb") as handle:
-        result = priorities.set_priorities(db, project.id, reader(handle), source=file.name)
+    with jsonl_rows(file) as rows:
+        result = priorities.set_priorities(db, project.id, rows, source=file.name)
     for external_id in result.unknown[:UNKNOWN_SHOWN]:
         err_console.print(f"unknown id {external_id!r}", highlight=False, soft_wrap=True)
     if len(result.unknown) > UNKNOWN_SHOWN:
