@@ -72,7 +72,7 @@ def test_rows_and_conversions_match_sqlalchemy(client: TestClient, db: Database)
         assert data.external_id == "t-0" and data.data["text"] == "ticket 0"  # JSON, parsed
         plain = Prepared(_ITEMS, tuple).first(connection, {"up_to": 1})
         assert plain == tuple(data)  # plain tuples, converted alike
-        assert Prepared(text("SELECT 1 + :n")).scalar(connection, {"n": 41}) == 42
+        assert Prepared(text("SELECT 1 + :n")).one(connection, {"n": 41}) == (42,)
 
 
 def test_insert_returning_and_a_missing_row(client: TestClient, db: Database) -> None:

@@ -108,10 +108,6 @@ class Prepared(Generic[R]):
             raise LookupError(f"expected one row, got {len(rows)}: {self.statement}")
         return rows[0]
 
-    def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
-        row = self.first(connection, params)
-        return None if row is None else row[0]
-
 
 def _commit_with(connection: Connection, cursor: Any, sql: str, parameters: Any) -> None:
     """Run the unit of work's last statement and COMMIT in one round trip (psycopg's pipeline).

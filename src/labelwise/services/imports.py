@@ -43,8 +43,6 @@ READ_AHEAD = 2
 _TEXT_TYPES = frozenset({"text", "markdown", "image"})
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool})
 
-# What the checker makes of a row: (external id, content hash, data as JSON text, priority).
-Checked = ItemRow
 T = TypeVar("T")
 
 
@@ -102,12 +100,11 @@ def import_items(
                 summary.priority_unchanged += _other_priorities(session, project_id, batch)
             if progress:
                 progress(len(batch))
-    with db.write() as session:
-        store(session).refresh_item_statistics(summary.created)
+        labeling.refresh_item_statistics(summary.created)
     return summary
 
 
-def _other_priorities(session: Session, project_id: int, batch: list[Checked]) -> int:
+def _other_priorities(session: Session, project_id: int, batch: list[ItemRow]) -> int:
     """Rows of the batch that give a priority other than their item's (existing ones: a
     new item took the row's priority). Only reads when rows carry one."""
     asked = [row for row in batch if row[3] is not None]
@@ -139,11 +136,11 @@ def _stored_priorities(
 
 def _batches(
     rows: Iterable[ParsedRow],
-    check: Callable[[Any], Checked],
+    check: Callable[[Any], ItemRow],
     summary: ImportSummary,
     skip_invalid: bool,
-) -> Iterator[list[Checked]]:
-    batch: list[Checked] = []
+) -> Iterator[list[ItemRow]]:
+    batch: list[ItemRow] = []
     size = 0
     for position, value, error in rows:
         try:
@@ -222,7 +219,7 @@ class _ReadAhead(Generic[T]):
             yield item  # type: ignore[misc]
 
 
-def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], Checked]:
+def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], ItemRow]:
     """A function that checks one row and returns what to store.
 
     It runs once per row, so the common case is kept to a type test per field; anything
@@ -232,7 +229,7 @@ def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], Checked]:
     dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
     blake2b = hashlib.blake2b
 
-    def check(value: Any) -> Checked:
+    def check(value: Any) -> ItemRow:
         if not isinstance(value, dict):
             raise RowInvalid(f"expected an object, found {_kind(value)}")
         external_id = external_id_of(value.pop("id", None))

@@ -150,7 +150,7 @@ class LabelingStore(Protocol):
         """Insert the items not there yet (by external id or content): how many were new."""
 
     def refresh_item_statistics(self, created: int) -> None:
-        """After an import that added `created` items."""
+        """The last step of an import that added `created` items, in its unit of work."""
 
     def set_priorities(self, project_id: int, batch: list[tuple[str, float]]) -> list[str]:
         """Give the project's items, by external id (each once), these priorities: the ids

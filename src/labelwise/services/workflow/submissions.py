@@ -91,10 +91,14 @@ def _checked(
     row: LockedAssignment | None, permit: HolderPermit, assignment_id: int
 ) -> LockedAssignment:
     if row is None:
-        raise NotFound(f"assignment {assignment_id} not found")
+        raise _missing(assignment_id)
     role = Role(row.role) if row.role else None
     permit.check(assignment_id, row.kind, row.user_id, role)
     return row
+
+
+def _missing(assignment_id: int) -> NotFound:
+    return NotFound(f"assignment {assignment_id} not found")
 
 
 def load_assignment(session: Session, assignment_id: int, permit: HolderPermit) -> Assignment:
@@ -111,8 +115,9 @@ def submit(
     with db.write() as session:
         labeling = store(session)
         locked = labeling.lock_assignment_and_item(assignment_id)
-        assignment = _checked(locked and locked[0], permit, assignment_id)
-        assert locked is not None
+        if locked is None:
+            raise _missing(assignment_id)
+        assignment = _checked(locked[0], permit, assignment_id)
         item = _Item.of(locked[1])
         if assignment.kind == _K.REVIEW:
             raise InvalidInput("this is a review assignment: send a verdict instead")
