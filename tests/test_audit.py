@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 from labelwise.cli.main import app
-from labelwise.db.audit_models import AuditEvent
+from labelwise.db.audit_chain import GENESIS, HASHED_FIELDS, STATE_FIELDS, event_hash, state_hash
+from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.engine import Database
-from labelwise.db.models import Project
+from labelwise.db.models import Annotation, Project, User
 from labelwise.policies import Role
-from labelwise.services import accounts, audit, projects
+from labelwise.services import accounts, audit, guidelines, projects
 from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
+from tests.teams import Team
 
 SPEC: dict[str, Any] = {
     "name": "Audited",
@@ -293,3 +295,138 @@ def test_concurrent_appends_keep_one_linear_chain(db: Database) -> None:
     report = audit.verify(db)
     assert report.ok, report.breaks
     assert report.events == threads * per_thread + 1
+
+
+# --- annotations against their events -------------------------------------------------------
+
+
+@pytest.fixture
+def labeled(client: TestClient, db: Database) -> tuple[Team, list[int]]:
+    """Two annotations written over HTTP under guideline version 1."""
+    team = Team(client, db, 3)
+    team.member("ana")
+    guidelines.publish(db, team.project.id, "Route by team.", "first", None)
+    with db.read() as session:
+        ana = session.scalars(select(User).where(User.username == "ana")).one()
+    guidelines.acknowledge(db, team.project.id, ana.id, 1)
+    ids = [team.label("ana", team_name)["annotation_id"] for team_name in ("billing", "tech")]
+    return team, ids
+
+
+def _verify_cli(db: Database, tmp_path: Path) -> Any:
+    env = {"LABELWISE_DATABASE_URL": db.url, "LABELWISE_DATA_DIR": str(tmp_path / "data")}
+    return CliRunner().invoke(app, ["audit", "verify"], env=env)
+
+
+def test_annotation_events_carry_guideline_version_source_and_state(
+    db: Database, labeled: tuple[Team, list[int]], tmp_path: Path
+) -> None:
+    team, ids = labeled
+    (created,) = audit.history(db, team.project.id, "annotation", ids[0])
+    assert created.action == "annotation.created"
+    assert created.after["guideline_version"] == 1 and created.after["source"] == "human"
+    with db.read() as session:
+        row = session.get_one(Annotation, ids[0])
+        fields = {name: getattr(row, name) for name in STATE_FIELDS}
+    assert created.after["state_hash"] == state_hash(fields)
+    report = audit.verify(db)
+    assert report.ok and (report.annotations, report.not_covered) == (2, 0)
+    result = _verify_cli(db, tmp_path)
+    assert result.exit_code == 0 and "2 annotations (0 not covered" in result.output
+
+
+def test_a_direct_update_of_an_annotation_is_found(
+    db: Database, labeled: tuple[Team, list[int]], tmp_path: Path
+) -> None:
+    team, ids = labeled
+    _sql(db, "UPDATE annotations SET answers = :a WHERE id = :i", a='{"team": "tech"}', i=ids[0])
+    report = audit.verify(db)
+    assert not report.breaks  # the events themselves are intact
+    (mismatch,) = report.mismatches
+    (created,) = audit.history(db, team.project.id, "annotation", ids[0])
+    assert (mismatch.annotation_id, mismatch.project, mismatch.item_external_id) == (
+        ids[0],
+        "t",
+        "t-0",
+    )
+    assert mismatch.event_id == created.id and "differ" in mismatch.reason
+    result = _verify_cli(db, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert f"annotation {ids[0]} (item t-0, project t)" in result.output
+    assert f"event id {created.id}" in result.output and "intact" not in result.output
+
+
+def test_a_changed_guideline_version_is_found(
+    db: Database, labeled: tuple[Team, list[int]]
+) -> None:
+    _, ids = labeled
+    _sql(db, "UPDATE annotations SET guideline_version = NULL WHERE id = :i", i=ids[1])
+    assert [m.annotation_id for m in audit.verify(db).mismatches] == [ids[1]]
+
+
+def test_a_deleted_annotation_row_is_found(
+    db: Database, labeled: tuple[Team, list[int]], tmp_path: Path
+) -> None:
+    _, ids = labeled
+    _sql(db, "DELETE FROM annotation_revisions WHERE annotation_id = :i", i=ids[1])
+    _sql(db, "UPDATE assignments SET annotation_id = NULL WHERE annotation_id = :i", i=ids[1])
+    _sql(db, "DELETE FROM annotations WHERE id = :i", i=ids[1])
+    (mismatch,) = audit.verify(db).mismatches
+    assert (mismatch.annotation_id, mismatch.project, mismatch.item_external_id) == (
+        ids[1],
+        "t",
+        "t-1",
+    )
+    assert "missing" in mismatch.reason
+    result = _verify_cli(db, tmp_path)
+    assert result.exit_code == 1 and f"annotation {ids[1]} (item t-1" in result.output
+
+
+def test_an_edit_through_the_api_stays_verified(
+    client: TestClient, db: Database, labeled: tuple[Team, list[int]]
+) -> None:
+    team, ids = labeled
+    guidelines.publish(db, team.project.id, "Route by team, carefully.", "second", None)
+    body = {"answers": {"team": "tech", "urgency": 4}, "time_ms": 700}
+    answer = client.put(f"/api/v1/annotations/{ids[0]}", json=body, headers=team.auth("ana"))
+    assert answer.status_code == 200, answer.text
+    revised = audit.history(db, team.project.id, "annotation", ids[0])[-1]
+    assert revised.action == "annotation.revised" and revised.after["revision"] == 2
+    assert revised.after["guideline_version"] == 2 and revised.after["source"] == "human"
+    assert audit.verify(db).ok
+    # The row now matches the revision's event, so restoring the first answers is a change.
+    _sql(db, "UPDATE annotations SET answers = :a WHERE id = :i", a='{"team": "billing"}', i=ids[0])
+    (mismatch,) = audit.verify(db).mismatches
+    assert mismatch.event_id == revised.id
+
+
+def test_events_from_before_the_state_hash_still_verify(
+    db: Database, labeled: tuple[Team, list[int]], tmp_path: Path
+) -> None:
+    """A chain written before events carried the state: rewritten as the old code wrote it
+    (no guideline version, source or state hash), rehashed link by link."""
+    team, _ = labeled
+    chain = audit.chain_of(team.project.id)
+    with db.snapshot() as session:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
+        ).all()
+        events = [(e.id, {name: getattr(e, name) for name in HASHED_FIELDS}) for e in rows]
+    prev = GENESIS
+    with db.engine.begin() as connection:
+        for event_id, fields in events:
+            if fields["target_type"] == "annotation":
+                old = ("item", "answers", "time_ms")
+                fields["after"] = {k: v for k, v in fields["after"].items() if k in old}
+            link = event_hash(prev, fields)
+            connection.execute(
+                update(AuditEvent)
+                .where(AuditEvent.id == event_id)
+                .values(after=fields["after"], prev_hash=prev, hash=link)
+            )
+            prev = link
+        connection.execute(update(AuditHead).where(AuditHead.chain == chain).values(hash=prev))
+    report = audit.verify(db)
+    assert report.ok and (report.annotations, report.not_covered) == (2, 2)
+    result = _verify_cli(db, tmp_path)
+    assert result.exit_code == 0 and "2 not covered" in result.output

@@ -103,3 +103,11 @@ def move(current: S | str, new: S) -> S:
     if new not in TRANSITIONS[state][old]:
         raise IllegalTransition(f"{state.__name__}: {old} -> {new} is not a workflow move")
     return new
+
+
+class AnswerSource(StrEnum):
+    """Who wrote an annotation's answers, as its audit events record: a person, or a model
+    whose predictions were saved as annotations."""
+
+    HUMAN = "human"
+    MODEL = "model"

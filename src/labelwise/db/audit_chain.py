@@ -2,6 +2,18 @@
 
 Shared by the labeling store, which appends events, and `services.audit`, which verifies
 the chains: both must hash the same bytes on SQLite and PostgreSQL.
+
+Annotation state hash. Each event that writes an annotation's answers (`annotation.created`,
+`annotation.revised`) carries, in its hashed `after`, the keys `guideline_version`, `source`
+("human" or "model") and `state_hash`: the sha256 hex of `canonical.canonical_json` (sorted
+keys, orjson's compact form) of the row it produced, limited to `STATE_FIELDS`:
+
+    {"answers": {...}, "guideline_version": 3, "item_id": 7, "revision": 2,
+     "time_ms": 1200, "user_id": 5}
+
+`review_status` is left out: reviews and checks move it, and record their own events. The
+latest event with a `state_hash` for an annotation must match the row as it is now; events
+written before the hash existed have none, and their annotations are reported as not covered.
 """
 
 from __future__ import annotations
@@ -11,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from labelwise.canonical import canonical_json
 
 GENESIS = "0" * 64
 SERVER_CHAIN = "server"
@@ -29,6 +43,15 @@ HASHED_FIELDS = (
     "after",
     "created_at",
 )
+
+
+# The annotation columns an answer writes, which its state hash covers.
+STATE_FIELDS = ("answers", "guideline_version", "item_id", "revision", "time_ms", "user_id")
+
+
+def state_hash(row: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of an annotation row's `STATE_FIELDS`."""
+    return hashlib.sha256(canonical_json({name: row[name] for name in STATE_FIELDS})).hexdigest()
 
 
 def chain_of(project_id: int | None) -> str:

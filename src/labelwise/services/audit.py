@@ -7,6 +7,10 @@ that `verify` names. The chain proves the trail was not altered *behind the appl
 back*; someone able to rewrite the whole chain can only be caught by comparing a head hash
 kept elsewhere.
 
+Each event that writes an annotation's answers also carries the hash of the row it produced
+(`audit_chain` documents the format), so `verify` compares every annotation as it is now
+with its latest event: a direct UPDATE or DELETE of an annotation row is named too.
+
 `record` is called inside the caller's write transaction, so an event is committed together
 with the change it describes, or not at all.
 """
@@ -27,14 +31,16 @@ from labelwise.db.audit_chain import (
     HASHED_FIELDS,
     PROJECT_CHAIN,
     SERVER_CHAIN,
+    STATE_FIELDS,
     as_utc,
     chain_of,
     event_hash,
+    state_hash,
 )
 from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.engine import Database
 from labelwise.db.labeling import store
-from labelwise.db.models import User
+from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.db.pages import keyset_pages, read_on
 
 VERIFY_PAGE = 1000
@@ -97,28 +103,59 @@ class Break:
     reason: str
 
 
+@dataclass(frozen=True)
+class Mismatch:
+    """An annotation whose row is not the state its latest event says it produced."""
+
+    annotation_id: int
+    project_id: int
+    project: str | None  # the project's slug; None if the project row is gone too
+    item_external_id: str | None
+    event_id: int
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Written:
+    """The latest state an annotation event vouches for."""
+
+    state_hash: str
+    event_id: int
+    seq: int
+    item_id: int | None
+
+
 @dataclass
 class VerifyReport:
-    """What was checked, and each chain's first broken link (later links prove nothing)."""
+    """What was checked: each chain's first broken link (later links prove nothing), and
+    each annotation whose row differs from its latest event."""
 
     chains: int = 0
     events: int = 0
     breaks: list[Break] = field(default_factory=list)
+    annotations: int = 0
+    not_covered: int = 0  # annotations whose events predate the state hash
+    mismatches: list[Mismatch] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.breaks
+        return not self.breaks and not self.mismatches
 
 
 def verify(db: Database) -> VerifyReport:
-    """Recompute every chain in seq order, in constant memory, from one consistent snapshot."""
+    """Recompute every chain in seq order, then compare every annotation row with its
+    latest event, from one consistent snapshot. Memory grows with the annotations whose
+    events carry a state hash (one short record each); the events are read a page at a time."""
     report = VerifyReport()
+    written: dict[tuple[int, int], _Written] = {}
     with db.snapshot() as session:
         for chain, head in _chains(session):
             report.chains += 1
-            broken = _verify_chain(session, chain, head, report)
+            broken = _verify_chain(session, chain, head, report, written)
             if broken is not None:
                 report.breaks.append(broken)
+        _verify_annotations(session, written, report)
     return report
 
 
@@ -142,7 +179,11 @@ def _chains(session: Session) -> Iterator[tuple[str, tuple[int, str] | None]]:
 
 
 def _verify_chain(
-    session: Session, chain: str, head: tuple[int, str] | None, report: VerifyReport
+    session: Session,
+    chain: str,
+    head: tuple[int, str] | None,
+    report: VerifyReport,
+    written: dict[tuple[int, int], _Written],
 ) -> Break | None:
     seq, prev_hash = 0, GENESIS
     for row in _walk(session, chain):
@@ -151,7 +192,66 @@ def _verify_chain(
         if reason is not None:
             return Break(chain, row.project_id, row.seq, row.id, reason)
         seq, prev_hash = row.seq, row.hash
+        _note_state(row, written)
     return _tail_error(chain, head, seq, prev_hash)
+
+
+def _note_state(row: Row[Any], written: dict[tuple[int, int], _Written]) -> None:
+    """Keep the state a verified annotation event vouches for; later events replace it."""
+    after = row.after
+    if row.target_type != "annotation" or not isinstance(after, dict) or "state_hash" not in after:
+        return
+    item = after.get("item")
+    key = (int(row.project_id), int(row.target_id))
+    earlier = written.get(key)
+    item_id = item if isinstance(item, int) else (earlier.item_id if earlier else None)
+    written[key] = _Written(str(after["state_hash"]), row.id, row.seq, item_id)
+
+
+def _verify_annotations(
+    session: Session, written: dict[tuple[int, int], _Written], report: VerifyReport
+) -> None:
+    """Every annotation row against its latest event; then the vouched-for rows now gone."""
+    columns = [getattr(Annotation, name) for name in STATE_FIELDS]
+    query = (
+        select(Annotation.id, Annotation.project_id, Project.slug, Item.external_id, *columns)
+        .join(Item, Item.id == Annotation.item_id)
+        .outerjoin(Project, Project.id == Annotation.project_id)
+    )
+    read = read_on(session.connection())
+    for rows in keyset_pages(
+        read, query, Annotation.id, start=0, size=VERIFY_PAGE, last_key=lambda row: row.id
+    ):
+        for row in rows:
+            report.annotations += 1
+            vouched = written.pop((row.project_id, row.id), None)
+            if vouched is None:
+                report.not_covered += 1
+            elif state_hash({name: getattr(row, name) for name in STATE_FIELDS}) != (
+                vouched.state_hash
+            ):
+                reason = "the row's answers or fields differ from the state its event recorded"
+                report.mismatches.append(_mismatch(row.id, row.project_id, row, vouched, reason))
+    for (project_id, annotation_id), vouched in sorted(written.items()):
+        place = session.execute(
+            select(Project.slug, Item.external_id)
+            .select_from(Project)
+            .outerjoin(Item, Item.id == vouched.item_id)
+            .where(Project.id == project_id)
+        ).first()
+        reason = "the annotation row is missing: it was deleted behind the application's back"
+        report.mismatches.append(_mismatch(annotation_id, project_id, place, vouched, reason))
+
+
+def _mismatch(
+    annotation_id: int, project_id: int, place: Any, vouched: _Written, reason: str
+) -> Mismatch:
+    """`place`: a row with the project's slug and the item's external id, or None."""
+    slug = None if place is None else place.slug
+    external_id = None if place is None else place.external_id
+    return Mismatch(
+        annotation_id, project_id, slug, external_id, vouched.event_id, vouched.seq, reason
+    )
 
 
 def _walk(session: Session, chain: str) -> Iterator[Row[Any]]:

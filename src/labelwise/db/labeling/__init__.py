@@ -23,6 +23,7 @@ from labelwise.db.labeling.rows import (
     AnnotationState,
     AssignmentState,
     HeldLease,
+    InForce,
     ItemShown,
     Leased,
     LockedAnnotation,
@@ -126,8 +127,9 @@ class LabelingStore(Protocol):
         answers: dict[str, Any],
         time_ms: int | None,
         moment: datetime,
-    ) -> int:
-        """A new revision, back to awaiting review: its number."""
+    ) -> InForce:
+        """A new revision (the locked one's number plus one), back to awaiting review: the
+        guideline version it was written under, for its audit event."""
 
     def finish(
         self, assignment_id: int, moment: datetime, annotation_id: int | None = None

@@ -33,6 +33,7 @@ from labelwise.db.labeling.rows import (
     Count,
     Feedback,
     HeldLease,
+    InForce,
     ItemShown,
     LockedAnnotation,
     LockedAssignment,
@@ -282,7 +283,11 @@ IN_FORCE = {
 }
 INSERT_REVISION = Prepared(insert(REVISIONS).values(IN_FORCE))
 _UPDATE_ANNOTATION = Prepared(
-    update(ANNOTATIONS).where(ANNOTATIONS.c.id == bindparam("annotation")).values(IN_FORCE)
+    update(ANNOTATIONS)
+    .where(ANNOTATIONS.c.id == bindparam("annotation"))
+    .values(IN_FORCE)
+    .returning(ANNOTATIONS.c.guideline_version),
+    InForce,
 )
 _UPDATE_ITEM = Prepared(update(ITEMS).where(ITEMS.c.id == bindparam("item")))
 
@@ -310,7 +315,12 @@ _REWORK_OF = Prepared(
     AssignmentState,
 )
 ANNOTATIONS_OF_ITEM = (
-    select(ANNOTATIONS.c.id, ANNOTATIONS.c.answers, ANNOTATIONS.c.review_status)
+    select(
+        ANNOTATIONS.c.id,
+        ANNOTATIONS.c.answers,
+        ANNOTATIONS.c.review_status,
+        ANNOTATIONS.c.guideline_version,
+    )
     .where(ANNOTATIONS.c.item_id == bindparam("item"))
     .order_by(ANNOTATIONS.c.id)
 )
@@ -413,12 +423,13 @@ class CommonStore:
         answers: dict[str, Any],
         time_ms: int | None,
         moment: datetime,
-    ) -> int:
-        """A new revision of a locked annotation, back to awaiting review: its number."""
+    ) -> InForce:
+        """A new revision of a locked annotation, back to awaiting review: the guideline
+        version it was written under (its number is the locked one's plus one)."""
         revision = annotation.revision + 1
         values = answer_values(answers, time_ms, annotation.project_id)
         changed = {"revision": revision, "updated_at": moment}
-        _UPDATE_ANNOTATION.all(
+        written = _UPDATE_ANNOTATION.one(
             self.connection,
             {
                 **values,
@@ -430,7 +441,7 @@ class CommonStore:
         INSERT_REVISION.all(
             self.connection, {**values, "annotation_id": annotation.id, "revision": revision}
         )
-        return revision
+        return written
 
     def finish(
         self, assignment_id: int, moment: datetime, annotation_id: int | None = None

@@ -167,7 +167,7 @@ def _new_annotation() -> Prepared[AnnotationState]:
             **answer,
             **common.IN_FORCE,
         )
-        .returning(*common.ANNOTATIONS_OF_ITEM.selected_columns, _ANNOTATIONS.c.guideline_version)
+        .returning(*common.ANNOTATIONS_OF_ITEM.selected_columns)
         .cte("annotation")
     )
     revisions = common.REVISIONS
@@ -182,7 +182,12 @@ def _new_annotation() -> Prepared[AnnotationState]:
     )
     finished = common.finish_statement(select(annotation.c.id).scalar_subquery())
     earlier = common.ANNOTATIONS_OF_ITEM.order_by(None)
-    new = select(annotation.c.id, annotation.c.answers, annotation.c.review_status)
+    new = select(
+        annotation.c.id,
+        annotation.c.answers,
+        annotation.c.review_status,
+        annotation.c.guideline_version,
+    )
     return Prepared(
         earlier.union_all(new)
         .order_by("id")

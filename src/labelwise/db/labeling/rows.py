@@ -78,11 +78,19 @@ class LockedAnnotation(NamedTuple):
 
 
 class AnnotationState(NamedTuple):
-    """What the item flow reads of each of an item's annotations."""
+    """What the item flow reads of each of an item's annotations (and the audit trail of
+    a new one: the guideline version the statement wrote)."""
 
     id: int
     answers: dict[str, Any]
     review_status: str
+    guideline_version: int | None
+
+
+class InForce(NamedTuple):
+    """The guideline version a revision was written under."""
+
+    guideline_version: int | None
 
 
 class AssignmentState(NamedTuple):

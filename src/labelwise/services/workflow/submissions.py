@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from labelwise.canonical import same_json
 from labelwise.clock import now
+from labelwise.db.audit_chain import state_hash
 from labelwise.db.engine import Database
 from labelwise.db.labeling import (
     LabelingStore,
@@ -31,6 +32,7 @@ from labelwise.services.workflow.item_flow import as_if_real, next_status
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 from labelwise.states import (
     REVIEWED_AS,
+    AnswerSource,
     AssignmentKind,
     AssignmentStatus,
     ItemStatus,
@@ -108,10 +110,16 @@ def load_assignment(session: Session, assignment_id: int, permit: HolderPermit) 
 
 
 def submit(
-    db: Database, assignment_id: int, permit: HolderPermit, answers: Any, time_ms: int | None
+    db: Database,
+    assignment_id: int,
+    permit: HolderPermit,
+    answers: Any,
+    time_ms: int | None,
+    source: AnswerSource = AnswerSource.HUMAN,
 ) -> Submitted:
     """Answer an annotate or adjudicate assignment. A retry with the same answers returns
-    the first result; one with other answers is a conflict (edit the annotation instead)."""
+    the first result; one with other answers is a conflict (edit the annotation instead).
+    `source`: who wrote the answers, as the audit trail records it."""
     with db.write() as session:
         labeling = store(session)
         locked = labeling.lock_assignment_and_item(assignment_id)
@@ -130,7 +138,9 @@ def submit(
         if assignment.kind == _K.ADJUDICATE:
             event = _adjudicate(labeling, assignment, item, clean)
         else:
-            annotation_id, revision, event = _annotate(session, assignment, item, clean, time_ms)
+            annotation_id, revision, event = _annotate(
+                session, assignment, item, _Answer(clean, time_ms, source)
+            )
         item.save(labeling, before)
         audit.record(session, **event, last=True)  # last: the head is locked until commit
         return Submitted(
@@ -194,20 +204,48 @@ def _event(
     }
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """Validated answers as they are written, and who wrote them."""
+
+    answers: dict[str, Any]
+    time_ms: int | None
+    source: AnswerSource
+
+    def audited(
+        self, item_id: int, user_id: int, revision: int, guideline_version: int | None
+    ) -> dict[str, Any]:
+        """What an annotation event records of the row it wrote: the row's state hash
+        (`audit_chain.state_hash`), from values in hand, so no read is added."""
+        row = {
+            "answers": self.answers,
+            "guideline_version": guideline_version,
+            "item_id": item_id,
+            "revision": revision,
+            "time_ms": self.time_ms,
+            "user_id": user_id,
+        }
+        return {
+            "revision": revision,
+            "answers": self.answers,
+            "guideline_version": guideline_version,
+            "source": self.source,
+            "state_hash": state_hash(row),
+        }
+
+
 def _annotate(
-    session: Session,
-    assignment: LockedAssignment,
-    item: _Item,
-    answers: dict[str, Any],
-    time_ms: int | None,
+    session: Session, assignment: LockedAssignment, item: _Item, answer: _Answer
 ) -> tuple[int, int, dict[str, Any]]:
     """Save the answer on the locked item: the annotation's id, its revision, the event."""
     labeling = store(session)
+    answers, time_ms = answer.answers, answer.time_ms
     if assignment.status == _A.REWORK:
         annotation = labeling.lock_annotation(assignment.annotation_id or 0)
         assert annotation is not None, "rework has its annotation"
-        revision = labeling.revise(annotation, answers, time_ms, now())
-        event = _revised(annotation, revision, answers)
+        written = labeling.revise(annotation, answers, time_ms, now())
+        revision = annotation.revision + 1
+        event = _revised(annotation, answer, written.guideline_version)
         _finish(labeling, assignment)
         item.become(next_status(session, item.spec, item))
         return annotation.id, revision, event
@@ -219,7 +257,7 @@ def _annotate(
     annotations = labeling.new_annotation(
         assignment.id, item.project_id, item.id, assignment.user_id, answers, time_ms, now()
     )
-    annotation_id = annotations[-1].id
+    annotation_id, guideline_version = annotations[-1].id, annotations[-1].guideline_version
     if assignment.kind == _K.GOLD:
         gold.score(session, item.spec, item.id, assignment.user_id, answers)
     else:
@@ -229,21 +267,26 @@ def _annotate(
         assignment.user_id,
         "annotation.created",
         ("annotation", annotation_id),
-        after={"item": item.id, "answers": answers, "time_ms": time_ms},
+        after={
+            "item": item.id,
+            "time_ms": time_ms,
+            **answer.audited(item.id, assignment.user_id, 1, guideline_version),
+        },
     )
     return annotation_id, 1, event
 
 
 def _revised(
-    annotation: LockedAnnotation, revision: int, answers: dict[str, Any]
+    annotation: LockedAnnotation, answer: _Answer, guideline_version: int | None
 ) -> dict[str, Any]:
+    revision = annotation.revision + 1
     return _event(
         annotation.project_id,
         annotation.user_id,
         "annotation.revised",
         ("annotation", annotation.id),
         before={"revision": annotation.revision, "answers": annotation.answers},
-        after={"revision": revision, "answers": answers},
+        after=answer.audited(annotation.item_id, annotation.user_id, revision, guideline_version),
     )
 
 
@@ -265,7 +308,12 @@ def _retake_slot(item: _Item) -> None:
 
 
 def revise(
-    db: Database, annotation_id: int, user_id: int, answers: Any, time_ms: int | None
+    db: Database,
+    annotation_id: int,
+    user_id: int,
+    answers: Any,
+    time_ms: int | None,
+    source: AnswerSource = AnswerSource.HUMAN,
 ) -> Submitted:
     """An annotator edits their own annotation: a new revision; the old ones stay."""
     with db.write() as session:
@@ -276,14 +324,16 @@ def revise(
         item = _Item.of(labeling.lock_item(annotation.item_id))
         before = (item.status, item.slots_used)
         clean = _validated(item.spec, answers, item.data)
-        revision = labeling.revise(annotation, clean, time_ms, now())
+        answer = _Answer(clean, time_ms, source)
+        written = labeling.revise(annotation, clean, time_ms, now())
+        revision = annotation.revision + 1
         assignment = labeling.rework_of(annotation.id)
         if assignment.status == _A.REWORK:
             labeling.finish(assignment.id, now())
         if item.status == ItemStatus.IN_REVIEW:
             item.become(next_status(session, item.spec, item))
         item.save(labeling, before)
-        audit.record(session, **_revised(annotation, revision, clean))
+        audit.record(session, **_revised(annotation, answer, written.guideline_version))
         status = _shown(item, assignment.kind, user_id)
         return Submitted(assignment.id, annotation.id, revision, item.id, status)
 
