@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.policies import Role
-from labelwise.services import gold, projects
+from labelwise.services import checks, gold, projects
 from labelwise.spec import parse_spec
 from tests.teams import Team, spec
 
@@ -110,3 +111,25 @@ def test_low_gold_accuracy_and_the_cli(
     assert result.exit_code == 0, result.output
     # 0 of 10: the Wilson 95% interval is 0%-28%, surely under 90%.
     assert "low_gold_accuracy" in result.output and "0 of 10 gold items right" in result.output
+
+
+def test_overlapping_runs_store_each_finding_once(client: TestClient, db: Database) -> None:
+    team = _team(client, db, 6, {"too_fast": {"min_ms": 1000}})
+    team.member("ana")
+    for _ in range(6):
+        lease = team.next("ana")
+        body = {"answers": {"team": "billing"}, "time_ms": 10}
+        team.post("ana", f"/api/v1/assignments/{lease['assignment_id']}/submit", body)
+    project = projects.get(db, "t")
+    barrier = threading.Barrier(4)
+
+    def run() -> None:
+        barrier.wait()
+        checks.run(db, project)
+
+    workers = [threading.Thread(target=run) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(_findings(team)) == 6

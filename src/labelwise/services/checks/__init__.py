@@ -55,6 +55,9 @@ def run(db: Database, project: Project, actor_id: int | None = None) -> CheckRun
     for check in checks:
         found.extend(check.conclude())
     with db.write() as session:
+        # Runs of one project take turns here: on PostgreSQL two overlapping runs would each
+        # delete only the findings they can see, then both insert theirs.
+        session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
         session.execute(delete(CheckFinding).where(CheckFinding.project_id == project.id))
         session.add_all(
             CheckFinding(project_id=project.id, **finding.__dict__) for finding in found
