@@ -51,6 +51,26 @@ def test_too_fast_by_minimum_sends_items_back_to_review(client: TestClient, db: 
     assert len(_findings(team)) == 2
 
 
+def test_an_answer_a_reviewer_judged_is_not_sent_back_again(
+    client: TestClient, db: Database
+) -> None:
+    team = _team(client, db, 2, {"too_fast": {"min_ms": 1000}, "send_to_review": True})
+    team.member("ana")
+    team.member("rev", Role.REVIEWER)
+    for _ in range(2):
+        lease = team.next("ana")
+        body = {"answers": {"team": "billing"}, "time_ms": 300}
+        team.post("ana", f"/api/v1/assignments/{lease['assignment_id']}/submit", body)
+    assert _run(team)["sent_to_review"] == 2
+    for _ in range(2):
+        review = team.next("rev", "review/")
+        path = f"/api/v1/assignments/{review['assignment_id']}/verdict"
+        assert team.post("rev", path, {"verdict": "accept"}).json()["item_status"] == "done"
+    again = _run(team)
+    assert again["counts"] == {"too_fast": 2} and again["sent_to_review"] == 0
+    assert [team.item(f"t-{i}").status for i in range(2)] == ["done", "done"]
+
+
 def test_too_fast_by_percentile(client: TestClient, db: Database) -> None:
     team = _team(client, db, 20, {"too_fast": {"percentile": 10}})
     team.member("ana")

@@ -104,26 +104,26 @@ def _user_ids(db: Database) -> dict[str, int]:
 
 
 def _send_to_review(session: Session, found: list[Finding]) -> int:
-    """Finished items with a flagged answer go back to review; that answer awaits a verdict."""
-    flagged = {f.annotation_id: f.item_id for f in found if f.annotation_id and f.item_id}
-    items = sorted(set(flagged.values()))
-    sent = (
-        session.scalars(
-            update(Item)
-            .where(Item.id.in_(items), Item.status == ItemStatus.DONE)
-            .values(status=ItemStatus.IN_REVIEW)
-            .returning(Item.id)
-        ).all()
-        if items
-        else []
+    """Finished items with a flagged answer no reviewer has judged yet go back to review.
+
+    An answer a reviewer already accepted, rejected or corrected stays judged, so a later run
+    with the same finding does not send its item round again.
+    """
+    flagged = {f.annotation_id for f in found if f.annotation_id and f.item_id}
+    if not flagged:
+        return 0
+    unjudged = (
+        select(Annotation.item_id)
+        .where(Annotation.id.in_(flagged), Annotation.review_status == ReviewStatus.SUBMITTED)
+        .scalar_subquery()
     )
-    reopened = set(sent)
-    session.execute(
-        update(Annotation)
-        .where(Annotation.id.in_([a for a, i in flagged.items() if i in reopened]))
-        .values(review_status=ReviewStatus.SUBMITTED)
-    )
-    return len(reopened)
+    sent = session.scalars(
+        update(Item)
+        .where(Item.id.in_(unjudged), Item.status == ItemStatus.DONE)
+        .values(status=ItemStatus.IN_REVIEW)
+        .returning(Item.id)
+    ).all()
+    return len(sent)
 
 
 @dataclass(frozen=True)
