@@ -8,11 +8,13 @@ import yaml
 from pydantic import ValidationError
 
 from labelwise.spec._base import SpecError, format_path
+from labelwise.spec._extends import resolve_extends
 from labelwise.spec._model import ProjectSpec
 
 
 def parse_spec(data: object) -> ProjectSpec:
     """Validate a spec as read from YAML or JSON; raise SpecError with all its problems."""
+    data = resolve_extends(data, None, _read_data)
     try:
         return ProjectSpec.model_validate(data)
     except ValidationError as exc:
@@ -20,10 +22,22 @@ def parse_spec(data: object) -> ProjectSpec:
 
 
 def load_spec_file(path: str | os.PathLike[str]) -> ProjectSpec:
-    """Read a YAML or JSON spec file; every error names the file."""
+    """Read a YAML or JSON spec file and the templates it extends; every error names the file."""
+    name = os.fspath(path)
+    data = resolve_extends(_read_data(Path(path)), Path(path), _read_data)
+    try:
+        return ProjectSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(
+            [f"{name}: {format_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        ) from None
+
+
+def _read_data(path: Path) -> object:
+    """One YAML or JSON file as data; SpecError naming the file otherwise."""
     name = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError([f"{name}: no such file"]) from None
     except UnicodeDecodeError as exc:
@@ -38,10 +52,7 @@ def load_spec_file(path: str | os.PathLike[str]) -> ProjectSpec:
         raise SpecError([f"{name}: invalid YAML: {exc}"]) from None
     if data is None:
         raise SpecError([f"{name}: empty; expected a project spec (name, slug, fields, ...)"])
-    try:
-        return parse_spec(data)
-    except SpecError as exc:
-        raise SpecError([f"{name}: {error}" for error in exc.errors]) from None
+    return data
 
 
 def load_guidelines_file(spec_path: str | os.PathLike[str], spec: ProjectSpec) -> str | None:
