@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,7 @@ from labelwise.api.labeling_routes import LabelingRoutes
 from labelwise.api.v1 import router as api_router
 from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError
+from labelwise.services.checks.automatic import AutoChecks
 from labelwise.settings import Settings, from_env
 from labelwise.web.routers import router as web_router
 from labelwise.web.security import SecurityHeaders
@@ -23,6 +26,7 @@ from labelwise.web.security import SecurityHeaders
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """The ASGI app. The schema must be migrated already (`serve` and the tests do that)."""
     app = FastAPI(
+        lifespan=_background_work,
         title="labelwise",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
@@ -40,6 +44,21 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_exception_handler(LabelwiseError, _labelwise_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     return app
+
+
+@asynccontextmanager
+async def _background_work(app: FastAPI) -> AsyncIterator[None]:
+    """The checks stage runs beside the server while it serves (`services/checks/automatic`)."""
+    settings: Settings = app.state.settings
+    if not settings.auto_checks_seconds:
+        yield
+        return
+    worker = AutoChecks(app.state.db, settings.data_dir, settings.auto_checks_seconds)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
 
 
 async def _labelwise_error(_request: Request, error: LabelwiseError) -> JSONResponse:

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(
         default=15, ge=1, description="Window for counting failed logins."
     )
+    auto_checks_seconds: int = Field(
+        default=30,
+        ge=0,
+        description="How often a server looks for new work and runs the project's checks "
+        "on it (0: never; `labelwise checks run` still does).",
+    )
 
     @field_validator("database_url")
     @classmethod

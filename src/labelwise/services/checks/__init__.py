@@ -23,6 +23,7 @@ from labelwise.services import accounts, audit, gold
 from labelwise.services.checks import answers, gold_accuracy, straight_lining, timing
 from labelwise.services.checks.base import CheckFactory, Finding, Row
 from labelwise.services.projects import spec_of
+from labelwise.spec import ProjectSpec
 from labelwise.states import ItemStatus, ReviewStatus
 
 REGISTRY: dict[str, CheckFactory] = {
@@ -39,6 +40,12 @@ class CheckRun:
     checks: list[str]
     counts: dict[str, int]
     sent_to_review: int
+
+
+def enabled(spec: ProjectSpec) -> bool:
+    """Whether the spec switches any check on; nothing is read from the database to decide."""
+    nothing: dict[str, Any] = {"gold_scores": dict, "user_ids": dict}
+    return any(make(spec, nothing) for make in REGISTRY.values())
 
 
 def run(db: Database, project: Project, actor_id: int | None = None) -> CheckRun:
