@@ -88,7 +88,6 @@ def settings(db: Database, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=db.url,
         login_max_failures=3,
-        auto_checks_seconds=0,  # tests/test_auto_checks.py runs the checks stage itself
     )
 
 

@@ -64,10 +64,11 @@ class Settings(BaseSettings):
         default=15, ge=1, description="Window for counting failed logins."
     )
     auto_checks_seconds: int = Field(
-        default=30,
+        default=0,
         ge=0,
         description="How often a server looks for new work and runs the project's checks "
-        "on it (0: never; `labelwise checks run` still does).",
+        "on it (0, the default: never; `labelwise checks run` still does). Off by default "
+        "because the sweep shares the server process: bench/RESULTS.md has its cost.",
     )
 
     @field_validator("database_url")
