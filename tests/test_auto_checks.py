@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -63,6 +64,7 @@ def test_items_finished_over_http_are_checked_and_sent_to_review(
         team = Team(client, db, 3, quality={"checks": TOO_FAST})
         team.member("ana")
         _label_fast(team, 2)
+        assert [p.name for p in multiprocessing.active_children()] == ["labelwise-checks"]
         assert _wait_for(lambda: _findings(db) == 2), "no findings without `checks run`"
         assert _wait_for(lambda: team.item("t-0").status == "in_review")
         assert team.item("t-1").status == "in_review" and team.item("t-2").status == "new"
@@ -87,7 +89,7 @@ def test_one_process_per_data_dir_sweeps(client: TestClient, db: Database, tmp_p
     team = Team(client, db, 2, quality={"checks": TOO_FAST})
     team.member("ana")
     _label_fast(team, 2)
-    workers = [AutoChecks(db, tmp_path / "shared", 0.2) for _ in range(2)]
+    workers = [AutoChecks(db.url, tmp_path / "shared", 0.2) for _ in range(2)]
     for worker in workers:
         worker.start()
     try:
@@ -118,6 +120,18 @@ def test_a_big_run_rests_before_the_next(client: TestClient, db: Database) -> No
     assert sweeper.sweep() == []  # nothing new
 
 
+def test_a_restarted_sweeper_runs_only_projects_with_new_work(
+    client: TestClient, db: Database
+) -> None:
+    team = Team(client, db, 3, quality={"checks": TOO_FAST})
+    team.member("ana")
+    _label_fast(team, 1)
+    assert Sweeper(db).sweep() == ["t"]
+    assert Sweeper(db).sweep() == []  # a new process: the last event is that run
+    _label_fast(team, 1)
+    assert Sweeper(db).sweep() == ["t"] and _findings(db) == 2
+
+
 def test_sweepers_in_threads_store_each_finding_once(client: TestClient, db: Database) -> None:
     team = Team(client, db, 6, quality={"checks": TOO_FAST})
     team.member("boss", Role.MANAGER)
@@ -142,6 +156,6 @@ def test_sweepers_in_threads_store_each_finding_once(client: TestClient, db: Dat
 
 
 @pytest.fixture(autouse=True)
-def _no_leftover_threads() -> Iterator[None]:
+def _no_leftover_processes() -> Iterator[None]:
     yield
-    assert not [t for t in threading.enumerate() if t.name == "labelwise-checks"]
+    assert not [p for p in multiprocessing.active_children() if p.name == "labelwise-checks"]

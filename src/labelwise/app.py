@@ -53,7 +53,7 @@ async def _background_work(app: FastAPI) -> AsyncIterator[None]:
     if not settings.auto_checks_seconds:
         yield
         return
-    worker = AutoChecks(app.state.db, settings.data_dir, settings.auto_checks_seconds)
+    worker = AutoChecks(app.state.db.url, settings.data_dir, settings.auto_checks_seconds)
     worker.start()
     try:
         yield

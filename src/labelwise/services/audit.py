@@ -232,15 +232,27 @@ def _verify_annotations(
             ):
                 reason = "the row's answers or fields differ from the state its event recorded"
                 report.mismatches.append(_mismatch(row.id, row.project_id, row, vouched, reason))
-    for (project_id, annotation_id), vouched in sorted(written.items()):
-        place = session.execute(
-            select(Project.slug, Item.external_id)
-            .select_from(Project)
-            .outerjoin(Item, Item.id == vouched.item_id)
-            .where(Project.id == project_id)
-        ).first()
-        reason = "the annotation row is missing: it was deleted behind the application's back"
-        report.mismatches.append(_mismatch(annotation_id, project_id, place, vouched, reason))
+    gone = sorted(written.items())  # rows the chain vouches for that are no longer there
+    slugs = dict(session.execute(select(Project.id, Project.slug)).all()) if gone else {}
+    missing = "the annotation row is missing: it was deleted behind the application's back"
+    for start in range(0, len(gone), VERIFY_PAGE):
+        batch = gone[start : start + VERIFY_PAGE]
+        external_ids = dict(
+            session.execute(
+                select(Item.id, Item.external_id).where(
+                    Item.id.in_({v.item_id for _, v in batch if v.item_id is not None})
+                )
+            ).all()
+        )
+        for (project_id, annotation_id), vouched in batch:
+            place = _Place(slugs.get(project_id), external_ids.get(vouched.item_id or 0))
+            report.mismatches.append(_mismatch(annotation_id, project_id, place, vouched, missing))
+
+
+@dataclass(frozen=True)
+class _Place:
+    slug: str | None
+    external_id: str | None
 
 
 def _mismatch(

@@ -36,6 +36,7 @@ from labelwise.states import AssignmentKind, ItemStatus
 
 __all__ = [
     "AnnotationState",
+    "InForce",
     "ItemRow",
     "LabelingStore",
     "LockedAnnotation",

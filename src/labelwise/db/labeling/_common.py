@@ -286,7 +286,7 @@ _UPDATE_ANNOTATION = Prepared(
     update(ANNOTATIONS)
     .where(ANNOTATIONS.c.id == bindparam("annotation"))
     .values(IN_FORCE)
-    .returning(ANNOTATIONS.c.guideline_version),
+    .returning(ANNOTATIONS.c.revision, ANNOTATIONS.c.guideline_version),
     InForce,
 )
 _UPDATE_ITEM = Prepared(update(ITEMS).where(ITEMS.c.id == bindparam("item")))
@@ -424,8 +424,8 @@ class CommonStore:
         time_ms: int | None,
         moment: datetime,
     ) -> InForce:
-        """A new revision of a locked annotation, back to awaiting review: the guideline
-        version it was written under (its number is the locked one's plus one)."""
+        """A new revision of a locked annotation (the locked one's number plus one), back to
+        awaiting review."""
         revision = annotation.revision + 1
         values = answer_values(answers, time_ms, annotation.project_id)
         changed = {"revision": revision, "updated_at": moment}

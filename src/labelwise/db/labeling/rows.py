@@ -88,8 +88,9 @@ class AnnotationState(NamedTuple):
 
 
 class InForce(NamedTuple):
-    """The guideline version a revision was written under."""
+    """A revision just written: its number and the guideline version it was written under."""
 
+    revision: int
     guideline_version: int | None
 
 

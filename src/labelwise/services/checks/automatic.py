@@ -1,29 +1,32 @@
-"""The checks stage on its own: a background thread runs a project's checks as work arrives.
+"""The checks stage on its own: a child process runs a project's checks as work arrives.
 
 Submit is left as it is (no extra statement on the request path). Instead a sweep reads the
 head of every project's audit chain, one small row each: every submit, edit and verdict moves
 it, so a head that moved since the project's last run means new work to check. Checks that
-compare annotators (percentiles, gold accuracy) need the whole project, so a run reads it all;
-to keep that from crowding out labeling on a big project, a project waits at least ten times
-its last run's duration before its next. One process per data directory sweeps (it holds a
-`flock` on DATA_DIR/checks.lock); when it stops, another server process takes over.
+compare annotators (percentiles, gold accuracy) need the whole project, so a run reads it all.
+It runs in its own process at a lower CPU priority: in a thread of the server it held the GIL
+while it validated answers and halved labeling throughput (bench/RESULTS.md). A big project
+also rests ten times its last run's duration before its next. One process per data directory
+sweeps (it holds a `flock` on DATA_DIR/checks.lock); when it stops, another one takes over.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import multiprocessing
 import os
-import threading
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from labelwise.db.audit_chain import chain_of
-from labelwise.db.audit_models import AuditHead
+from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
 from labelwise.services.checks import enabled, run
@@ -32,6 +35,8 @@ from labelwise.services.projects import spec_of
 log = logging.getLogger(__name__)
 COOL_DOWN = 10  # a project rests this many times its last run's duration between runs
 LOCK_FILE = "checks.lock"
+NICENESS = 10  # labeling requests go first when both want the CPU
+STOP_GRACE_SECONDS = 30
 
 
 @dataclass
@@ -59,7 +64,7 @@ class Sweeper:
         ran = []
         for project in projects:
             seq = heads.get(chain_of(project.id), 0)
-            last = self.seen.get(project.id)
+            last = self.seen.get(project.id) or self._first_sight(project.id, seq)
             if last is not None and (last.seq == seq or self.clock() < last.next_at):
                 continue
             if not enabled(spec_of(project)):
@@ -76,45 +81,77 @@ class Sweeper:
             ran.append(project.slug)
         return ran
 
+    def _first_sight(self, project_id: int, seq: int) -> _Seen | None:
+        """A chain whose last event is a check run has had nothing new since: a restarted
+        sweeper does not run every project's checks again."""
+        with self.db.read() as session:
+            action = session.scalar(
+                select(AuditEvent.action).where(
+                    AuditEvent.chain == chain_of(project_id), AuditEvent.seq == seq
+                )
+            )
+        return _Seen(seq, 0.0) if action == "checks.run" else None
+
 
 class AutoChecks:
-    """The thread, started and stopped with the app. Errors are logged, never raised: a
-    project whose checks fail must not stop the others'."""
+    """The sweeping process, started and stopped with the app."""
 
-    def __init__(self, db: Database, data_dir: Path, interval: float) -> None:
-        self._sweeper = Sweeper(db)
-        self._lock_path = data_dir / LOCK_FILE
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="labelwise-checks", daemon=True)
-        self._lock_fd: int | None = None
+    def __init__(self, database_url: str, data_dir: Path, interval: float) -> None:
+        spawn = multiprocessing.get_context("spawn")  # no copy of the server's threads and pools
+        self._stop = spawn.Event()
+        self._process = spawn.Process(
+            target=_sweep_until_stopped,
+            args=(database_url, data_dir / LOCK_FILE, interval, self._stop, os.getpid()),
+            name="labelwise-checks",
+            daemon=True,
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._process.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing releases the flock
+        self._process.join(STOP_GRACE_SECONDS)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            if not self._holds_lock():
+
+def _sweep_until_stopped(
+    database_url: str, lock_path: Path, interval: float, stop: Any, parent: int
+) -> None:
+    """The child's life: sweep every `interval` seconds while it holds the data dir's lock.
+
+    Errors are logged, never raised: a project whose checks fail must not stop the others'.
+    Ctrl-C reaches the whole process group; the server, not the signal, stops the child.
+    It also ends when its server is gone (killed without a chance to stop it).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICENESS)
+    db = Database(database_url)
+    sweeper = Sweeper(db)
+    lock_fd: int | None = None
+    try:
+        while not stop.wait(interval) and os.getppid() == parent:
+            lock_fd = lock_fd if lock_fd is not None else _try_lock(lock_path)
+            if lock_fd is None:
                 continue
             try:
-                self._sweeper.sweep()
+                sweeper.sweep()
             except Exception:
                 log.exception("automatic checks: a sweep failed; the next one tries again")
+    finally:
+        if lock_fd is not None:
+            os.close(lock_fd)  # closing releases the flock
+        db.dispose()
 
-    def _holds_lock(self) -> bool:
-        if self._lock_fd is None:
-            self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                return False
-            self._lock_fd = fd
-        return True
+
+def _try_lock(path: Path) -> int | None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd

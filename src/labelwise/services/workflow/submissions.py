@@ -18,6 +18,7 @@ from labelwise.clock import now
 from labelwise.db.audit_chain import state_hash
 from labelwise.db.engine import Database
 from labelwise.db.labeling import (
+    InForce,
     LabelingStore,
     LockedAnnotation,
     LockedAssignment,
@@ -244,11 +245,10 @@ def _annotate(
         annotation = labeling.lock_annotation(assignment.annotation_id or 0)
         assert annotation is not None, "rework has its annotation"
         written = labeling.revise(annotation, answers, time_ms, now())
-        revision = annotation.revision + 1
-        event = _revised(annotation, answer, written.guideline_version)
+        event = _revised(annotation, answer, written)
         _finish(labeling, assignment)
         item.become(next_status(session, item.spec, item))
-        return annotation.id, revision, event
+        return annotation.id, written.revision, event
     if assignment.status in (_A.SKIPPED, _A.ESCALATED):
         raise Conflict(f"this item was {assignment.status}; ask for the next item")
     if assignment.status == _A.EXPIRED and assignment.kind == _K.ANNOTATE:
@@ -276,17 +276,16 @@ def _annotate(
     return annotation_id, 1, event
 
 
-def _revised(
-    annotation: LockedAnnotation, answer: _Answer, guideline_version: int | None
-) -> dict[str, Any]:
-    revision = annotation.revision + 1
+def _revised(annotation: LockedAnnotation, answer: _Answer, written: InForce) -> dict[str, Any]:
     return _event(
         annotation.project_id,
         annotation.user_id,
         "annotation.revised",
         ("annotation", annotation.id),
         before={"revision": annotation.revision, "answers": annotation.answers},
-        after=answer.audited(annotation.item_id, annotation.user_id, revision, guideline_version),
+        after=answer.audited(
+            annotation.item_id, annotation.user_id, written.revision, written.guideline_version
+        ),
     )
 
 
@@ -326,16 +325,15 @@ def revise(
         clean = _validated(item.spec, answers, item.data)
         answer = _Answer(clean, time_ms, source)
         written = labeling.revise(annotation, clean, time_ms, now())
-        revision = annotation.revision + 1
         assignment = labeling.rework_of(annotation.id)
         if assignment.status == _A.REWORK:
             labeling.finish(assignment.id, now())
         if item.status == ItemStatus.IN_REVIEW:
             item.become(next_status(session, item.spec, item))
         item.save(labeling, before)
-        audit.record(session, **_revised(annotation, answer, written.guideline_version))
+        audit.record(session, **_revised(annotation, answer, written))
         status = _shown(item, assignment.kind, user_id)
-        return Submitted(assignment.id, annotation.id, revision, item.id, status)
+        return Submitted(assignment.id, annotation.id, written.revision, item.id, status)
 
 
 def skip(db: Database, assignment_id: int, permit: HolderPermit, reason: str) -> None:
