@@ -224,6 +224,7 @@ def test_canonical_of_a_minimal_spec_equals_that_of_its_explicit_form() -> None:
             "too_fast": None,
             "straight_lining": None,
             "low_gold_accuracy": None,
+            "model_disagreement": None,
             "send_to_review": False,
         },
     }

@@ -279,6 +279,12 @@ class LowGoldAccuracySpec(SpecModel):
     min_accuracy: float = Field(ge=0, le=1)
 
 
+class ModelDisagreementSpec(SpecModel):
+    """Flag items whose consensus label a model trained on the others is confident is wrong."""
+
+    min_items: int = Field(default=200, ge=10)
+
+
 class ChecksSpec(SpecModel):
     """Automated checks over submitted work (`labelwise checks run`); each is off unless set."""
 
@@ -286,6 +292,7 @@ class ChecksSpec(SpecModel):
     too_fast: TooFastSpec | None = None
     straight_lining: StraightLiningSpec | None = None
     low_gold_accuracy: LowGoldAccuracySpec | None = None
+    model_disagreement: ModelDisagreementSpec | None = None
     send_to_review: bool = False  # send items with a flagged answer back to review
 
 

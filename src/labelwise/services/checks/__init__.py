@@ -20,7 +20,13 @@ from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, CheckFinding, Item, Project, User
 from labelwise.db.pages import keyset_pages
 from labelwise.services import accounts, audit, gold
-from labelwise.services.checks import answers, gold_accuracy, straight_lining, timing
+from labelwise.services.checks import (
+    answers,
+    gold_accuracy,
+    model_disagreement,
+    straight_lining,
+    timing,
+)
 from labelwise.services.checks.base import CheckFactory, Finding, Row
 from labelwise.services.projects import spec_of
 from labelwise.spec import ProjectSpec
@@ -31,6 +37,7 @@ REGISTRY: dict[str, CheckFactory] = {
     "too_fast": timing.make,
     "straight_lining": straight_lining.make,
     "low_gold_accuracy": gold_accuracy.make,
+    "model_disagreement": model_disagreement.make,
 }
 PAGE = 5000
 
