@@ -39,7 +39,7 @@ SPEC: dict[str, Any] = {
     "questions": [{"name": "animal", "type": "single_label", "labels": ["cat", "dog"]}],
     "workflow": {"overlap": 1},
 }
-RED, BLUE = png(4, 3, (255, 0, 0)), png(2, 2, (0, 0, 255))
+RED, BLUE, GREEN = png(4, 3, (255, 0, 0)), png(2, 2, (0, 0, 255)), png(1, 2, (0, 255, 0))
 
 
 @pytest.fixture
@@ -49,11 +49,12 @@ def project(db: Database) -> Project:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    """b/2.png, a/1.png and a/sub/3.gif, a copy of a/1.png, a text file, hidden ones."""
+    """Five images (one a copy of another) in folders, a text file, hidden ones."""
     root = tmp_path / "shots"
     files = {
         "b/2.png": BLUE,
         "a/1.png": RED,
+        "a.png": GREEN,
         "a/sub/3.gif": GIF,
         "a/same-as-1.jpeg.png": RED,
         "a/notes.txt": b"not an image",
@@ -94,23 +95,24 @@ def test_one_item_per_image_in_sorted_order_stored_by_content(
     db: Database, settings: Settings, project: Project, folder: Path
 ) -> None:
     result = _import(db, settings, project, folder)
-    assert (result.images, result.other_files) == (4, 1)
-    assert (result.summary.created, result.summary.existing) == (4, 0)
+    assert (result.images, result.other_files) == (5, 1)
+    assert (result.summary.created, result.summary.existing) == (5, 0)
     items = _items(db, project)
     assert [external_id for external_id, _ in items] == [
         "a/1.png",
         "a/same-as-1.jpeg.png",
         "a/sub/3.gif",
+        "a.png",  # files and folders sorted together, by the parts of their paths
         "b/2.png",
     ]
     folder_of_project = settings.data_dir / "files" / "photos"
-    for (external_id, data), original in zip(items, [RED, RED, GIF, BLUE], strict=True):
+    for (external_id, data), original in zip(items, [RED, RED, GIF, GREEN, BLUE], strict=True):
         digest = hashlib.sha256(original).hexdigest()
         suffix = ".gif" if original == GIF else ".png"
         assert data == {"photo": f"sha256/{digest[:2]}/{digest}{suffix}"}, external_id
         assert (folder_of_project / data["photo"]).read_bytes() == original
     # The same bytes are kept once; no temporary file is left behind.
-    assert len(_stored(settings)) == 3
+    assert len(_stored(settings)) == 4
 
 
 def test_reimporting_the_folder_adds_nothing(
@@ -120,8 +122,8 @@ def test_reimporting_the_folder_adds_nothing(
     before = {p: p.stat().st_mtime_ns for p in _stored(settings)}
     (folder / "c.png").write_bytes(png(1, 1, (0, 255, 0)))
     again = _import(db, settings, project, folder)
-    assert (again.summary.created, again.summary.existing) == (1, 4)
-    assert len(_items(db, project)) == 5
+    assert (again.summary.created, again.summary.existing) == (1, 5)
+    assert len(_items(db, project)) == 6
     after = {p: p.stat().st_mtime_ns for p in _stored(settings)}
     assert {p: after[p] for p in before} == before  # files already stored are not rewritten
 
@@ -129,7 +131,7 @@ def test_reimporting_the_folder_adds_nothing(
 def test_a_file_over_the_limit_is_named_and_nothing_is_imported(
     db: Database, settings: Settings, project: Project, folder: Path
 ) -> None:
-    limit = max(len(RED), len(BLUE), len(GIF))
+    limit = max(len(RED), len(BLUE), len(GREEN), len(GIF))
     (folder / "b" / "big.png").write_bytes(png(64, 64, (9, 9, 9)) + b"\0" * limit)
     with pytest.raises(InvalidInput) as refused:
         _import(db, settings, project, folder, max_bytes=limit)
@@ -139,7 +141,7 @@ def test_a_file_over_the_limit_is_named_and_nothing_is_imported(
     )
     assert _items(db, project) == []
     skipping = _import(db, settings, project, folder, max_bytes=limit, skip_invalid=True)
-    assert skipping.summary.created == 4
+    assert skipping.summary.created == 5
     assert [(p.position, p.message[:20]) for p in skipping.summary.skipped] == [
         ("b/big.png", "larger than the limi")
     ]
@@ -222,11 +224,11 @@ def test_cli_imports_a_folder(
     first = runner.invoke(app, ["import", "photos", str(folder)], env=env)
     assert first.exit_code == 0, first.output
     assert (
-        "shots: 4 new, 0 already present, 0 skipped, 1 other files left out "
+        "shots: 5 new, 0 already present, 0 skipped, 1 other files left out "
         "(not gif/jpeg/jpg/png/webp)" in first.output
     )
     again = runner.invoke(app, ["import", "photos", str(folder)], env=env)
-    assert "shots: 0 new, 4 already present" in again.output
+    assert "shots: 0 new, 5 already present" in again.output
     small = {**env, "LABELWISE_MAX_IMAGE_BYTES": str(len(GIF))}
     refused = runner.invoke(app, ["import", "photos", str(folder)], env=small)
     assert refused.exit_code == 2

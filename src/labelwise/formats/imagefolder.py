@@ -1,7 +1,7 @@
 """A folder of images as import input: which files are images, in which order, of what kind.
 
-The walk is recursive and sorted at every level, so the same folder always gives the same
-items in the same order. Hidden files and folders (names starting with ".", such as .git or
+The walk is recursive and sorted, so the same folder always gives the same items in the same
+order, holding one folder's listing per level at a time. Hidden files and folders (names starting with ".", such as .git or
 the ._photo.jpg files macOS leaves) and symbolic links to folders are passed over. A file is
 taken by its extension; what it holds is then told by its first bytes, never by its name,
 since the bytes are what a browser will be handed.
@@ -30,21 +30,28 @@ class FolderEntry:
 
 
 def walk(folder: Path, *, exclude: Path | None = None) -> Iterator[FolderEntry]:
-    """Every visible file under `folder` (but `exclude`), sorted by name at each level."""
+    """Every visible file under `folder` (but `exclude`), in the order of their paths'
+    parts: files and folders of a level sorted together by name (`cats/1.png` before
+    `dog.png`)."""
     excluded = exclude.resolve() if exclude is not None else None
-    for top, dirs, files in os.walk(folder, onerror=_raise):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        base = Path(top)
-        for name in sorted(files):
-            path = base / name
-            if name.startswith(".") or (excluded is not None and path.resolve() == excluded):
-                continue
+    for path in _sorted_files(folder):
+        if excluded is None or path.resolve() != excluded:
             relative = path.relative_to(folder).as_posix()
             yield FolderEntry(relative, path, path.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _raise(error: OSError) -> None:
-    raise error
+def _sorted_files(folder: Path) -> Iterator[Path]:
+    with os.scandir(folder) as listing:
+        entries = sorted((e for e in listing if not e.name.startswith(".")), key=_name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _sorted_files(Path(entry.path))
+        elif entry.is_file():
+            yield Path(entry.path)
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def image_suffix(head: bytes) -> str | None:
