@@ -221,8 +221,13 @@ def test_cli_imports_a_folder(
 ) -> None:
     env = {"LABELWISE_DATA_DIR": str(settings.data_dir), "LABELWISE_DATABASE_URL": db.url}
     runner = CliRunner()
-    first = runner.invoke(app, ["import", "photos", str(folder)], env=env)
+    sidecar = tmp_path / "cameras.jsonl"
+    sidecar.write_text('{"file": "a/sub/3.gif", "camera": "leica"}\n')
+    first = runner.invoke(
+        app, ["import", "photos", str(folder), "--metadata", str(sidecar)], env=env
+    )
     assert first.exit_code == 0, first.output
+    assert dict(_items(db, project))["a/sub/3.gif"]["camera"] == "leica"
     assert (
         "shots: 5 new, 0 already present, 0 skipped, 1 other files left out "
         "(not gif/jpeg/jpg/png/webp)" in first.output

@@ -1,10 +1,10 @@
 """A folder of images as import input: which files are images, in which order, of what kind.
 
 The walk is recursive and sorted, so the same folder always gives the same items in the same
-order, holding one folder's listing per level at a time. Hidden files and folders (names starting with ".", such as .git or
-the ._photo.jpg files macOS leaves) and symbolic links to folders are passed over. A file is
-taken by its extension; what it holds is then told by its first bytes, never by its name,
-since the bytes are what a browser will be handed.
+order; it holds one folder's listing per level at a time. Hidden files and folders (names
+starting with ".", such as .git or the ._photo.jpg files macOS leaves) and symbolic links to
+folders are passed over. A file is taken by its extension; what it holds is then told by its
+first bytes, never by its name, since the bytes are what a browser will be handed.
 """
 
 from __future__ import annotations

@@ -182,7 +182,9 @@ def _metadata(path: Path, field_name: str) -> Metadata:
 
 def _metadata_row(value: Any, field_name: str, where: str) -> tuple[str, dict[str, Any]]:
     if not isinstance(value, dict):
-        raise InvalidInput(f"{where}: expected an object with a {FILE_KEY!r} key")
+        raise InvalidInput(
+            f"{where}: expected an object with a {FILE_KEY!r} key; nothing was imported"
+        )
     data = dict(value)
     name = data.pop(FILE_KEY, None)
     if not isinstance(name, str) or not name.strip():
@@ -192,7 +194,9 @@ def _metadata_row(value: Any, field_name: str, where: str) -> tuple[str, dict[st
         )
     for taken, why in (("id", "the external id is the image's path"), (field_name, "the image")):
         if taken in data:
-            raise InvalidInput(f"{where}: {taken!r} cannot be set here: {why}")
+            raise InvalidInput(
+                f"{where}: {taken!r} cannot be set here ({why}); nothing was imported"
+            )
     return name.strip().removeprefix("./"), data
 
 
