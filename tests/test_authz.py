@@ -16,6 +16,8 @@ from labelwise.db.engine import Database
 from labelwise.formats import ParsedRow
 from labelwise.policies import Role
 from labelwise.services import guidelines, imports, projects, releases
+from labelwise.services.file_store import project_folder
+from labelwise.settings import Settings
 from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
 
@@ -23,7 +25,10 @@ SPEC: dict[str, Any] = {
     "name": "Secret project",
     "slug": "secret",
     "goal": "Confidential goal text",
-    "fields": [{"name": "text", "type": "text"}],
+    "fields": [
+        {"name": "text", "type": "text"},
+        {"name": "picture", "type": "image", "required": False},
+    ],
     "questions": [{"name": "q", "type": "single_label", "labels": ["a", "b"]}],
 }
 OTHER = {**SPEC, "name": "Other", "slug": "other", "goal": ""}
@@ -42,7 +47,8 @@ def _row(*codes: int) -> dict[str, int]:
     return dict(zip(ROLES, codes, strict=True))
 
 
-ITEM = [{"id": "s-1", "text": "Confidential item text"}]
+ITEM = [{"id": "s-1", "text": "Confidential item text", "picture": "s-1.png"}]
+PICTURE = b"\x89PNG\r\n\x1a\nConfidential"
 ENDPOINTS = [
     #                                                      own mgr rev ann view out admin
     Endpoint("GET", "/api/v1/projects/secret", _row(200, 200, 200, 200, 200, 404, 200)),
@@ -95,6 +101,11 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/projects/secret/items/1", _row(200, 200, 200, 404, 200, 404, 200)),
     Endpoint(
         "GET", "/api/v1/projects/secret/items/1/comments", _row(200, 200, 200, 404, 200, 404, 200)
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/items/1/files/picture",
+        _row(200, 200, 200, 404, 200, 404, 200),
     ),
     Endpoint(
         "POST",
@@ -185,7 +196,7 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def tokens(db: Database) -> dict[str, str]:
+def tokens(db: Database, settings: Settings) -> dict[str, str]:
     secret = projects.apply_spec(db, parse_spec(SPEC)).project
     other = projects.apply_spec(db, parse_spec(OTHER)).project
     tokens = {role: make_token(db, role, admin=role == "admin") for role in ROLES}
@@ -194,6 +205,9 @@ def tokens(db: Database) -> dict[str, str]:
     projects.set_member(db, other, "outsider", Role.OWNER)
     make_token(db, "target")
     guidelines.publish(db, secret.id, "# Rules", "First rules", None)
+    folder = project_folder(settings.data_dir, "secret")
+    folder.mkdir(parents=True)
+    (folder / "s-1.png").write_bytes(PICTURE)
     rows = [ParsedRow(1, dict(ITEM[0]))]
     imports.import_items(db, secret.id, parse_spec(SPEC), rows, source="fixture")
     releases.create(db, secret, "r0", "majority", actor_id=None)

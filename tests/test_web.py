@@ -10,11 +10,15 @@ from fastapi.testclient import TestClient
 
 from labelwise.db.engine import Database
 from labelwise.errors import NotFound
+from labelwise.formats import ParsedRow
 from labelwise.policies import Role
+from labelwise.services import imports, projects
+from labelwise.services.file_store import resolve_inside
 from labelwise.settings import Settings
-from labelwise.web.files import resolve_inside
+from labelwise.spec import parse_spec
 from tests.conftest import TEST_PASSWORD, make_token
 from tests.teams import Team
+from tests.teams import spec as team_spec
 
 WEB = Path(__file__).resolve().parents[1] / "src" / "labelwise" / "web"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -56,7 +60,7 @@ def _pages(team: Team) -> list[str]:
 
 def test_every_page_sends_the_security_headers(client: TestClient, team: Team) -> None:
     log_in(client, "olga")
-    paths = ["/login", "/projects", *_pages(team), "/projects/nope", "/projects/t/files/x.png"]
+    paths = ["/login", "/projects", *_pages(team), "/projects/nope"]
     for path in paths:
         answer = client.get(path)
         assert answer.status_code in (200, 404), (path, answer.status_code)
@@ -102,7 +106,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client: TestClient, team: Team
 
 def test_outsiders_get_404_on_every_project_page(client: TestClient, team: Team) -> None:
     log_in(client, "out")
-    for path in [*_pages(team), "/projects/t/files/a.png"]:
+    for path in _pages(team):
         answer = client.get(path)
         assert answer.status_code == 404, path
         assert "Not found" in answer.text and "text/html" in answer.headers["content-type"]
@@ -159,19 +163,31 @@ def test_import_needs_the_import_role(client: TestClient, team: Team) -> None:
 
 
 def test_item_images_are_served_only_from_the_project_folder(
-    client: TestClient, team: Team, settings: Settings
+    client: TestClient, team: Team, settings: Settings, db: Database
 ) -> None:
+    """Item data names the file, so nothing it says may reach past the project's folder."""
     folder = settings.data_dir / "files" / "t" / "cats"
     folder.mkdir(parents=True)
     (folder / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (folder / "page.html").write_text("<script>alert(1)</script>")
     (settings.data_dir / "outside.png").write_bytes(b"\x89PNG")
     (folder / "link.png").symlink_to(settings.data_dir / "outside.png")
-    log_in(client, "ann")
-    image = client.get("/projects/t/files/cats/a.png")
-    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
-    for path in ("cats/page.html", "cats/link.png", "cats/%2e%2e/%2e%2e/outside.png", "nope.png"):
-        assert client.get(f"/projects/t/files/{path}").status_code == 404, path
+    paths = ["cats/a.png", "cats/page.html", "cats/link.png", "cats/../../outside.png", "nope.png"]
+    picture = {"name": "picture", "type": "image", "required": False}
+    base = team_spec(review={"policy": "all"})
+    spec = parse_spec({**base, "fields": [*base["fields"], picture]})
+    projects.apply_spec(db, spec)
+    rows = [
+        ParsedRow(n, {"id": f"p-{n}", "text": "x", "picture": path}) for n, path in enumerate(paths)
+    ]
+    imports.import_items(db, team.project.id, spec, rows, source="test")
+    log_in(client, "olga")
+    answers = [
+        client.get(f"/api/v1/projects/t/items/{team.item(f'p-{n}').id}/files/picture")
+        for n in range(len(paths))
+    ]
+    assert answers[0].status_code == 200 and answers[0].headers["content-type"] == "image/png"
+    assert [a.status_code for a in answers[1:]] == [404] * (len(paths) - 1), paths
 
 
 @pytest.mark.parametrize(

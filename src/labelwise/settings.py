@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest request body accepted by the item import endpoint (413 above).",
     )
+    max_image_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1,
+        description="Largest image file a folder import takes; a larger one is refused by name.",
+    )
     session_hours: int = Field(default=12, ge=1, description="How long a browser login lasts.")
     secure_cookies: bool = Field(
         default=False,

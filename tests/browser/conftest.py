@@ -52,5 +52,5 @@ def site(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sit
     upgrade(db.engine)
     env = {"LABELWISE_DATA_DIR": str(data_dir), "LABELWISE_DATABASE_URL": db.url}
     with running("serve", env) as (base, _):
-        yield Site(base, db, browser)
+        yield Site(base, db, browser, data_dir)
     db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +17,8 @@ VIEWPORT = {"width": 1366, "height": 768}  # a common laptop screen
 
 
 class Site:
-    def __init__(self, base: str, db: Database, browser: Any) -> None:
-        self.base, self.db, self.browser = base, db, browser
+    def __init__(self, base: str, db: Database, browser: Any, data_dir: Path) -> None:
+        self.base, self.db, self.browser, self.data_dir = base, db, browser, data_dir
         self.tokens: dict[str, str] = {}
 
     def project(self, spec: dict[str, Any], rows: list[dict[str, Any]]) -> str:

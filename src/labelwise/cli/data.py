@@ -24,7 +24,12 @@ from labelwise.formats import (
     get_release_format,
     release_format_for_path,
 )
-from labelwise.services import exports, imports, projects, releases
+from labelwise.formats.imagefolder import IMAGE_SUFFIXES
+from labelwise.services import exports, image_import, imports, projects, releases
+from labelwise.services.file_store import ContentStore, project_folder
+from labelwise.settings import Settings
+
+IMAGE_NAMES = sorted(suffix.lstrip(".") for suffix in IMAGE_SUFFIXES)
 
 FormatOption = Annotated[
     str | None,
@@ -46,40 +51,102 @@ def _progress() -> Progress:
 @reports_errors
 def import_command(
     slug: str,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Items to import.")],
+    path: Annotated[
+        Path, typer.Argument(exists=True, help="Items to import: a file, or a folder of images.")
+    ],
     format: FormatOption = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Import the valid rows and list the bad ones.")
     ] = False,
+    field: Annotated[
+        str | None,
+        typer.Option(
+            "--field", help="A folder: the image field to fill (if the spec has several)."
+        ),
+    ] = None,
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            "--metadata",
+            exists=True,
+            dir_okay=False,
+            help="A folder: data for its images, one row per image named by its 'file' column.",
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Import items into SLUG from FILE. All or nothing, unless --skip-invalid."""
-    fmt = get_format(format, for_export=False) if format else format_for_path(file)
+    """Import items into SLUG from PATH: a file (JSONL, JSON, CSV, Parquet), or a folder
+    of images, one item per image. All or nothing, unless --skip-invalid."""
+    if path.is_dir():
+        if format:
+            raise fail("--format: a folder is read as images; --format is for files", 2)
+        _import_folder(slug, path, field, metadata, skip_invalid, load_settings(data_dir))
+        return
+    if field or metadata:
+        raise fail(f"--{'field' if field else 'metadata'}: only for a folder of images", 2)
+    fmt = get_format(format, for_export=False) if format else format_for_path(path)
     assert fmt.read is not None
     db = open_db(load_settings(data_dir))
     project = projects.get(db, slug)
-    with file.open("rb") as handle, _progress() as progress:
-        task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
+    with path.open("rb") as handle, _progress() as progress:
+        task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
         summary = imports.import_items(
             db,
             project.id,
             projects.spec_of(project),
             fmt.read(handle),
-            source=file.name,
+            source=path.name,
             position_name=fmt.position,
             skip_invalid=skip_invalid,
             progress=lambda _rows: progress.update(task, completed=handle.tell()),
         )
+    _report(summary, f"{path.name}, {fmt.position} ", "")
+
+
+def _import_folder(
+    slug: str,
+    folder: Path,
+    field: str | None,
+    metadata: Path | None,
+    skip_invalid: bool,
+    settings: Settings,
+) -> None:
+    db = open_db(settings)
+    project = projects.get(db, slug)
+    spec = projects.spec_of(project)
+    field_name = image_import.image_field(spec, field)
+    with console.status(f"importing images from {folder.name}") as status:
+        result = image_import.import_folder(
+            db,
+            project.id,
+            spec,
+            folder,
+            store=ContentStore(project_folder(settings.data_dir, project.slug)),
+            field_name=field_name,
+            max_bytes=settings.max_image_bytes,
+            metadata=metadata,
+            skip_invalid=skip_invalid,
+            progress=lambda seen: status.update(f"importing images from {folder.name}: {seen}"),
+        )
+    _report(
+        result.summary,
+        f"{folder.name}/",
+        f", {result.other_files} other files left out (not {'/'.join(IMAGE_NAMES)})",
+    )
+
+
+def _report(summary: imports.ImportSummary, where: str, tail: str) -> None:
     for problem in summary.skipped:
         err_console.print(
-            f"skipped {file.name}, {fmt.position} {problem.position}: {problem.message}",
+            f"skipped {where}{problem.position}: {problem.message}",
             highlight=False,
             soft_wrap=True,
         )
     console.print(
-        f"{file.name}: {summary.created} new, {summary.existing} already present, "
-        f"{len(summary.skipped)} skipped",
+        f"{summary.source}: {summary.created} new, {summary.existing} already present, "
+        f"{len(summary.skipped)} skipped{tail}",
         highlight=False,
+        soft_wrap=True,
     )
     if summary.priority_unchanged:
         err_console.print(

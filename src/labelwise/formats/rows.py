@@ -15,9 +15,10 @@ CHUNK_BYTES = 1 << 20
 
 
 class ParsedRow(NamedTuple):
-    """One input record: its position (line, or row for binary formats) and value or error."""
+    """One input record: its position (line, or row for binary formats; a folder of images:
+    the file's path in it) and value or error."""
 
-    position: int
+    position: int | str
     value: Any
     error: str | None = None
 

@@ -48,14 +48,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RowProblem:
-    position: int
+    position: int | str
     message: str
 
 
 @dataclass
 class ImportSummary:
     source: str
-    position_name: str  # "line" or "row"
+    position_name: str  # "line", "row" or "file"
     created: int = 0
     existing: int = 0
     # Rows of items already there that gave another priority than the item's: not applied.

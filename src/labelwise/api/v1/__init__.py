@@ -6,6 +6,7 @@ from labelwise.api.v1 import (
     activity,
     checks,
     discussion,
+    files,
     gold,
     guidelines,
     items,
@@ -20,6 +21,7 @@ router.include_router(projects.router)
 router.include_router(items.router)
 router.include_router(workflow.router)
 router.include_router(discussion.router)
+router.include_router(files.router)
 router.include_router(gold.router)
 router.include_router(checks.router)
 router.include_router(activity.router)

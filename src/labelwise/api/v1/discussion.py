@@ -82,7 +82,7 @@ def answer_escalation(
     return Response(status_code=204)
 
 
-def _visible_item(
+def visible_item(
     db: Database, actor: Actor, slug: str, item_id: int, action: Action
 ) -> tuple[Project, Role | None]:
     """Roles that list items see all of them; others only items handed to them."""
@@ -97,7 +97,7 @@ def _visible_item(
 
 @router.get("/projects/{slug}/items/{item_id}/comments", response_model=list[CommentView])
 def list_comments(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> list[CommentView]:
-    project, _ = _visible_item(db, actor, slug, item_id, Action.VIEW_PROJECT)
+    project, _ = visible_item(db, actor, slug, item_id, Action.VIEW_PROJECT)
     return comments.comments(db, project.id, item_id)
 
 
@@ -105,7 +105,7 @@ def list_comments(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> list[C
     "/projects/{slug}/items/{item_id}/comments", response_model=CreatedOut, status_code=201
 )
 def add_comment(slug: str, item_id: int, body: CommentIn, db: DbDep, actor: ActorDep) -> CreatedOut:
-    project, _ = _visible_item(db, actor, slug, item_id, Action.DISCUSS)
+    project, _ = visible_item(db, actor, slug, item_id, Action.DISCUSS)
     return CreatedOut(id=comments.add_comment(db, project.id, item_id, actor.user_id, body.body))
 
 
@@ -115,7 +115,7 @@ def item_detail(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> ItemDeta
 
     Annotators see only items handed to them, and only their own work on them.
     """
-    project, role = _visible_item(db, actor, slug, item_id, Action.VIEW_PROJECT)
+    project, role = visible_item(db, actor, slug, item_id, Action.VIEW_PROJECT)
     mine = None if can(actor, Action.LIST_ITEMS, role) else actor.user_id
     detail = item_views.item_detail(db, project.id, item_id, only_user=mine)
     asked = escalations.escalations(db, project.id, item_id=item_id, asked_by=mine)

@@ -51,7 +51,7 @@ function render() {
   }));
   page.screen.replaceChildren(
     h("section", { class: "card item-card", tabindex: "-1", "aria-label": "Item" },
-      renderFields(page.spec, detail.data, { slug: page.slug, surfaces: form.surfaces })),
+      renderFields(page.spec, detail.data, { slug: page.slug, itemId: detail.id, surfaces: form.surfaces })),
     h("div", { class: "answer-column" },
       h("section", { class: "card", "aria-label": "Annotators' answers" },
         h("h2", {}, "What the annotators said"), compareTable(page.spec, detail.data, cols)),

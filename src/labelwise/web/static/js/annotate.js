@@ -55,7 +55,7 @@ function show(next) {
   itemCard.classList.remove("leaving");
   itemCard.dataset.assignment = String(lease.assignment_id);
   itemCard.replaceChildren(...renderFields(page.spec, lease.item.data,
-    { slug: page.slug, surfaces: page.form.surfaces }).flat().filter(Boolean));
+    { slug: page.slug, itemId: lease.item.id, surfaces: page.form.surfaces }).flat().filter(Boolean));
   answerCard.replaceChildren(qualification.banner() ?? "", rework ?? "", page.form.el,
     h("div", { class: "actions" },
       button("Submit", "Enter", submit, { class: "primary-inline", id: "submit" }),

@@ -15,22 +15,24 @@ function empty() {
   return h("p", { class: "muted" }, "(empty)");
 }
 
-/** An http(s) URL as it is; a relative path as the project's file route; else null. */
-function imageUrl(value, slug) {
+/** An http(s) URL as it is; a relative path (a file of the project) through the item's
+ * file route, which lets only those who may see the item have it; else null. */
+function imageUrl(value, field, options) {
   if (typeof value !== "string" || !value.trim()) return null;
   const text = value.trim();
   if (/^https?:\/\//i.test(text)) return text;
   if (/^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith("/") || text.includes("\\")) return null;
-  const parts = text.split("/");
-  if (parts.some((p) => p === ".." || p === "." || p === "")) return null;
-  return `/projects/${encodeURIComponent(slug)}/files/${parts.map(encodeURIComponent).join("/")}`;
+  if (text.split("/").some((p) => p === ".." || p === "." || p === "")) return null;
+  if (options.itemId == null) return null;
+  const item = `/api/v1/projects/${encodeURIComponent(options.slug)}/items/${encodeURIComponent(options.itemId)}`;
+  return `${item}/files/${encodeURIComponent(field.name)}`;
 }
 
-function image(value, title, slug) {
-  const url = imageUrl(value, slug);
+function image(value, field, options) {
+  const url = imageUrl(value, field, options);
   if (!url) return h("p", { class: "notice error" }, `image not shown: ${asText(value) || "no address"}`);
   const failed = h("p", { class: "notice error", hidden: true }, `the image could not be loaded: ${value}`);
-  const img = h("img", { src: url, alt: `${title} of this item`, class: "item-image" });
+  const img = h("img", { src: url, alt: `${field.title || field.name} of this item`, class: "item-image" });
   img.addEventListener("error", () => { failed.hidden = false; img.hidden = true; });
   return h("div", {}, img, failed);
 }
@@ -61,7 +63,7 @@ function body(field, value, options) {
   if (surface) return surface.el;
   switch (field.type) {
     case "markdown": return h("div", { class: "md" }, renderMarkdown(asText(value)));
-    case "image": return image(value, field.title || field.name, options.slug);
+    case "image": return image(value, field, options);
     case "chat": return chat(value);
     case "pair": return pair(value);
     default: return h("div", { class: "text" }, asText(value));

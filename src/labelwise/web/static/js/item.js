@@ -94,7 +94,7 @@ form?.addEventListener("submit", async (event) => {
 
 try {
   const detail = await api("GET", base);
-  byId("item-fields").replaceChildren(...renderFields(spec, detail.data, { slug }).flat().filter(Boolean));
+  byId("item-fields").replaceChildren(...renderFields(spec, detail.data, { slug, itemId: detail.id }).flat().filter(Boolean));
   renderAnswers(detail);
   renderEscalations(detail.escalations);
   renderThread(detail.comments);

@@ -43,7 +43,7 @@ function render(form = null) {
   const { lease, detail } = work;
   page.form = form;
   const itemCard = h("section", { class: "card item-card", tabindex: "-1", "aria-label": "Item" },
-    renderFields(page.spec, detail.data, { slug: page.slug, surfaces: form?.surfaces }));
+    renderFields(page.spec, detail.data, { slug: page.slug, itemId: detail.id, surfaces: form?.surfaces }));
   const decision = form
     ? h("section", { class: "card answer-card" }, h("h2", {}, "Your correction"), form.el,
       h("div", { class: "actions" },
