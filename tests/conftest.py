@@ -25,6 +25,9 @@ from labelwise.db.models import Base, User
 from labelwise.services import accounts
 from labelwise.settings import Settings
 
+# The background process (checks, retraining) runs only where a test starts it: elsewhere its
+# sweeps would add findings and events behind a test's back. Servers the tests start inherit it.
+os.environ["LABELWISE_AUTO_CHECKS_SECONDS"] = "0"
 PG_URL = os.environ.get("LABELWISE_TEST_DATABASE_URL")
 REQUIRE_ALL = os.environ.get("LABELWISE_REQUIRE_ALL") == "1"
 TEST_PASSWORD = "test-password"

@@ -17,7 +17,7 @@ from labelwise.db.audit_models import AuditEvent
 from labelwise.db.engine import Database
 from labelwise.db.models import CheckFinding
 from labelwise.policies import Role
-from labelwise.services.checks.automatic import AutoChecks, Sweeper
+from labelwise.services.background import BackgroundProcess, Sweeper
 from labelwise.settings import Settings
 from tests.teams import Team
 
@@ -64,7 +64,7 @@ def test_items_finished_over_http_are_checked_and_sent_to_review(
         team = Team(client, db, 3, quality={"checks": TOO_FAST})
         team.member("ana")
         _label_fast(team, 2)
-        assert [p.name for p in multiprocessing.active_children()] == ["labelwise-checks"]
+        assert [p.name for p in multiprocessing.active_children()] == ["labelwise-background"]
         assert _wait_for(lambda: _findings(db) == 2), "no findings without `checks run`"
         assert _wait_for(lambda: team.item("t-0").status == "in_review")
         assert team.item("t-1").status == "in_review" and team.item("t-2").status == "new"
@@ -89,7 +89,7 @@ def test_one_process_per_data_dir_sweeps(client: TestClient, db: Database, tmp_p
     team = Team(client, db, 2, quality={"checks": TOO_FAST})
     team.member("ana")
     _label_fast(team, 2)
-    workers = [AutoChecks(db.url, tmp_path / "shared", 0.2) for _ in range(2)]
+    workers = [BackgroundProcess(db.url, tmp_path / "shared", 0.2) for _ in range(2)]
     for worker in workers:
         worker.start()
     try:
@@ -158,4 +158,4 @@ def test_sweepers_in_threads_store_each_finding_once(client: TestClient, db: Dat
 @pytest.fixture(autouse=True)
 def _no_leftover_processes() -> Iterator[None]:
     yield
-    assert not [p for p in multiprocessing.active_children() if p.name == "labelwise-checks"]
+    assert not [p for p in multiprocessing.active_children() if p.name == "labelwise-background"]

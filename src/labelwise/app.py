@@ -17,7 +17,7 @@ from labelwise.api.labeling_routes import LabelingRoutes
 from labelwise.api.v1 import router as api_router
 from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError
-from labelwise.services.checks.automatic import AutoChecks
+from labelwise.services.background import BackgroundProcess
 from labelwise.settings import Settings, from_env
 from labelwise.web.routers import router as web_router
 from labelwise.web.security import SecurityHeaders
@@ -48,12 +48,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
 @asynccontextmanager
 async def _background_work(app: FastAPI) -> AsyncIterator[None]:
-    """The checks stage runs beside the server while it serves (`services/checks/automatic`)."""
+    """The checks and the uncertainty order run beside the server (`services/background`)."""
     settings: Settings = app.state.settings
     if not settings.auto_checks_seconds:
         yield
         return
-    worker = AutoChecks(app.state.db.url, settings.data_dir, settings.auto_checks_seconds)
+    worker = BackgroundProcess(app.state.db.url, settings.data_dir, settings.auto_checks_seconds)
     worker.start()
     try:
         yield

@@ -69,11 +69,11 @@ class Settings(BaseSettings):
         default=15, ge=1, description="Window for counting failed logins."
     )
     auto_checks_seconds: int = Field(
-        default=0,
+        default=10,
         ge=0,
-        description="How often a server looks for new work and runs the project's checks "
-        "on it (0, the default: never; `labelwise checks run` still does). Off by default "
-        "because the sweep shares the server process: bench/RESULTS.md has its cost.",
+        description="How often a server's background process looks for new work, runs the "
+        "project's checks on it and retrains the model of `workflow.order: uncertainty` "
+        "(0: never; `labelwise checks run` still runs the checks).",
     )
 
     @field_validator("database_url")

@@ -19,8 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 
-MAX_FOLDS = 5
-DESCRIPTION = "TF-IDF (words and word pairs) + logistic regression, 5-fold out of fold"
+MAX_FOLDS = 5  # as labelwise.learning.DESCRIPTION says
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,12 @@ class OutOfFold:
     probabilities: NDArray[np.float64]
 
 
-def pipeline() -> Pipeline:
+def pipeline(examples: int) -> Pipeline:
+    """Words seen once are dropped only from a sizeable training set: a small one may have
+    hardly any words twice."""
+    rare = 2 if examples >= 100 else 1
     return make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000),
+        TfidfVectorizer(ngram_range=(1, 2), min_df=rare, sublinear_tf=True, max_features=200_000),
         # saga: linear in the number of non-zero features, 15x faster than lbfgs on n-grams
         LogisticRegression(C=4.0, solver="saga", tol=1e-3, max_iter=200),
     )
@@ -59,7 +61,7 @@ def out_of_fold(texts: Sequence[str], labels: Sequence[str], seed: int = 0) -> O
     for train, held_out in splits:
         with warnings.catch_warnings():  # an unconverged fold still ranks; nobody reads this
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model = pipeline().fit(x[train], y[train])
+            model = pipeline(len(train)).fit(x[train], y[train])
         # a fold's training part can miss a rare class: its column stays 0 for those items
         probabilities[np.ix_(held_out, model.classes_)] = model.predict_proba(x[held_out])
     return OutOfFold(classes, y, probabilities)

@@ -235,6 +235,10 @@ class WorkflowSpec(SpecModel):
     review: ReviewSpec = Field(default_factory=ReviewSpec)
     adjudicate: Literal["none", "disagreement"] = "none"
     max_per_annotator: int | None = Field(default=None, ge=1)
+    # uncertainty: the built-in model, retrained in the background every `retrain_every` new
+    # annotations, sets the priorities, least sure first (services/active_learning.py)
+    order: Literal["priority", "uncertainty"] = "priority"
+    retrain_every: int = Field(default=100, ge=1)
 
     @field_validator("adjudicate")
     @classmethod
@@ -368,6 +372,14 @@ class ProjectSpec(SpecModel):
         slice_by = _stratified_slice(data.get("workflow"))
         if slice_by is not None and slice_by not in types:
             yield ("workflow", "review", "slice_by"), _no_such_field(slice_by, types)
+        workflow = data.get("workflow")
+        if isinstance(workflow, dict) and workflow.get("order") == "uncertainty":
+            learnable = any(q.get("type") == "single_label" for q in questions)
+            if not learnable or "text" not in types.values():
+                yield (
+                    ("workflow", "order"),
+                    ("'uncertainty' needs a single_label question and a text field to learn from"),
+                )
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:

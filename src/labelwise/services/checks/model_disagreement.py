@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from labelwise.learning.baseline import DESCRIPTION, out_of_fold
-from labelwise.learning.label_errors import suspects
+from labelwise.learning import DESCRIPTION
 from labelwise.services.checks.base import Check, Finding, Row
 from labelwise.spec import ProjectSpec, QuestionSpec
 
@@ -42,6 +41,9 @@ class ModelDisagreement:
         return []
 
     def conclude(self) -> list[Finding]:
+        from labelwise.learning.baseline import out_of_fold  # scikit-learn: only when used
+        from labelwise.learning.label_errors import suspects
+
         found = []
         for question, by_item in self.votes.items():
             items, labels = [], []

@@ -1,9 +1,11 @@
-"""The checks stage on its own: a child process runs a project's checks as work arrives.
+"""Work that follows labeling without slowing it: a child process runs each project's checks
+and, with `workflow.order: uncertainty`, retrains the model that orders its queue.
 
 Submit is left as it is (no extra statement on the request path). Instead a sweep reads the
 head of every project's audit chain, one small row each: every submit, edit and verdict moves
 it, so a head that moved since the project's last run means new work to check. Checks that
-compare annotators (percentiles, gold accuracy) need the whole project, so a run reads it all.
+compare annotators (percentiles, gold accuracy) need the whole project, so a run reads it all;
+the model is retrained after every `workflow.retrain_every` new annotations.
 It runs in its own process at a lower CPU priority: in a thread of the server it held the GIL
 while it validated answers and halved labeling throughput (bench/RESULTS.md). A big project
 also rests ten times its last run's duration before its next. One process per data directory
@@ -29,6 +31,7 @@ from labelwise.db.audit_chain import chain_of
 from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
+from labelwise.services import active_learning
 from labelwise.services.checks import enabled, run
 from labelwise.services.projects import spec_of
 
@@ -47,15 +50,18 @@ class _Seen:
 
 @dataclass
 class Sweeper:
-    """What the sweeps remember: each project's chain head at its last run, and when it may
-    run again. `clock` is injectable so a test can step past the cool-down."""
+    """What the sweeps remember: each project's chain head at its last run, when it may run
+    again, and its annotations when its model was last trained. `clock` is injectable so a
+    test can step past the cool-down."""
 
     db: Database
     clock: Callable[[], float] = time.monotonic
     seen: dict[int, _Seen] = field(default_factory=dict)
+    trained: dict[int, int] = field(default_factory=dict)
 
     def sweep(self) -> list[str]:
-        """Runs the checks of every project with new work; returns their slugs."""
+        """Runs the checks (and retrains the model) of every project with new work; returns
+        their slugs."""
         with self.db.read() as session:
             projects = list(session.scalars(select(Project).order_by(Project.id)))
             heads = {
@@ -67,11 +73,16 @@ class Sweeper:
             last = self.seen.get(project.id) or self._first_sight(project.id, seq)
             if last is not None and (last.seq == seq or self.clock() < last.next_at):
                 continue
-            if not enabled(spec_of(project)):
+            spec = spec_of(project)
+            checks, learning = enabled(spec), active_learning.wanted(spec)
+            if not (checks or learning):
                 self.seen[project.id] = _Seen(seq, 0.0)
                 continue
             started = self.clock()
-            run(self.db, project)
+            if checks:
+                run(self.db, project)
+            if learning:
+                self._retrain(project, spec.workflow.retrain_every)
             took = self.clock() - started
             with self.db.read() as session:
                 after = session.scalar(
@@ -81,19 +92,27 @@ class Sweeper:
             ran.append(project.slug)
         return ran
 
+    def _retrain(self, project: Project, every: int) -> None:
+        count = active_learning.annotation_count(self.db, project.id)
+        last = self.trained.get(project.id)
+        if last is not None and count - last < every:
+            return
+        if active_learning.reorder(self.db, project) is not None:
+            self.trained[project.id] = count
+
     def _first_sight(self, project_id: int, seq: int) -> _Seen | None:
-        """A chain whose last event is a check run has had nothing new since: a restarted
-        sweeper does not run every project's checks again."""
+        """A chain whose last event is the sweep's own (a check run, the model's priorities)
+        has had nothing new since: a restarted sweeper does not run every project again."""
         with self.db.read() as session:
             action = session.scalar(
                 select(AuditEvent.action).where(
                     AuditEvent.chain == chain_of(project_id), AuditEvent.seq == seq
                 )
             )
-        return _Seen(seq, 0.0) if action == "checks.run" else None
+        return _Seen(seq, 0.0) if action in ("checks.run", "items.prioritized") else None
 
 
-class AutoChecks:
+class BackgroundProcess:
     """The sweeping process, started and stopped with the app."""
 
     def __init__(self, database_url: str, data_dir: Path, interval: float) -> None:
@@ -102,7 +121,7 @@ class AutoChecks:
         self._process = spawn.Process(
             target=_sweep_until_stopped,
             args=(database_url, data_dir / LOCK_FILE, interval, self._stop, os.getpid()),
-            name="labelwise-checks",
+            name="labelwise-background",
             daemon=True,
         )
 
@@ -139,7 +158,7 @@ def _sweep_until_stopped(
             try:
                 sweeper.sweep()
             except Exception:
-                log.exception("automatic checks: a sweep failed; the next one tries again")
+                log.exception("background work: a sweep failed; the next one tries again")
     finally:
         if lock_fd is not None:
             os.close(lock_fd)  # closing releases the flock

@@ -1,0 +1,99 @@
+"""`workflow.order: uncertainty`: the queue serves first the items the baseline is least sure of.
+
+The background sweep (`services/background.py`) calls `reorder` after every
+`workflow.retrain_every` new annotations; nothing here runs on the request path. The model
+(`labelwise.learning`) learns the first single-label question from its consensus on the text
+fields, scores every item without a consensus yet, and its least confidence becomes the item's
+priority, which routing already serves highest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+
+from labelwise.db.engine import Database
+from labelwise.db.models import Annotation, Item, Project
+from labelwise.db.pages import keyset_pages
+from labelwise.learning import DESCRIPTION
+from labelwise.services import audit
+from labelwise.services.projects import spec_of
+from labelwise.services.reporting.consensus import consensus
+from labelwise.spec import ProjectSpec
+from labelwise.states import ItemStatus
+
+PAGE = 5000
+WRITE_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class Reordered:
+    trained_on: int  # items with a consensus label
+    ranked: int  # items given a new priority
+
+
+def wanted(spec: ProjectSpec) -> bool:
+    return spec.workflow.order == "uncertainty"
+
+
+def annotation_count(db: Database, project_id: int) -> int:
+    """How many annotations the project holds: what `retrain_every` counts."""
+    with db.read() as session:
+        query = select(func.count()).where(Annotation.project_id == project_id)
+        return int(session.scalar(query) or 0)
+
+
+def reorder(db: Database, project: Project) -> Reordered | None:
+    """Train on the consensus so far and rank the rest; None while there is too little to
+    learn from (fewer than two labels among the items with a consensus)."""
+    from labelwise.learning.uncertainty import least_confidence  # scikit-learn: only when used
+
+    spec = spec_of(project)
+    question = next(q for q in spec.questions if q.type == "single_label")
+    fields = [f.name for f in spec.fields if f.type == "text"]
+    agreed = consensus(db, project.id, question.name, "majority")
+    texts, labels, open_ids, open_texts = [], [], [], []
+    for item_id, status, data in _items(db, project.id):
+        text = "\n".join(str(data.get(name, "")) for name in fields)
+        settled = agreed.get(item_id)
+        if settled is not None and settled.answer is not None:
+            texts.append(text)
+            labels.append(str(settled.answer))
+        elif status in (ItemStatus.NEW, ItemStatus.IN_PROGRESS):
+            open_ids.append(item_id)
+            open_texts.append(text)
+    doubt = least_confidence(texts, labels, open_texts)
+    if doubt is None:
+        return None
+    with db.write() as session:
+        for start in range(0, len(open_ids), WRITE_BATCH):
+            end = start + WRITE_BATCH
+            rows = zip(open_ids[start:end], doubt[start:end], strict=True)
+            session.execute(
+                update(Item), [{"id": i, "priority": round(float(p), 6)} for i, p in rows]
+            )
+        audit.record(
+            session,
+            project_id=project.id,
+            actor_id=None,
+            action="items.prioritized",
+            target_type="project",
+            target_id=project.id,
+            after={"updated": len(open_ids), "by": f"uncertainty: {DESCRIPTION}"},
+        )
+    return Reordered(len(texts), len(open_ids))
+
+
+def _items(db: Database, project_id: int) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    query = select(Item.id, Item.status, Item.data).where(Item.project_id == project_id)
+
+    def read(page: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
+        with db.read() as session:
+            return session.execute(page, params).all()
+
+    for page in keyset_pages(read, query, Item.id, start=0, size=PAGE, last_key=lambda r: r.id):
+        for item_id, status, data in page:
+            yield item_id, status, data if isinstance(data, dict) else {}
