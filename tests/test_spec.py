@@ -306,7 +306,7 @@ SINGLE_ERRORS: list[tuple[Callable[[dict[str, Any]], object], str]] = [
     ),
     (
         _set("fields.0.hidden", True),
-        "fields[0].hidden: unknown key; expected one of name, type, title, required",
+        "fields[0].hidden: unknown key; expected one of name, type, title, required, visible_to",
     ),
     (_set("fields.0", "text"), "fields[0]: must be a mapping; got 'text'"),
     # questions in general

@@ -24,6 +24,7 @@ from labelwise.formats import (
     get_release_format,
     release_format_for_path,
 )
+from labelwise.policies import EVERYTHING
 from labelwise.services import exports, imports, projects, releases
 
 FormatOption = Annotated[
@@ -130,7 +131,9 @@ def export_command(
             raise fail("--consensus: a release already holds its final answers", 2)
         fmt = get_release_format(format) if format else release_format_for_path(output)
         with console.status(f"exporting {slug} release {release}"):
-            releases.export_to(db, project, release, fmt, output, soft=soft, annotators=annotators)
+            releases.export_to(
+                db, project, release, fmt, output, view=EVERYTHING, soft=soft, annotators=annotators
+            )
         items = releases.get(db, project, release).items
         console.print(f"exported release {release} ({items} items) to {output}", highlight=False)
         return
@@ -145,7 +148,10 @@ def export_command(
         raise fail(f"{output}: the directory {output.parent} does not exist", 2)
     partial = output.with_name(output.name + ".partial")
     try:
-        chunks = exports.export(db, project, fields, fmt, consensus_method=consensus, soft=soft)
+        # The CLI runs on the server with the data dir's rights: it sees every field.
+        chunks = exports.export(
+            db, project, fields, fmt, view=EVERYTHING, consensus_method=consensus, soft=soft
+        )
         _write_export(chunks, partial, slug)
         partial.replace(output)  # a failed export never leaves a half file under the real name
     except OSError as error:  # no permission, no space, a directory in the way...
