@@ -227,10 +227,15 @@ class FieldView:
         return [field for field in fields if self.shows(field.name)]
 
     def spec(self, spec: Mapping[str, Any]) -> dict[str, Any]:
-        """A stored spec (JSON) as this reader gets it: without the hidden fields."""
-        if not self.hidden:
-            return dict(spec)
-        return {**spec, "fields": [f for f in spec["fields"] if self.shows(f["name"])]}
+        """A spec (stored JSON) as this reader gets it: without the fields hidden from them,
+        now or by that spec itself (an older version, as the activity log keeps it)."""
+        fields = [field for field in spec["fields"] if self._shows_entry(field)]
+        return {**spec, "fields": fields}
+
+    def _shows_entry(self, field: Mapping[str, Any]) -> bool:
+        roles = field.get("visible_to")
+        mine = self.role is None or roles is None or self.role in roles
+        return mine and self.shows(field["name"])
 
     def including(self, spec: ProjectSpec) -> FieldView:
         """This reader's view of data made under `spec` too (a release's frozen spec)."""
