@@ -537,3 +537,28 @@ def test_pages_give_the_browser_only_the_fields_the_member_sees(
         for path, carried in shown:
             wrong += _check_markers(role, path, _page_text(client, path), carried)
     assert wrong == []
+
+
+def test_a_gold_item_hides_the_same_fields_as_any_other(
+    client: TestClient, db: Database, tokens: dict[str, str]
+) -> None:
+    """A gold item (here the qualification test) comes down its own path in routing."""
+    spec = parse_spec(
+        {
+            **VEILED,
+            "slug": "veiled-gold",
+            "quality": {"qualification": {"items": 1, "min_accuracy": 0}},
+        }
+    )
+    project = projects.apply_spec(db, spec).project
+    for role in ("owner", "annotator"):
+        projects.set_member(db, project, role, Role(role))
+    imports.import_items(db, project.id, spec, _veiled_items(), source="fixture")
+    gold = [{"id": "v-7", "answers": {"q": "a"}}]
+    _as(client, tokens["owner"], "POST", "/projects/veiled-gold/gold", gold)
+    wrong = []
+    for role in ("annotator", "owner"):
+        lease = _as(client, tokens[role], "POST", "/projects/veiled-gold/next")
+        assert lease.json()["item"]["external_id"] == "v-7", role
+        wrong += _check_markers(role, "next (gold)", lease.text, BOTH)
+    assert wrong == []
