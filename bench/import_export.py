@@ -232,6 +232,7 @@ def _import(step: Step) -> tuple[float, int, int, int]:
 def _export(step: Step) -> tuple[float, int]:
     from labelwise.db.engine import Database
     from labelwise.formats import FORMATS
+    from labelwise.policies import EVERYTHING
     from labelwise.services import exports
 
     fmt = FORMATS[step.fmt]
@@ -239,7 +240,8 @@ def _export(step: Step) -> tuple[float, int]:
     db = Database(step.url)
     project, spec = _project(db, step.slug)
     with open(step.path, "wb") as out:
-        for chunk in exports.export(db, project, [f.name for f in spec.fields], fmt):
+        fields = [f.name for f in spec.fields]
+        for chunk in exports.export(db, project, fields, fmt, view=EVERYTHING):
             out.write(chunk)
     seconds = time.perf_counter() - start
     db.dispose()

@@ -342,6 +342,7 @@ def _create(step: Step) -> tuple[int, str]:
 
 def _export(step: Step) -> tuple[int, str]:
     from labelwise.formats import FORMATS
+    from labelwise.policies import EVERYTHING
     from labelwise.services import releases
 
     db, project = _open(step)
@@ -352,6 +353,7 @@ def _export(step: Step) -> tuple[int, str]:
         step.release,
         FORMATS[step.fmt],
         out,
+        view=EVERYTHING,
         soft=step.soft,
         annotators=step.annotators,
     )

@@ -341,3 +341,238 @@ def test_a_former_member_cannot_revise_their_annotation(
         headers=headers,
     )
     assert edit.status_code == 404
+
+
+# --- Fields hidden from roles (spec `fields[].visible_to`) ---------------------------------
+
+NOTES, NOTE_VALUE = "secret_notes", "Whispered-7f3"  # seen by owners and managers
+REGION, REGION_VALUE = "hidden_region", "Atlantis-9q"  # and by reviewers
+SEES = {
+    NOTES: {"owner", "manager", "admin"},
+    NOTE_VALUE: {"owner", "manager", "admin"},
+    REGION: {"owner", "manager", "reviewer", "admin"},
+    REGION_VALUE: {"owner", "manager", "reviewer", "admin"},
+}
+VEILED = {
+    "name": "Veiled project",
+    "slug": "veiled",
+    "fields": [
+        {"name": "text", "type": "text"},
+        {"name": NOTES, "type": "text", "visible_to": ["owner", "manager"]},
+        {"name": REGION, "type": "metadata", "visible_to": ["owner", "manager", "reviewer"]},
+    ],
+    "questions": [{"name": "q", "type": "single_label", "labels": ["a", "b"]}],
+    "workflow": {"overlap": 2, "review": {"policy": "all"}, "adjudicate": "disagreement"},
+}
+# Labeled by a1 and a2 in this order (priority first): v-1 and v-5 they disagree on, and
+# after r2 accepts their answers on v-1, v-2 and v-5 those two wait for adjudication and v-2
+# is done (released as r0); v-3 and v-4 wait for review; v-6 and v-7 for labeling.
+PRIORITY = {"v-1": 5, "v-2": 5, "v-5": 5}
+SECOND_ANSWER = {"v-1": "b", "v-5": "b"}
+
+
+def _veiled_items() -> list[ParsedRow]:
+    return [
+        ParsedRow(
+            n,
+            {
+                "id": f"v-{n}",
+                "text": f"Visible text {n}",
+                NOTES: NOTE_VALUE,
+                REGION: REGION_VALUE,
+                "priority": PRIORITY.get(f"v-{n}", 0),
+            },
+        )
+        for n in range(1, 8)
+    ]
+
+
+def _as(client: TestClient, token: str, method: str, path: str, body: Any = None) -> Any:
+    answer = client.request(method, f"/api/v1{path}", json=body, headers=bearer(token))
+    assert 200 <= answer.status_code < 300, (path, answer.status_code, answer.text)
+    return answer
+
+
+@pytest.fixture
+def veiled(client: TestClient, db: Database, tokens: dict[str, str]) -> dict[str, int]:
+    """The members of the matrix, plus annotators a1, a2 and reviewer r2, on VEILED; item
+    ids by external id."""
+    spec = parse_spec(VEILED)
+    project = projects.apply_spec(db, spec).project
+    for role in ROLES[:5]:
+        projects.set_member(db, project, role, Role(role))
+    helpers = {"a1": Role.ANNOTATOR, "a2": Role.ANNOTATOR, "r2": Role.REVIEWER}
+    for name, role in helpers.items():
+        tokens[name] = make_token(db, name)
+        projects.set_member(db, project, name, role)
+    imports.import_items(db, project.id, spec, _veiled_items(), source="fixture")
+    ids = {}
+    for who in ("a1", "a2"):
+        for _ in range(5):
+            lease = _as(client, tokens[who], "POST", "/projects/veiled/next").json()
+            external = lease["item"]["external_id"]
+            ids[external] = lease["item"]["id"]
+            answer = SECOND_ANSWER.get(external, "a") if who == "a2" else "a"
+            submit = f"/assignments/{lease['assignment_id']}/submit"
+            _as(client, tokens[who], "POST", submit, {"answers": {"q": answer}})
+    for _ in range(6):
+        lease = _as(client, tokens["r2"], "POST", "/projects/veiled/review/next").json()
+        verdict = f"/assignments/{lease['assignment_id']}/verdict"
+        _as(client, tokens["r2"], "POST", verdict, {"verdict": "accept"})
+    guidelines.publish(db, project.id, "# Rules", "First rules", None)
+    example = {"external_id": "v-2", "answers": {"q": "a"}, "why": "Plainly a."}
+    _as(client, tokens["owner"], "POST", "/projects/veiled/guidelines/examples", example)
+    releases.create(db, project, "r0", "majority", actor_id=None)
+    return ids
+
+
+def _check_markers(role: str, path: str, body: str, carried: tuple[str, ...]) -> list[str]:
+    """What is wrong with `body`: a marker `role` may not see, or one it may that is missing."""
+    wrong = []
+    for marker, seers in SEES.items():
+        if role not in seers and marker in body:
+            wrong.append(f"{role} {path}: {marker!r} leaked")
+        if role in seers and marker in carried and marker not in body:
+            wrong.append(f"{role} {path}: {marker!r} missing")
+    return wrong
+
+
+BOTH = (NOTES, NOTE_VALUE, REGION, REGION_VALUE)
+# Every read of item data, with the markers it carries for the roles that may see them.
+ITEM_DATA = [
+    ("/projects/veiled", (NOTES, REGION)),  # the spec names the fields
+    ("/projects/veiled/items", BOTH),
+    ("/projects/veiled/items/{v-2}", BOTH),
+    ("/projects/veiled/items/{v-2}/comments", ()),
+    ("/projects/veiled/export?format=jsonl", BOTH),
+    ("/projects/veiled/export?format=csv", BOTH),
+    ("/projects/veiled/export?format=parquet", (NOTES, REGION)),  # values compressed
+    ("/projects/veiled/guidelines/examples", BOTH),
+    ("/projects/veiled/quality", (REGION, REGION_VALUE)),  # slices by metadata
+    ("/projects/veiled/releases/r0/export?format=jsonl", BOTH),
+    ("/projects/veiled/releases/r0/export?format=csv", BOTH),
+    ("/projects/veiled/releases/r0/export?format=jsonl&annotators=true", BOTH),
+    # The card is written once for every reader of releases: viewers see neither field.
+    ("/projects/veiled/releases/r0", ()),
+    ("/projects/veiled/releases/r0/card", ()),
+    ("/projects/veiled/releases/r0/diff/r0", ()),
+    ("/projects/veiled/feedback", ()),
+    ("/projects/veiled/qualification", ()),
+    ("/projects/veiled/checks", ()),
+    ("/projects/veiled/activity", ()),
+]
+
+
+def _body(answer: Any) -> str:
+    """The body as text; a Parquet file's column names are in its footer, as bytes."""
+    return answer.content.decode("latin-1")
+
+
+def test_hidden_fields_never_reach_roles_that_may_not_see_them(
+    client: TestClient, tokens: dict[str, str], veiled: dict[str, int]
+) -> None:
+    wrong, read = [], 0
+    for template, carried in ITEM_DATA:
+        path = template.replace("{v-2}", str(veiled["v-2"]))
+        for role in ROLES:
+            answer = client.get(f"/api/v1{path}", headers=bearer(tokens[role]))
+            if answer.status_code >= 400:
+                assert role in ("annotator", "outsider"), (role, path, answer.text)
+                assert not any(marker in answer.text for marker in SEES), (role, path)
+                continue
+            read += 1
+            wrong += _check_markers(role, path, _body(answer), carried)
+    assert wrong == []
+    assert read > 80
+
+
+@pytest.mark.usefixtures("veiled")
+def test_work_handed_out_carries_only_the_fields_its_holder_may_see(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    # Each queue has two pieces of work left: one for a role that may not see a field, one
+    # for an owner, who sees both.
+    queues = [
+        ("/projects/veiled/next", "annotator", "v-6"),
+        ("/projects/veiled/next", "owner", "v-6"),
+        ("/projects/veiled/review/next", "reviewer", "v-3"),
+        ("/projects/veiled/review/next", "owner", "v-3"),
+        ("/projects/veiled/adjudication/next", "reviewer", "v-1"),
+        ("/projects/veiled/adjudication/next", "owner", "v-5"),
+    ]
+    wrong, handed = [], {}
+    for path, role, external in queues:
+        answer = _as(client, tokens[role], "POST", path)
+        assert answer.json()["item"]["external_id"] == external, (path, role)
+        handed[external] = answer.json()["item"]["id"]
+        wrong += _check_markers(role, path, answer.text, BOTH)
+        again = _as(client, tokens[role], "POST", path)  # the lease held, handed out again
+        wrong += _check_markers(role, path, again.text, BOTH)
+    # An annotator sees the items handed to them, as they may.
+    item = f"/projects/veiled/items/{handed['v-6']}"
+    wrong += _check_markers(
+        "annotator", item, _as(client, tokens["annotator"], "GET", item).text, ()
+    )
+    examples = "/projects/veiled/guidelines/examples"
+    shown = _as(client, tokens["annotator"], "GET", examples).text
+    assert "Visible text 2" in shown
+    wrong += _check_markers("annotator", examples, shown, ())
+    assert wrong == []
+
+
+def _page_text(client: TestClient, path: str) -> str:
+    answer = client.get(path)
+    assert answer.status_code == 200, (path, answer.status_code)
+    return answer.text
+
+
+def test_pages_give_the_browser_only_the_fields_the_member_sees(
+    client: TestClient, veiled: dict[str, int]
+) -> None:
+    from tests.test_web import log_in
+
+    item = f"/projects/veiled/items/{veiled['v-2']}"
+    names = (NOTES, REGION)  # the pages hand the browser the spec; the data comes by API
+    pages = {
+        "annotator": [("/projects/veiled", names), ("/projects/veiled/annotate", names)],
+        "reviewer": [
+            ("/projects/veiled", names),
+            ("/projects/veiled/review", names),
+            ("/projects/veiled/adjudicate", names),
+            (item, names),
+            ("/projects/veiled/releases/r0", ()),  # the card, for every reader alike
+        ],
+        "viewer": [("/projects/veiled", names), (item, names)],
+        "manager": [("/projects/veiled", names), ("/projects/veiled/annotate", names)],
+    }
+    wrong = []
+    for role, shown in pages.items():
+        log_in(client, role)
+        for path, carried in shown:
+            wrong += _check_markers(role, path, _page_text(client, path), carried)
+    assert wrong == []
+
+
+def test_a_gold_item_hides_the_same_fields_as_any_other(
+    client: TestClient, db: Database, tokens: dict[str, str]
+) -> None:
+    """A gold item (here the qualification test) comes down its own path in routing."""
+    spec = parse_spec(
+        {
+            **VEILED,
+            "slug": "veiled-gold",
+            "quality": {"qualification": {"items": 1, "min_accuracy": 0}},
+        }
+    )
+    project = projects.apply_spec(db, spec).project
+    for role in ("owner", "annotator"):
+        projects.set_member(db, project, role, Role(role))
+    imports.import_items(db, project.id, spec, _veiled_items(), source="fixture")
+    gold = [{"id": "v-7", "answers": {"q": "a"}}]
+    _as(client, tokens["owner"], "POST", "/projects/veiled-gold/gold", gold)
+    wrong = []
+    for role in ("annotator", "owner"):
+        lease = _as(client, tokens[role], "POST", "/projects/veiled-gold/next")
+        assert lease.json()["item"]["external_id"] == "v-7", role
+        wrong += _check_markers(role, "next (gold)", lease.text, BOTH)
+    assert wrong == []

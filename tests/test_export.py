@@ -22,7 +22,7 @@ from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Project, User
 from labelwise.formats import FORMATS, ParsedRow, csvfile, jsonl, parquetfile
-from labelwise.policies import Role
+from labelwise.policies import EVERYTHING, Role
 from labelwise.services import exports, imports, projects
 from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
@@ -104,7 +104,7 @@ def project(db: Database) -> Project:
 
 
 def export_bytes(db: Database, project: Project, fmt: str) -> bytes:
-    return b"".join(exports.export(db, project, FIELDS, FORMATS[fmt]))
+    return b"".join(exports.export(db, project, FIELDS, FORMATS[fmt], view=EVERYTHING))
 
 
 def check_annotations(
@@ -239,7 +239,7 @@ def test_export_streams_in_constant_memory(db: Database, monkeypatch: pytest.Mon
     add_items(db, big, [{"id": f"b{n}", "text": f"{n} {text}"} for n in range(20_000)])
     stored = 20_000 * len(text)
     for fmt in ("jsonl", "csv", "parquet"):
-        output = exports.export(db, big, FIELDS, FORMATS[fmt])
+        output = exports.export(db, big, FIELDS, FORMATS[fmt], view=EVERYTHING)
         size = len(next(output))  # traced from here: the modules a writer imports are loaded
         chunks = 1
         tracemalloc.start()

@@ -19,7 +19,7 @@ from labelwise.db.engine import Database
 from labelwise.db.guideline_models import GuidelineAcknowledgement
 from labelwise.db.models import Annotation, AnnotationRevision
 from labelwise.errors import InvalidInput, NotFound
-from labelwise.policies import Role
+from labelwise.policies import EVERYTHING, Role
 from labelwise.services import audit, guidelines, projects
 from labelwise.services.reporting.quality_data import SpanColumns
 from labelwise.spec import SpecError, load_guidelines_file, load_spec_file, parse_spec
@@ -376,7 +376,9 @@ def test_cli_publish_list_show_diff_example(run: Any, team: Team, tmp_path: Path
         "--counter",
     )
     assert example.exit_code == 0, example.output
-    assert [e.kind for e in guidelines.examples(team.db, team.project.id)] == ["counterexample"]
+    assert [e.kind for e in guidelines.examples(team.db, team.project.id, EVERYTHING)] == [
+        "counterexample"
+    ]
 
 
 def test_cli_errors_say_what_and_where(run: Any, team: Team, tmp_path: Path) -> None:

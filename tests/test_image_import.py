@@ -296,6 +296,22 @@ def test_images_are_served_to_those_who_may_see_the_item(
             assert client.get(_url(item_id), headers=annotator).status_code == 404
 
 
+def test_an_image_field_hidden_from_a_role_is_not_served_to_it(
+    client: TestClient, db: Database, people: dict[str, dict[str, str]], imported: dict[str, int]
+) -> None:
+    hidden = {**SPEC, "fields": [{**SPEC["fields"][0], "visible_to": ["owner"]}, SPEC["fields"][1]]}
+    hidden["questions"] = [{"name": "animal", "type": "single_label", "labels": ["cat", "dog"]}]
+    projects.apply_spec(db, parse_spec(hidden))
+    path = _url(imported["a/1.png"])
+    assert client.get(path, headers=people["owner"]).content == RED
+    assert (
+        client.post("/api/v1/projects/photos/next", headers=people["annotator"]).status_code == 200
+    )
+    for role in ("annotator", "viewer"):
+        answer = client.get(path, headers=people[role])
+        assert answer.status_code == 404 and "no image field 'photo'" in answer.text
+
+
 def test_only_image_fields_holding_files_of_the_project_are_served(
     client: TestClient,
     db: Database,

@@ -293,6 +293,30 @@ SINGLE_ERRORS: list[tuple[Callable[[dict[str, Any]], object], str]] = [
         "fields[2].name: duplicate field name 'text' (see fields[0])",
     ),
     (
+        _add_field({"name": "notes", "type": "text", "visible_to": ["owner", "boss"]}),
+        "fields[2].visible_to: field 'notes': unknown role 'boss'; "
+        "roles are owner, manager, reviewer, annotator, viewer",
+    ),
+    (
+        _add_field({"name": "notes", "type": "text", "visible_to": "owner"}),
+        "fields[2].visible_to: field 'notes': must be a list of roles; got 'owner'",
+    ),
+    (
+        _add_field({"name": "notes", "type": "text", "visible_to": []}),
+        "fields[2].visible_to: field 'notes': must name a role; "
+        "leave visible_to out for every role",
+    ),
+    (
+        _set("fields.0.visible_to", ["owner", "manager", "reviewer"]),
+        "questions[3].field: 'text' is hidden from some roles (visible_to); "
+        "a question's field must be seen by every role",
+    ),
+    (
+        _set("fields.1.visible_to", ["owner"]),
+        "workflow.review.slice_by: 'channel' is hidden from some roles (visible_to); "
+        "the review's slice_by must be seen by every role",
+    ),
+    (
         _add_field({"name": "id", "type": "metadata"}),
         "fields[2].name: 'id' is the item's external id, not part of its data; rename the field",
     ),
@@ -307,7 +331,7 @@ SINGLE_ERRORS: list[tuple[Callable[[dict[str, Any]], object], str]] = [
     ),
     (
         _set("fields.0.hidden", True),
-        "fields[0].hidden: unknown key; expected one of name, type, title, required",
+        "fields[0].hidden: unknown key; expected one of name, type, title, required, visible_to",
     ),
     (_set("fields.0", "text"), "fields[0]: must be a mapping; got 'text'"),
     # questions in general
@@ -732,3 +756,16 @@ def test_any_label_list_either_parses_with_unique_choices_or_names_the_labels(
         choices = spec.question("topic").choices
         assert choices
         assert len(set(choices)) == len(choices)
+
+
+def test_visible_to_keeps_role_order_and_is_left_out_of_the_canonical_spec_when_unset() -> None:
+    data = yaml.safe_load(EXAMPLE)
+    data["fields"].append({"name": "notes", "type": "text", "visible_to": ["viewer", "owner"]})
+    spec = parse_spec(data)
+    assert spec.field("notes").visible_to == ["owner", "viewer"]
+    fields = spec.canonical()["fields"]
+    assert "visible_to" not in fields[0] and fields[2]["visible_to"] == ["owner", "viewer"]
+    # Listing every role hides the field from nobody: a question may point at it.
+    every = ["owner", "manager", "reviewer", "annotator", "viewer"]
+    data["fields"][0]["visible_to"] = every
+    assert parse_spec(data).field("text").visible_to == every

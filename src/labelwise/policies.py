@@ -6,11 +6,18 @@ never leak; a member whose role lacks the action gets 403.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import orjson
 
 from labelwise.errors import Forbidden, NotFound
 from labelwise.states import AssignmentKind
+
+if TYPE_CHECKING:  # the spec imports Role from here
+    from labelwise.spec import ProjectSpec
 
 
 class Role(StrEnum):
@@ -82,6 +89,11 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         {Action.VIEW_PROJECT, Action.ANNOTATE, Action.DISCUSS, Action.READ_GUIDELINES}
     ),
 }
+
+
+def roles_that_may(action: Action) -> tuple[Role, ...]:
+    """The roles whose actions include `action`, in Role order."""
+    return tuple(role for role in Role if action in ROLE_ACTIONS[role])
 
 
 # What holding an assignment of each kind lets one do.
@@ -170,3 +182,91 @@ def authorize_role_change(
         return
     if Role.OWNER in (current, new):
         raise Forbidden("only an owner may grant or remove the owner role")
+
+
+# Fields hidden from roles (spec `fields[].visible_to`). Everything that sends item data or
+# the project's fields to a person goes through their FieldView: one rule, one place.
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+F = TypeVar("F", bound=_Named)
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """The item fields one reader may not see; everything else of an item is shown as is.
+
+    `role` is whose view it is, so that it extends to another version of the spec (a
+    release's frozen one); None for a server admin, or for a view shared by several roles.
+    """
+
+    hidden: frozenset[str] = frozenset()
+    role: Role | None = None
+
+    def shows(self, name: str) -> bool:
+        return name not in self.hidden
+
+    def data(self, data: dict[str, Any]) -> dict[str, Any]:
+        """An item's data without the hidden fields: the one place they are taken out."""
+        if not self.hidden:
+            return data
+        return {key: value for key, value in data.items() if key not in self.hidden}
+
+    def data_json(self, text: str) -> str:
+        """Stored JSON text of an item's data, the same text when nothing is hidden."""
+        if not self.hidden:
+            return text
+        return orjson.dumps(self.data(orjson.loads(text)), option=orjson.OPT_SORT_KEYS).decode()
+
+    def fields(self, fields: Sequence[F]) -> list[F]:
+        """The spec's fields (FieldSpec) this reader sees, in order."""
+        return [field for field in fields if self.shows(field.name)]
+
+    def spec(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """A spec (stored JSON) as this reader gets it: without the fields hidden from them,
+        now or by that spec itself (an older version, as the activity log keeps it)."""
+        fields = [field for field in spec["fields"] if self._shows_entry(field)]
+        return {**spec, "fields": fields}
+
+    def _shows_entry(self, field: Mapping[str, Any]) -> bool:
+        roles = field.get("visible_to")
+        mine = self.role is None or roles is None or self.role in roles
+        return mine and self.shows(field["name"])
+
+    def including(self, spec: ProjectSpec) -> FieldView:
+        """This reader's view of data made under `spec` too (a release's frozen spec)."""
+        if self.role is None:
+            return self
+        return FieldView(self.hidden | hidden_from(spec, self.role), self.role)
+
+
+EVERYTHING = FieldView()
+
+
+def hidden_from(spec: ProjectSpec, role: Role | None) -> frozenset[str]:
+    """The fields `role` may not see; None (no role at all) sees no restricted field."""
+    return frozenset(
+        field.name
+        for field in spec.fields
+        if field.visible_to is not None and role not in field.visible_to
+    )
+
+
+def field_view(actor: Actor, role: Role | None, spec: ProjectSpec) -> FieldView:
+    """What of the project's items `actor`, holding `role` there, may see; admins see all."""
+    if actor.is_admin:
+        return EVERYTHING
+    return FieldView(hidden_from(spec, role), role)
+
+
+def shared_view(spec: ProjectSpec, action: Action) -> FieldView:
+    """What every role allowed `action` may see: for what is made once and read by all of
+    them alike (a release's dataset card)."""
+    hidden: frozenset[str] = frozenset()
+    for role in roles_that_may(action):
+        hidden |= hidden_from(spec, role)
+    return FieldView(hidden)

@@ -194,3 +194,25 @@ def test_a_failed_submit_is_retried_and_nothing_is_lost(site: Site) -> None:
         "account",
         "technical",
     ]
+
+
+def test_the_labeling_page_never_holds_a_field_hidden_from_annotators(site: Site) -> None:
+    fields = [
+        {"name": "text", "type": "text"},
+        {"name": "staff_note", "type": "text", "visible_to": ["owner", "manager"]},
+    ]
+    spec = {**_spec("veil"), "fields": fields, "workflow": {"overlap": 2}}
+    rows = [{"id": "w-1", "text": "Shown to all", "staff_note": "Quiet-note-42"}]
+    slug = site.project(spec, rows)
+    site.member(slug, "veil-owner", Role.OWNER)
+    site.member(slug, "vera", Role.ANNOTATOR)
+    seen = {}
+    for who in ("vera", "veil-owner"):
+        page = site.page(who, f"/projects/{slug}/annotate")
+        next_item(page)
+        seen[who] = page.content() + page.inner_text("body")
+        page.context.close()
+    assert "Shown to all" in seen["vera"]
+    assert "staff_note" not in seen["vera"] and "Quiet-note-42" not in seen["vera"]
+    # The owner may see it: the same page shows it to them.
+    assert "Quiet-note-42" in seen["veil-owner"]

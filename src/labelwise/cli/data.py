@@ -25,6 +25,7 @@ from labelwise.formats import (
     release_format_for_path,
 )
 from labelwise.formats.imagefolder import IMAGE_SUFFIXES
+from labelwise.policies import EVERYTHING
 from labelwise.services import exports, image_import, imports, projects, releases
 from labelwise.services.file_store import ContentStore, project_folder
 from labelwise.settings import Settings
@@ -197,7 +198,9 @@ def export_command(
             raise fail("--consensus: a release already holds its final answers", 2)
         fmt = get_release_format(format) if format else release_format_for_path(output)
         with console.status(f"exporting {slug} release {release}"):
-            releases.export_to(db, project, release, fmt, output, soft=soft, annotators=annotators)
+            releases.export_to(
+                db, project, release, fmt, output, view=EVERYTHING, soft=soft, annotators=annotators
+            )
         items = releases.get(db, project, release).items
         console.print(f"exported release {release} ({items} items) to {output}", highlight=False)
         return
@@ -212,7 +215,10 @@ def export_command(
         raise fail(f"{output}: the directory {output.parent} does not exist", 2)
     partial = output.with_name(output.name + ".partial")
     try:
-        chunks = exports.export(db, project, fields, fmt, consensus_method=consensus, soft=soft)
+        # The CLI runs on the server with the data dir's rights: it sees every field.
+        chunks = exports.export(
+            db, project, fields, fmt, view=EVERYTHING, consensus_method=consensus, soft=soft
+        )
         _write_export(chunks, partial, slug)
         partial.replace(output)  # a failed export never leaves a half file under the real name
     except OSError as error:  # no permission, no space, a directory in the way...

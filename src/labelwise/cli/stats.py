@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from labelwise.cli.common import DataDirOption, console, load_settings, open_db, reports_errors
+from labelwise.policies import EVERYTHING
 from labelwise.services import projects
 from labelwise.services.reporting import quality_report
 from labelwise.services.reporting.quality_model import (
@@ -50,7 +51,7 @@ def stats_command(
     """Progress, agreement (per question, label, slice, annotator), gold accuracy, consensus
     and the review estimate of project SLUG."""
     db = open_db(load_settings(data_dir))
-    report = quality_report.build(db, projects.get(db, slug))
+    report = quality_report.build(db, projects.get(db, slug), EVERYTHING)  # the server side
     if as_json:
         typer.echo(orjson.dumps(dataclasses.asdict(report), option=orjson.OPT_INDENT_2).decode())
         return

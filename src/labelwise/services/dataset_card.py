@@ -24,7 +24,7 @@ from labelwise.formats.rows import ReleaseRow
 from labelwise.services import gold
 from labelwise.services.reporting.quality_data import ProjectColumns, codes
 from labelwise.services.reporting.quality_model import Figure, QualityReport
-from labelwise.spec import ProjectSpec, QuestionSpec
+from labelwise.spec import FieldSpec, ProjectSpec, QuestionSpec
 
 UNRESOLVED = "(unresolved)"  # a tie nobody settled, as the class balance counts it
 
@@ -125,7 +125,14 @@ def gather(
     )
 
 
-def render(spec: ProjectSpec, release: Release, stats: FreezeStats, context: CardContext) -> str:
+def render(
+    spec: ProjectSpec,
+    fields: Sequence[FieldSpec],
+    release: Release,
+    stats: FreezeStats,
+    context: CardContext,
+) -> str:
+    """The card, naming only `fields` of the spec's (those every reader of it may see)."""
     report = context.report
     parts = [
         f"# {spec.name} — release {release.name}",
@@ -142,7 +149,7 @@ def render(spec: ProjectSpec, release: Release, stats: FreezeStats, context: Car
         "## Goal",
         spec.goal.strip() or "_No goal was written in the project spec._",
         "## Schema",
-        _table(["field", "type"], [[f.name, f.type] for f in spec.fields]),
+        _table(["field", "type"], [[f.name, f.type] for f in fields]),
         _table(["question", "type", "answers"], [_question_row(q) for q in spec.questions]),
         "## Guidelines",
         _guidelines(stats, context.guideline_notes),

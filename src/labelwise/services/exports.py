@@ -16,6 +16,7 @@ from labelwise.db.models import Annotation, Comment, Escalation, Item, Project, 
 from labelwise.db.pages import Reader, items_in_project, keyset_pages
 from labelwise.errors import InvalidInput
 from labelwise.formats import ExportRow, Format
+from labelwise.policies import FieldView
 from labelwise.services import accounts
 from labelwise.services.projects import spec_of
 from labelwise.services.reporting.consensus import METHODS, ConsensusTable, consensus
@@ -35,10 +36,12 @@ def export(
     field_names: list[str],
     fmt: Format,
     *,
+    view: FieldView,
     consensus_method: str | None = None,
     soft: bool = False,
 ) -> Iterator[bytes]:
-    """The project's items in `fmt`, as byte chunks; memory stays flat whatever the size.
+    """The project's items in `fmt` as `view` shows them, as byte chunks; memory stays flat
+    whatever the size.
 
     With `consensus_method` (majority, dawid-skene or weighted) each item also carries the consensus
     answer to every question that can be aggregated, with its confidence, and with `soft`
@@ -46,7 +49,7 @@ def export(
     """
     assert fmt.write is not None
     tables = _consensus_tables(db, project, consensus_method) if consensus_method else {}
-    return fmt.write(_rows(db, project.id, tables, soft), field_names)
+    return fmt.write(_rows(db, project.id, tables, soft, view), field_names)
 
 
 def _consensus_tables(db: Database, project: Project, method: str) -> dict[str, ConsensusTable]:
@@ -73,7 +76,7 @@ def _consensus_of(
 
 
 def _rows(
-    db: Database, project_id: int, tables: dict[str, ConsensusTable], soft: bool
+    db: Database, project_id: int, tables: dict[str, ConsensusTable], soft: bool, view: FieldView
 ) -> Iterator[ExportRow]:
     query = select(
         _items.c.id,
@@ -98,7 +101,8 @@ def _rows(
                     "comments": discussion.get(("comments", item_id), []),
                     "consensus": _consensus_of(item_id, tables, soft) if tables else None,
                 }
-                yield ExportRow(item_id, external_id, status, data_json, found, outcome)
+                data = view.data_json(data_json)
+                yield ExportRow(item_id, external_id, status, data, found, outcome)
 
 
 def _driver_reader(connection: Connection) -> Reader[Any]:

@@ -28,6 +28,7 @@ from labelwise.db.guideline_models import (
 )
 from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.errors import InvalidInput, NotFound
+from labelwise.policies import FieldView
 from labelwise.services import audit
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 
@@ -301,7 +302,8 @@ def remove_example(db: Database, project_id: int, example_id: int, actor_id: int
         )
 
 
-def examples(db: Database, project_id: int) -> list[Example]:
+def examples(db: Database, project_id: int, view: FieldView) -> list[Example]:
+    """The examples, their items' data as `view` shows it."""
     with db.read() as session:
         rows = session.execute(
             select(GuidelineExample, Item.external_id, Item.data)
@@ -310,7 +312,7 @@ def examples(db: Database, project_id: int) -> list[Example]:
             .order_by(GuidelineExample.id)
         ).all()
     return [
-        Example(e.id, e.item_id, external_id, data, e.answers, e.why, e.kind, e.added_in)
+        Example(e.id, e.item_id, external_id, view.data(data), e.answers, e.why, e.kind, e.added_in)
         for e, external_id, data in rows
     ]
 

@@ -21,6 +21,7 @@ from labelwise.db.models import (
     User,
 )
 from labelwise.errors import NotFound
+from labelwise.policies import FieldView
 from labelwise.services import projects
 from labelwise.services.workflow.item_flow import as_if_real
 from labelwise.states import LABELING_KINDS, AssignmentStatus, ItemStatus, Verdict
@@ -61,9 +62,10 @@ class ItemDetail:
 
 
 def item_detail(
-    db: Database, project_id: int, item_id: int, *, only_user: int | None = None
+    db: Database, project_id: int, item_id: int, *, view: FieldView, only_user: int | None = None
 ) -> ItemDetail:
-    """The item with its annotations (or only `only_user`'s) and their reviews."""
+    """The item as `view` shows it, with its annotations (or only `only_user`'s) and their
+    reviews."""
     with db.read() as session:
         item = session.get(Item, item_id)
         if item is None or item.project_id != project_id:
@@ -77,7 +79,7 @@ def item_detail(
         id=item.id,
         external_id=item.external_id,
         status=status,
-        data=item.data,
+        data=view.data(item.data),
         final_answers=item.final_answers if only_user is None else None,
         annotations=annotation_views(db, ids),
     )

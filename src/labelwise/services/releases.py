@@ -28,6 +28,7 @@ from labelwise.db.release_models import Release, ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput
 from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
+from labelwise.policies import Action, FieldView, shared_view
 from labelwise.services import accounts, audit, dataset_card, stored_release
 from labelwise.services.projects import spec_of
 from labelwise.services.reporting import quality_report
@@ -82,7 +83,10 @@ def create(
     }
     report = quality_report.report_of(project, spec, columns)
     context = dataset_card.gather(db, project, report, dataset_card.slice_totals(columns))
-    stats = dataset_card.FreezeStats(slices=[f.name for f in spec.fields if f.type == "metadata"])
+    # The card is written once and read by every role that reads releases: it names only
+    # the fields all of them may see.
+    shown = shared_view(spec, Action.EXPORT).fields(spec.fields)
+    stats = dataset_card.FreezeStats(slices=[f.name for f in shown if f.type == "metadata"])
     digest = hashlib.sha256()
     count = 0
     with db.write() as session:
@@ -115,7 +119,7 @@ def create(
         stats.time_ms = _time_spent(connection, project.id)
         session.flush()
         session.refresh(release)
-        release.card = dataset_card.render(spec, release, stats, context)
+        release.card = dataset_card.render(spec, shown, release, stats, context)
         audit.record(
             session,
             project_id=project.id,
@@ -327,26 +331,50 @@ def _stored(connection: Connection, release_id: int) -> Iterator[tuple[Any, Any]
 
 
 def layout(
-    db: Database, project: Project, name: str, *, soft: bool, annotators: bool
+    db: Database, project: Project, name: str, *, view: FieldView, soft: bool, annotators: bool
 ) -> ReleaseLayout:
-    """How release `name` is written: its schema as frozen, and the optional parts asked for."""
+    """How release `name` is written for `view`: its schema as frozen, less the fields hidden
+    from the reader then or now, and the optional parts asked for."""
+    return _shown(db, project, name, view, soft=soft, annotators=annotators)[0]
+
+
+def _shown(
+    db: Database, project: Project, name: str, view: FieldView, *, soft: bool, annotators: bool
+) -> tuple[ReleaseLayout, FieldView]:
     with db.read() as session:
         frozen = parse_spec(stored_release.release(session, project.id, name).spec)
-    return ReleaseLayout(frozen.fields, frozen.questions, soft=soft, annotators=annotators)
+    view = view.including(frozen)
+    shape = ReleaseLayout(
+        view.fields(frozen.fields), frozen.questions, soft=soft, annotators=annotators
+    )
+    return shape, view
+
+
+def _rows_shown(db: Database, project: Project, name: str, view: FieldView) -> Iterator[ReleaseRow]:
+    for row in rows(db, project, name):
+        yield row._replace(data=view.data(row.data))
 
 
 def export(
-    db: Database, project: Project, name: str, fmt: Format, *, soft: bool, annotators: bool
+    db: Database,
+    project: Project,
+    name: str,
+    fmt: Format,
+    *,
+    view: FieldView,
+    soft: bool,
+    annotators: bool,
 ) -> Iterator[bytes]:
-    """Release `name` as one file in `fmt`, streamed: the same bytes on every call."""
-    shape = layout(db, project, name, soft=soft, annotators=annotators)
+    """Release `name` as one file in `fmt`, streamed: the same bytes on every call for the
+    same `view` (the content hash is of every field's bytes)."""
+    shape, view = _shown(db, project, name, view, soft=soft, annotators=annotators)
     fmt = get_release_format(fmt.name, shape)
     if fmt.release is None:
         raise InvalidInput(
             f"format {fmt.name!r} writes a directory; export it with the CLI: "
             f"labelwise export {project.slug} --release {name} --format {fmt.name} --output DIR"
         )
-    return fmt.release(rows(db, project, name), shape)
+    return fmt.release(_rows_shown(db, project, name, view), shape)
 
 
 def export_to(
@@ -356,12 +384,13 @@ def export_to(
     fmt: Format,
     out: Path,
     *,
+    view: FieldView,
     soft: bool,
     annotators: bool,
 ) -> Path:
     """Write release `name` in `fmt` to the file or directory `out`, all or nothing."""
-    shape = layout(db, project, name, soft=soft, annotators=annotators)
-    return write_release(fmt, rows(db, project, name), shape, out)
+    shape, view = _shown(db, project, name, view, soft=soft, annotators=annotators)
+    return write_release(fmt, _rows_shown(db, project, name, view), shape, out)
 
 
 # --- diff ----------------------------------------------------------------------------------

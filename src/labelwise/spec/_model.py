@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from labelwise.policies import Role
 from labelwise.spec._base import Problem, SpecModel, Variant, raise_problems, refuse, show
 from labelwise.spec._labels import Label, check_labels, leaf_paths
 from labelwise.spec.questions import QUESTION_TYPES, QuestionKind
@@ -89,6 +90,8 @@ class FieldSpec(SpecModel):
     type: FieldType
     title: str | None = None
     required: bool = True
+    # The roles that may see the field (policies.FieldView); None: every role.
+    visible_to: list[str] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +107,34 @@ class FieldSpec(SpecModel):
         if value in _NOT_DATA:
             raise refuse(f"{_NOT_DATA[value]}, not part of its data; rename the field")
         return value
+
+    @field_validator("visible_to", mode="plain")
+    @classmethod
+    def _check_roles(cls, value: object, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return None
+        name = info.data.get("name", "?")
+        if not isinstance(value, list):
+            raise refuse(f"field {name!r}: must be a list of roles; got {show(value)}")
+        if not value:
+            raise refuse(f"field {name!r}: must name a role; leave visible_to out for every role")
+        for role in value:
+            if role not in _ROLES:
+                raise refuse(
+                    f"field {name!r}: unknown role {show(role)}; roles are {', '.join(_ROLES)}"
+                )
+        return [role for role in _ROLES if role in value]  # Role order, each once
+
+    def canonical(self) -> dict[str, object]:
+        """Without `visible_to` when every role sees the field: specs stored before it
+        existed stay as they were."""
+        found = super().canonical()
+        if self.visible_to is None:
+            del found["visible_to"]
+        return found
+
+
+_ROLES = tuple(role.value for role in Role)
 
 
 _QUESTION_VARIANTS = _variants(
@@ -365,13 +396,18 @@ class ProjectSpec(SpecModel):
         if not fields or not all(_named(entry) for entry in fields):
             return  # without every field's name, a good reference could look wrong
         types = {entry["name"]: entry.get("type") for entry in fields if _named(entry)}
+        restricted = {entry["name"] for entry in fields if _restricted(entry)}
         for index, question in enumerate(questions):
-            problem = _field_reference(question, types)
+            problem = _field_reference(question, types) or _hidden_reference(
+                question.get("field"), restricted, "a question's field"
+            )
             if problem:
                 yield ("questions", index, "field"), problem
         slice_by = _stratified_slice(data.get("workflow"))
         if slice_by is not None and slice_by not in types:
             yield ("workflow", "review", "slice_by"), _no_such_field(slice_by, types)
+        elif problem := _hidden_reference(slice_by, restricted, "the review's slice_by"):
+            yield ("workflow", "review", "slice_by"), problem
         workflow = data.get("workflow")
         if isinstance(workflow, dict) and workflow.get("order") == "uncertainty":
             learnable = any(q.get("type") == "single_label" for q in questions)
@@ -420,6 +456,20 @@ def _field_reference(question: Mapping[str, object], types: Mapping[object, obje
     if actual in get_args(FieldType) and actual not in wanted:
         needed = " or ".join(wanted)
         return f"{name!r} is a {actual} field; a {kind} question needs a {needed} field"
+    return None
+
+
+def _restricted(entry: Mapping[str, object]) -> bool:
+    """Whether some role may not see the field; a bad visible_to is the field's to report."""
+    roles = entry.get("visible_to")
+    return isinstance(roles, list) and not set(_ROLES) <= set(roles)
+
+
+def _hidden_reference(name: object, restricted: set[object], what: str) -> str | None:
+    """Every role must see a field that the spec itself points at: annotators answer on a
+    question's field and reviewers judge those answers; a slice's values name review strata."""
+    if name in restricted:
+        return f"{name!r} is hidden from some roles (visible_to); {what} must be seen by every role"
     return None
 
 

@@ -142,8 +142,9 @@ def item_page(slug: str, item_id: int, request: Request, db: DbDep, user: Sessio
     sees_all = access.can(Action.LIST_ITEMS)
     if not sees_all and not comments.item_was_assigned(db, item_id, access.actor.user_id):
         raise NotFound(f"item {item_id} not found")
+    mine = None if sees_all else access.actor.user_id
     detail = item_views.item_detail(
-        db, access.project.id, item_id, only_user=None if sees_all else access.actor.user_id
+        db, access.project.id, item_id, view=access.fields, only_user=mine
     )
     context = {"user": user, "access": access, "item": detail}
     return render(request, "item.html", context)

@@ -44,7 +44,8 @@ async def create_release(slug: str, request: Request, db: DbDep, user: SessionUs
 def release_page(slug: str, name: str, request: Request, db: DbDep, user: SessionUser) -> Response:
     access = project_access(db, user, slug, Action.EXPORT)
     release = releases.get(db, access.project, name)
-    shape = releases.layout(db, access.project, name, soft=False, annotators=False)
+    view = access.fields
+    shape = releases.layout(db, access.project, name, view=view, soft=False, annotators=False)
     # Directory formats (a Hugging Face dataset) cannot be one download: the CLI writes them.
     formats = [f for f in release_formats(shape) if FORMATS[f].release is not None]
     context = {"user": user, "access": access, "release": release, "formats": formats}

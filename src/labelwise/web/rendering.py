@@ -20,9 +20,9 @@ from labelwise.api.deps import DbDep
 from labelwise.db.engine import Database
 from labelwise.db.models import Project, User
 from labelwise.errors import LabelwiseError
-from labelwise.policies import Action, Actor, Role, authorize, can
+from labelwise.policies import Action, Actor, FieldView, Role, authorize, can, field_view
 from labelwise.services import accounts, projects
-from labelwise.spec import page_layout
+from labelwise.spec import FieldSpec, page_layout
 from labelwise.web.security import SESSION_COOKIE, csrf_token, set_cookies
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -87,6 +87,7 @@ class ProjectAccess:
     def __init__(self, project: Project, role: Role | None, actor: Actor) -> None:
         self.project, self.role, self.actor = project, role, actor
         self.spec = projects.spec_of(project)
+        self.fields: FieldView = field_view(actor, role, self.spec)
 
     def can(self, action: Action | str) -> bool:
         """`action` may be an Action or, from a template, its name ("REVIEW")."""
@@ -97,6 +98,16 @@ class ProjectAccess:
     def question_layout(self) -> dict[str, dict[str, Any]]:
         """How the pages draw each question, from its kind: the browser keeps no type rules."""
         return page_layout(self.spec)
+
+    @property
+    def shown_spec(self) -> dict[str, Any]:
+        """The stored spec as the pages hand it to the browser: without the fields hidden
+        from this member's role."""
+        return self.fields.spec(self.project.spec)
+
+    @property
+    def shown_fields(self) -> list[FieldSpec]:
+        return self.fields.fields(self.spec.fields)
 
     @property
     def role_name(self) -> str:

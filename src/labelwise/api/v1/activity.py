@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from labelwise.api.deps import ActorDep, DbDep
 from labelwise.api.v1.paging import CursorQuery, after_key
-from labelwise.policies import Action, authorize
+from labelwise.policies import Action, FieldView, authorize, field_view
 from labelwise.services import audit, projects
 
 router = APIRouter(tags=["activity"])
@@ -50,12 +51,14 @@ def activity(
     """The project's events, newest first, a keyset page at a time."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_ACTIVITY, role)
+    view = field_view(actor, role, projects.spec_of(project))
     events = audit.events(db, project.id, after=after_key(cursor), limit=limit)
     last = events[-1].seq if len(events) == limit else None
     # seq 1 is the oldest event: a page ending there has nothing after it.
     next_cursor = str(last) if last is not None and last > 1 else None
     return ActivityPage(
-        events=[EventOut.model_validate(e) for e in events], next_cursor=next_cursor
+        events=[EventOut.model_validate(_shown(e, view)) for e in events],
+        next_cursor=next_cursor,
     )
 
 
@@ -66,4 +69,20 @@ def history(
     """Every event about one target (an annotation's whole history, say), oldest first."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_ACTIVITY, role)
-    return audit.history(db, project.id, target_type, target_id)
+    view = field_view(actor, role, projects.spec_of(project))
+    return [_shown(e, view) for e in audit.history(db, project.id, target_type, target_id)]
+
+
+_SPEC_EVENTS = {"project.created", "project.spec_changed"}
+
+
+def _shown(event: audit.Event, view: FieldView) -> audit.Event:
+    """A spec change as the reader gets specs: without the fields hidden from them. The
+    event's hash is of what was recorded; `labelwise audit verify` checks it on the server."""
+    if event.action not in _SPEC_EVENTS or not (view.hidden or view.role):
+        return event
+    before, after = (
+        view.spec(spec) if isinstance(spec, dict) and "fields" in spec else spec
+        for spec in (event.before, event.after)
+    )
+    return dataclasses.replace(event, before=before, after=after)

@@ -11,7 +11,7 @@ from labelwise.api.deps import ActorDep, DbDep
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
 from labelwise.errors import NotFound
-from labelwise.policies import Action, Actor, HolderPermit, Role, authorize, can
+from labelwise.policies import Action, Actor, HolderPermit, Role, authorize, can, field_view
 from labelwise.services import comments, item_views, projects
 from labelwise.services.comments import CommentView
 from labelwise.services.workflow import escalations
@@ -117,7 +117,8 @@ def item_detail(slug: str, item_id: int, db: DbDep, actor: ActorDep) -> ItemDeta
     """
     project, role = visible_item(db, actor, slug, item_id, Action.VIEW_PROJECT)
     mine = None if can(actor, Action.LIST_ITEMS, role) else actor.user_id
-    detail = item_views.item_detail(db, project.id, item_id, only_user=mine)
+    view = field_view(actor, role, projects.spec_of(project))
+    detail = item_views.item_detail(db, project.id, item_id, view=view, only_user=mine)
     asked = escalations.escalations(db, project.id, item_id=item_id, asked_by=mine)
     return ItemDetailOut(
         id=detail.id,

@@ -15,7 +15,7 @@ from labelwise.api.deps import ActorDep, DbDep
 from labelwise.db.guideline_models import NOTE_MAX
 from labelwise.db.models import Project
 from labelwise.errors import NotFound
-from labelwise.policies import Action, Actor, authorize
+from labelwise.policies import Action, Actor, FieldView, authorize, field_view
 from labelwise.services import guidelines, projects
 from labelwise.services.guidelines import BODY_MAX
 
@@ -63,6 +63,13 @@ def _project(db: DbDep, slug: str, actor: Actor, action: Action) -> Project:
     return project
 
 
+def _project_seen(db: DbDep, slug: str, actor: Actor, action: Action) -> tuple[Project, FieldView]:
+    """The project, and what of its items the caller may see (examples show items)."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, action, role)
+    return project, field_view(actor, role, projects.spec_of(project))
+
+
 @router.get("/projects/{slug}/guidelines", response_model=list[VersionSummaryOut])
 def list_versions(slug: str, db: DbDep, actor: ActorDep) -> list[guidelines.Version]:
     """Every published version, newest first (without the text)."""
@@ -104,8 +111,8 @@ def acknowledge(slug: str, body: AcknowledgeIn, db: DbDep, actor: ActorDep) -> R
 
 @router.get("/projects/{slug}/guidelines/examples", response_model=list[guidelines.Example])
 def list_examples(slug: str, db: DbDep, actor: ActorDep) -> list[guidelines.Example]:
-    project = _project(db, slug, actor, Action.READ_GUIDELINES)
-    return guidelines.examples(db, project.id)
+    project, view = _project_seen(db, slug, actor, Action.READ_GUIDELINES)
+    return guidelines.examples(db, project.id, view)
 
 
 @router.post(
@@ -115,7 +122,7 @@ def list_examples(slug: str, db: DbDep, actor: ActorDep) -> list[guidelines.Exam
 )
 def add_example(slug: str, body: ExampleIn, db: DbDep, actor: ActorDep) -> guidelines.Example:
     """Link an example or counterexample to an item; the answer must fit the questions."""
-    project = _project(db, slug, actor, Action.PUBLISH_GUIDELINES)
+    project, view = _project_seen(db, slug, actor, Action.PUBLISH_GUIDELINES)
     example_id = guidelines.add_example(
         db,
         project.id,
@@ -127,7 +134,7 @@ def add_example(slug: str, body: ExampleIn, db: DbDep, actor: ActorDep) -> guide
         actor.user_id,
         item_id=body.item_id,
     )
-    for example in guidelines.examples(db, project.id):
+    for example in guidelines.examples(db, project.id, view):
         if example.id == example_id:
             return example
     raise NotFound(f"example {example_id} was removed meanwhile")

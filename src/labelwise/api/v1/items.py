@@ -16,7 +16,7 @@ from labelwise.api.v1.paging import CursorQuery, after_key
 from labelwise.api.v1.schemas import ImportOut, ItemOut, ItemPage
 from labelwise.errors import TooLarge, UnsupportedMediaType
 from labelwise.formats import FORMATS, ParsedRow, get_format
-from labelwise.policies import Action, authorize
+from labelwise.policies import Action, authorize, field_view
 from labelwise.services import exports, imports, priorities, projects
 
 router = APIRouter(tags=["items"])
@@ -114,6 +114,7 @@ def list_items(
 ) -> ItemPage:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.LIST_ITEMS, role)
+    view = field_view(actor, role, projects.spec_of(project))
     items = projects.page_items(db, project, after=after_key(cursor), limit=limit)
     return ItemPage(
         items=[
@@ -121,7 +122,7 @@ def list_items(
                 id=i.id,
                 external_id=i.external_id,
                 status=i.status,
-                data=i.data,
+                data=view.data(i.data),
                 created_at=i.created_at,
             )
             for i in items
@@ -148,6 +149,10 @@ def export(
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.EXPORT, role)
     fmt = get_format(format, for_export=True)
-    fields = [f.name for f in projects.spec_of(project).fields]
-    chunks = exports.export(db, project, fields, fmt, consensus_method=consensus, soft=soft)
+    spec = projects.spec_of(project)
+    view = field_view(actor, role, spec)
+    fields = [f.name for f in view.fields(spec.fields)]
+    chunks = exports.export(
+        db, project, fields, fmt, view=view, consensus_method=consensus, soft=soft
+    )
     return download(chunks, fmt, project.slug)

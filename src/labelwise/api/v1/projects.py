@@ -9,7 +9,13 @@ from fastapi import APIRouter, Body, Response, status
 from labelwise.api.deps import ActorDep, DbDep
 from labelwise.api.v1.schemas import ApplyOut, MemberIn, ProjectDetail, ProjectOut
 from labelwise.errors import InvalidInput, NotFound
-from labelwise.policies import Action, authorize, authorize_admin, authorize_role_change
+from labelwise.policies import (
+    Action,
+    authorize,
+    authorize_admin,
+    authorize_role_change,
+    field_view,
+)
 from labelwise.services import projects
 from labelwise.spec import SpecError, parse_spec
 
@@ -65,7 +71,8 @@ def get_project(slug: str, db: DbDep, actor: ActorDep) -> ProjectDetail:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_PROJECT, role)
     summary = projects.summary(db, project, role)
-    return ProjectDetail(**_out(summary).model_dump(), spec=project.spec)
+    view = field_view(actor, role, projects.spec_of(project))
+    return ProjectDetail(**_out(summary).model_dump(), spec=view.spec(project.spec))
 
 
 @router.get("/projects/{slug}/members", response_model=list[projects.Member])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from labelwise.api.deps import ActorDep, DbDep
-from labelwise.policies import Action, authorize
+from labelwise.policies import Action, authorize, field_view
 from labelwise.services import projects
 from labelwise.services.reporting import quality_report
 from labelwise.services.reporting.quality_model import QualityReport
@@ -26,4 +26,5 @@ def quality(slug: str, db: DbDep, actor: ActorDep) -> QualityReport:
     the findings of the latest automated-check run."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.VIEW_QUALITY, role)
-    return quality_report.build(db, project)
+    view = field_view(actor, role, projects.spec_of(project))
+    return quality_report.build(db, project, view)

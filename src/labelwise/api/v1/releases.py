@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from labelwise.api.deps import ActorDep, DbDep
 from labelwise.api.v1.downloads import download
 from labelwise.formats import get_release_format
-from labelwise.policies import Action, authorize
+from labelwise.policies import Action, authorize, field_view
 from labelwise.services import projects, releases
 
 router = APIRouter(tags=["releases"])
@@ -77,11 +77,15 @@ def export_release(
     soft: bool = Query(False, description="Each question's label probabilities too."),
     annotators: bool = Query(False, description="Each annotator's answers too."),
 ) -> StreamingResponse:
-    """The same bytes every time: the rows and the schema were frozen with the release."""
+    """The same bytes every time: the rows and the schema were frozen with the release.
+
+    Fields hidden from the caller's role, in the project now or in the release's spec, are
+    left out (the content hash is of the rows with every field)."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.EXPORT, role)
     fmt = get_release_format(format)
-    chunks = releases.export(db, project, name, fmt, soft=soft, annotators=annotators)
+    view = field_view(actor, role, projects.spec_of(project))
+    chunks = releases.export(db, project, name, fmt, view=view, soft=soft, annotators=annotators)
     return download(chunks, fmt, f"{project.slug}-{name}")
 
 

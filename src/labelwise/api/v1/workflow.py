@@ -16,7 +16,7 @@ from labelwise.api.labeling_routes import (
     submitted_response,
 )
 from labelwise.errors import NotFound
-from labelwise.policies import Action, HolderPermit, authorize
+from labelwise.policies import Action, HolderPermit, authorize, field_view
 from labelwise.services import item_views, projects
 from labelwise.services.workflow import routing, submissions
 
@@ -52,8 +52,10 @@ async def next_item(slug: str, db: DbDep, actor: ActorDep) -> Response:
 def next_review(slug: str, db: DbDep, actor: ActorDep) -> Response:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.REVIEW, role)
-    minutes = projects.spec_of(project).workflow.lease_minutes
-    return lease_response(routing.next_review(db, project.id, actor.user_id, minutes))
+    spec = projects.spec_of(project)
+    view = field_view(actor, role, spec)
+    minutes = spec.workflow.lease_minutes
+    return lease_response(routing.next_review(db, project.id, actor.user_id, minutes, view))
 
 
 @router.post(
@@ -62,8 +64,11 @@ def next_review(slug: str, db: DbDep, actor: ActorDep) -> Response:
 def next_adjudication(slug: str, db: DbDep, actor: ActorDep) -> Response:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.ADJUDICATE, role)
-    minutes = projects.spec_of(project).workflow.lease_minutes
-    return lease_response(routing.next_adjudication(db, project.id, actor.user_id, minutes))
+    spec = projects.spec_of(project)
+    view = field_view(actor, role, spec)
+    minutes = spec.workflow.lease_minutes
+    lease = routing.next_adjudication(db, project.id, actor.user_id, minutes, view)
+    return lease_response(lease)
 
 
 @router.post("/assignments/{assignment_id}/submit", response_model=submissions.Submitted)

@@ -15,6 +15,7 @@ import numpy as np
 
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
+from labelwise.policies import FieldView
 from labelwise.quality import wilson_interval
 from labelwise.services.projects import spec_of
 from labelwise.services.reporting.quality_data import ProjectColumns, codes, load
@@ -34,10 +35,21 @@ from labelwise.spec import ProjectSpec
 _DEFAULT_METRIC = "krippendorff_alpha"
 
 
-def build(db: Database, project: Project) -> QualityReport:
-    """The whole report for `project`."""
+def build(db: Database, project: Project, view: FieldView) -> QualityReport:
+    """The whole report for `project`, sliced only by the metadata fields `view` shows: a
+    slice's rows name the field's values."""
     spec = spec_of(project)
-    return report_of(project, spec, load(db, project.id, spec, spec.questions))
+    return shown(report_of(project, spec, load(db, project.id, spec, spec.questions)), view)
+
+
+def shown(report: QualityReport, view: FieldView) -> QualityReport:
+    if not view.hidden:
+        return report
+    questions = [
+        dataclasses.replace(q, slices={k: v for k, v in q.slices.items() if view.shows(k)})
+        for q in report.questions
+    ]
+    return dataclasses.replace(report, questions=questions)
 
 
 def report_of(project: Project, spec: ProjectSpec, columns: ProjectColumns) -> QualityReport:

@@ -21,7 +21,7 @@ from labelwise.db.labeling import LabelingStore, store
 from labelwise.db.labeling.rows import HeldLease, ItemShown
 from labelwise.db.models import Annotation, Assignment, Item
 from labelwise.errors import NotFound
-from labelwise.policies import Permit, Role
+from labelwise.policies import FieldView, Permit, Role, field_view
 from labelwise.services import gold, projects
 from labelwise.states import (
     LABELING_KINDS,
@@ -58,12 +58,14 @@ def next_annotation(db: Database, slug: str, permit: Permit) -> Lease | None:
         access = labeling.open_for_person(slug, user_id)
         if access is None:
             raise NotFound("project not found")
-        permit.check(Role(access.role) if access.role else None)
+        role = Role(access.role) if access.role else None
+        permit.check(role)
         spec = projects.stored_spec(access.spec)
+        view = field_view(permit.actor, role, spec)
         moment = now()
         held = labeling.expire_then_held(access.id, user_id, LABELING_KINDS, moment)
         if held is not None:
-            return _lease(labeling, held)
+            return _lease(labeling, held, view)
         cap = spec.workflow.max_per_annotator
         if cap is not None and labeling.taken(access.id, user_id) >= cap:
             return None
@@ -81,13 +83,17 @@ def next_annotation(db: Database, slug: str, permit: Permit) -> Lease | None:
             item = labeling.item(gold_item)
             kind = AssignmentKind.GOLD
             assignment_id = labeling.lease(access.id, item.id, user_id, kind, expires_at)
+        data = view.data(item.data)
         return Lease(
-            assignment_id, AssignmentKind.ANNOTATE, item.id, item.external_id, item.data, expires_at
+            assignment_id, AssignmentKind.ANNOTATE, item.id, item.external_id, data, expires_at
         )
 
 
-def next_review(db: Database, project_id: int, user_id: int, lease_minutes: int) -> Lease | None:
-    """An annotation awaiting review, never the reviewer's own nor on an item they labeled."""
+def next_review(
+    db: Database, project_id: int, user_id: int, lease_minutes: int, view: FieldView
+) -> Lease | None:
+    """An annotation awaiting review, never the reviewer's own nor on an item they labeled;
+    its item as `view` shows it."""
     mine = aliased(Annotation)
     leased = aliased(Assignment)
     query = (
@@ -108,13 +114,13 @@ def next_review(db: Database, project_id: int, user_id: int, lease_minutes: int)
         .limit(1)
         .with_for_update(skip_locked=True, of=Annotation)
     )
-    return _next_shared(db, project_id, user_id, AssignmentKind.REVIEW, query, lease_minutes)
+    return _next_shared(db, project_id, user_id, AssignmentKind.REVIEW, query, lease_minutes, view)
 
 
 def next_adjudication(
-    db: Database, project_id: int, user_id: int, lease_minutes: int
+    db: Database, project_id: int, user_id: int, lease_minutes: int, view: FieldView
 ) -> Lease | None:
-    """An item whose annotators disagree, for someone who did not label it."""
+    """An item whose annotators disagree, for someone who did not label it, as `view` shows it."""
     mine = aliased(Annotation)
     leased = aliased(Assignment)
     query = (
@@ -133,7 +139,8 @@ def next_adjudication(
         .limit(1)
         .with_for_update(skip_locked=True, of=Item)
     )
-    return _next_shared(db, project_id, user_id, AssignmentKind.ADJUDICATE, query, lease_minutes)
+    kind = AssignmentKind.ADJUDICATE
+    return _next_shared(db, project_id, user_id, kind, query, lease_minutes, view)
 
 
 def _next_shared(
@@ -143,6 +150,7 @@ def _next_shared(
     kind: AssignmentKind,
     query: Select[Any, int],
     lease_minutes: int,
+    view: FieldView,
 ) -> Lease | None:
     """Work that waits for anyone of a role: the first free row, skipping those that other
     routers hold (where the database locks rows)."""
@@ -152,7 +160,7 @@ def _next_shared(
         moment = now()
         held = labeling.expire_then_held(project_id, user_id, (kind,), moment)
         if held is not None:
-            return _lease(labeling, held)
+            return _lease(labeling, held, view)
         row = session.execute(query).first()
         if row is None:
             return None
@@ -161,10 +169,10 @@ def _next_shared(
         assignment_id = labeling.lease(
             project_id, item_id, user_id, kind, expires_at, annotation_id
         )
-        return _lease(labeling, labeling.assignment(assignment_id))
+        return _lease(labeling, labeling.assignment(assignment_id), view)
 
 
-def _lease(labeling: LabelingStore, assignment: HeldLease) -> Lease:
+def _lease(labeling: LabelingStore, assignment: HeldLease, view: FieldView) -> Lease:
     item = labeling.item(assignment.item_id)
     answers = feedback = None
     if assignment.annotation_id is not None:
@@ -177,7 +185,7 @@ def _lease(labeling: LabelingStore, assignment: HeldLease) -> Lease:
         kind=AssignmentKind.ANNOTATE if assignment.kind == AssignmentKind.GOLD else assignment.kind,
         item_id=item.id,
         external_id=item.external_id,
-        data=item.data,
+        data=view.data(item.data),
         expires_at=assignment.expires_at,
         annotation_id=assignment.annotation_id,
         answers=answers,
