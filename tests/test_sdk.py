@@ -8,10 +8,12 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import datasets
+import httpx
 import pandas as pd
 import polars as pl
 import pytest
@@ -20,18 +22,24 @@ from sqlalchemy import text
 import labelwise
 from labelwise import Client, ClientError
 from labelwise.client import (
+    Agreement,
     Assignment,
     Conflict,
     ConnectionFailed,
     Forbidden,
     Invalid,
     NotFound,
+    Progress,
+    QualityReport,
     SkippedRow,
     Unauthorized,
 )
 from labelwise.client._rows import ndjson_batches
 from labelwise.db.engine import Database
 from labelwise.db.models import Base
+from labelwise.services.reporting.quality_model import Agreement as ServerAgreement
+from labelwise.services.reporting.quality_model import Progress as ServerProgress
+from labelwise.services.reporting.quality_model import QualityReport as ServerReport
 from tests.conftest import make_token
 from tests.test_serve import _free_port, running
 
@@ -136,6 +144,13 @@ def test_round_trip_from_spec_to_release_dataset(server: Server, slug: str, tmp_
     assert admin.apply(spec).created
     again = admin.apply(spec)
     assert (again.created, again.changed) == (False, False)
+    guidelines = httpx.get(
+        f"{server.url}/api/v1/projects/{slug}/guidelines/current",
+        headers={"authorization": f"Bearer {server.tokens['admin']}"},
+    ).json()
+    assert (
+        guidelines["body"].startswith("# Route tickets") and guidelines["note"] == "from guide.md"
+    )
     admin.set_member(slug, "ana", "annotator")
 
     from_dicts = admin.import_items(slug, _rows("d", 3), batch_size=2)
@@ -252,6 +267,20 @@ def test_refusals_raise_errors_with_the_servers_detail(server: Server, slug: str
         admin.release_dataframe(slug, "v2")
 
 
+def test_a_spec_file_is_checked_here_before_sending(tmp_path: Path) -> None:
+    client = Client("http://127.0.0.1:9", "token")  # nothing is sent
+    with pytest.raises(Invalid) as missing:
+        client.apply(tmp_path / "absent.yaml")
+    assert missing.value.status is None and "absent.yaml: no such file" in str(missing.value)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("extends: base.yaml\nslug: t\n")
+    with pytest.raises(Invalid, match=r"extends: 'base\.yaml': no such file"):
+        client.apply(spec)
+    spec.write_text(SPEC_YAML.replace("SLUG", "t"))  # its guidelines_file is missing
+    with pytest.raises(Invalid, match=r"guidelines_file: .*guide\.md"):
+        client.apply(spec)
+
+
 def test_a_row_that_cannot_be_sent_names_its_field_and_imports_nothing(
     server: Server, slug: str
 ) -> None:
@@ -312,3 +341,9 @@ def test_importing_labelwise_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "[]"], out.stdout + out.stderr
     assert set(labelwise.client.__all__) <= set(dir(labelwise.client))
+
+
+def test_the_quality_report_type_names_the_reports_keys() -> None:
+    assert QualityReport.__annotations__.keys() == {f.name for f in fields(ServerReport)}
+    assert Progress.__annotations__.keys() == {f.name for f in fields(ServerProgress)}
+    assert Agreement.__annotations__.keys() == {f.name for f in fields(ServerAgreement)}
