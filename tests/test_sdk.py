@@ -290,7 +290,7 @@ def test_a_row_that_cannot_be_sent_names_its_field_and_imports_nothing(
     with pytest.raises(Invalid) as unsendable:
         admin.import_items(slug, rows, batch_size=1)
     assert unsendable.value.status is None
-    assert "row 2, field 'blob'" in str(unsendable.value)
+    assert "row 2, field 'blob': a value of type object" in str(unsendable.value)
     assert _items(admin, slug) == 0
 
 

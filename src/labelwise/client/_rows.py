@@ -111,8 +111,8 @@ def _unsendable(row: Mapping[Any, Any], number: int) -> str:
         try:
             orjson.dumps(value, default=_plain, option=_OPTIONS)
         except TypeError:
-            kind = f"{type(value).__module__}.{type(value).__qualname__}"
-            return f"row {number}, field {key!r}: a {kind} cannot be sent as JSON"
+            kind = type(value).__name__
+            return f"row {number}, field {key!r}: a value of type {kind} cannot be sent as JSON"
     return f"row {number}: cannot be sent as JSON"
 
 
