@@ -318,6 +318,12 @@ def test_rows_are_converted_one_batch_at_a_time() -> None:
         {"text": None, "n": None},
         {"text": "c", "n": 3.0},
     ]
+    streamed = datasets.Dataset.from_list([{"text": "a"}, {"text": "b"}]).to_iterable_dataset()
+    assert b"".join(ndjson_batches(streamed, 1)) == b'{"text":"a"}\n{"text":"b"}\n'
+    polars_rows = b"".join(ndjson_batches(pl.DataFrame({"text": ["a", None, "c"]}), 2))
+    assert polars_rows == b'{"text":"a"}\n{"text":null}\n{"text":"c"}\n'
+    with pytest.raises(Invalid, match="columns named twice: text"):
+        list(ndjson_batches(pd.DataFrame([["a", "b"]], columns=["text", "text"]), 2))
     with pytest.raises(Invalid, match="several splits"):
         ndjson_batches(datasets.DatasetDict({"train": datasets.Dataset.from_list([{}])}), 2)
     with pytest.raises(Invalid, match="batch_size"):

@@ -58,7 +58,10 @@ class Client:
         self.url = url.rstrip("/")
         self._http = httpx.Client(
             base_url=f"{self.url}/api/v1",
-            headers={"authorization": f"Bearer {token}", "user-agent": f"labelwise/{__version__}"},
+            headers={
+                "authorization": f"Bearer {token.strip()}",
+                "user-agent": f"labelwise/{__version__}",
+            },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
         )

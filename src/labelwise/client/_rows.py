@@ -30,7 +30,7 @@ def ndjson_batches(rows: Any, batch_size: int) -> Iterator[bytes]:
     pandas, polars, datasets = (sys.modules.get(m) for m in ("pandas", "polars", "datasets"))
     if pandas is not None and isinstance(rows, pandas.DataFrame):
         return _pandas(rows, batch_size)
-    if polars is not None and isinstance(rows, polars.DataFrame | polars.LazyFrame):
+    if polars is not None and isinstance(rows, polars.DataFrame):
         return _polars(rows, batch_size)
     if datasets is not None and isinstance(
         rows, datasets.DatasetDict | datasets.IterableDatasetDict
@@ -51,6 +51,9 @@ def ndjson_batches(rows: Any, batch_size: int) -> Iterator[bytes]:
 
 def _pandas(frame: Any, batch_size: int) -> Iterator[bytes]:
     # pandas' own writer: C speed, NaN and None as null, timestamps as ISO text.
+    if not frame.columns.is_unique:
+        twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise Invalid(f"the DataFrame has columns named twice: {', '.join(twice)}")
     for start in range(0, len(frame), batch_size):
         part = frame.iloc[start : start + batch_size]
         text = part.to_json(orient="records", lines=True, date_format="iso", force_ascii=False)
@@ -58,10 +61,8 @@ def _pandas(frame: Any, batch_size: int) -> Iterator[bytes]:
 
 
 def _polars(frame: Any, batch_size: int) -> Iterator[bytes]:
-    if not isinstance(frame, sys.modules["polars"].DataFrame):
-        frame = frame.collect()
-    for start in range(0, frame.height, batch_size):
-        yield _ended(frame.slice(start, batch_size).write_ndjson().encode())
+    for part in frame.iter_slices(batch_size):
+        yield _ended(part.write_ndjson().encode())
 
 
 def _dataset(dataset: Any, batch_size: int) -> Iterator[bytes]:
