@@ -311,12 +311,20 @@ def test_rows_are_converted_one_batch_at_a_time() -> None:
 
     first = next(ndjson_batches(endless(), 5))
     assert first.count(b"\n") == 5 and next(pulled) == 5
-    frame = pd.DataFrame({"text": ["a", None, "c"], "n": [1.5, float("nan"), 3.0]})
+    frame = pd.DataFrame(
+        {
+            "text": ["a", None, "c"],
+            "n": [0.1 + 0.2, float("nan"), 3.0],
+            "k": pd.array([1, None, 3], dtype="Int64"),
+            "at": pd.to_datetime(["2024-01-02 03:04", None, "2024-01-03 00:00"]),
+        }
+    )
     chunks = list(ndjson_batches(frame, 2))
+    assert len(chunks) == 2
     assert [json.loads(line) for c in chunks for line in c.splitlines()] == [
-        {"text": "a", "n": 1.5},
-        {"text": None, "n": None},
-        {"text": "c", "n": 3.0},
+        {"text": "a", "n": 0.30000000000000004, "k": 1, "at": "2024-01-02T03:04:00"},
+        {"text": None, "n": None, "k": None, "at": None},
+        {"text": "c", "n": 3.0, "k": 3, "at": "2024-01-03T00:00:00"},
     ]
     streamed = datasets.Dataset.from_list([{"text": "a"}, {"text": "b"}]).to_iterable_dataset()
     assert b"".join(ndjson_batches(streamed, 1)) == b'{"text":"a"}\n{"text":"b"}\n'

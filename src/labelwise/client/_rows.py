@@ -21,6 +21,8 @@ import orjson
 from labelwise.client._errors import Invalid
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+# pd.NaT and pd.NA, known by name: pandas is not imported to test for them.
+_PANDAS_MISSING = frozenset({"NaTType", "NAType"})
 
 
 def ndjson_batches(rows: Any, batch_size: int) -> Iterator[bytes]:
@@ -50,14 +52,14 @@ def ndjson_batches(rows: Any, batch_size: int) -> Iterator[bytes]:
 
 
 def _pandas(frame: Any, batch_size: int) -> Iterator[bytes]:
-    # pandas' own writer: C speed, NaN and None as null, timestamps as ISO text.
+    # Through Python dicts rather than DataFrame.to_json, which rounds floats to 15 digits.
     if not frame.columns.is_unique:
         twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise Invalid(f"the DataFrame has columns named twice: {', '.join(twice)}")
-    for start in range(0, len(frame), batch_size):
-        part = frame.iloc[start : start + batch_size]
-        text = part.to_json(orient="records", lines=True, date_format="iso", force_ascii=False)
-        yield _ended(text.encode())
+    return _numbered(
+        frame.iloc[start : start + batch_size].to_dict("records")
+        for start in range(0, len(frame), batch_size)
+    )
 
 
 def _polars(frame: Any, batch_size: int) -> Iterator[bytes]:
@@ -66,19 +68,26 @@ def _polars(frame: Any, batch_size: int) -> Iterator[bytes]:
 
 
 def _dataset(dataset: Any, batch_size: int) -> Iterator[bytes]:
-    done = 0
-    for columns in dataset.with_format(None).iter(batch_size=batch_size):
-        names = list(columns)
-        values = zip(*columns.values(), strict=True)
-        rows = [dict(zip(names, row, strict=True)) for row in values]
-        yield b"".join(_line(row, done + n) for n, row in enumerate(rows, start=1))
-        done += len(rows)
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        for columns in dataset.with_format(None).iter(batch_size=batch_size):
+            names = list(columns)
+            values = zip(*columns.values(), strict=True)
+            yield [dict(zip(names, row, strict=True)) for row in values]
+
+    return _numbered(batches())
 
 
 def _dicts(rows: Iterable[Any], batch_size: int) -> Iterator[bytes]:
-    numbered = enumerate(rows, start=1)
-    while batch := list(itertools.islice(numbered, batch_size)):
-        yield b"".join(_line(row, number) for number, row in batch)
+    it = iter(rows)
+    return _numbered(iter(lambda: list(itertools.islice(it, batch_size)), []))
+
+
+def _numbered(batches: Iterable[list[Any]]) -> Iterator[bytes]:
+    """Each batch of rows as one chunk of NDJSON; rows are numbered from 1 across batches."""
+    done = 0
+    for batch in batches:
+        yield b"".join(_line(row, done + n) for n, row in enumerate(batch, start=1))
+        done += len(batch)
 
 
 def _line(row: Any, number: int) -> bytes:
@@ -91,8 +100,10 @@ def _line(row: Any, number: int) -> bytes:
 
 
 def _plain(value: Any) -> Any:
-    """What orjson does not write itself: decimals, dates as text, numpy values, tuples
-    and sets as lists."""
+    """What orjson does not write itself: pandas' missing values as null, decimals, dates
+    (pandas Timestamps too) as ISO text, numpy values, tuples and sets as lists."""
+    if type(value).__name__ in _PANDAS_MISSING:
+        return None
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, dt.date | dt.time):
