@@ -6,7 +6,12 @@ Pure: pydantic, PyYAML and the standard library only, so every layer can use it.
 from labelwise.spec._answers import validate_answers
 from labelwise.spec._base import AnswerError, SpecError
 from labelwise.spec._labels import Label
-from labelwise.spec._load import load_guidelines_file, load_spec_file, parse_spec
+from labelwise.spec._load import (
+    load_guidelines_file,
+    load_spec_file,
+    parse_spec,
+    read_spec_file,
+)
 from labelwise.spec._model import (
     AgreementTargetSpec,
     FieldSpec,
@@ -42,5 +47,6 @@ __all__ = [
     "page_layout",
     "parse_spec",
     "question_type",
+    "read_spec_file",
     "validate_answers",
 ]

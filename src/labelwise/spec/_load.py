@@ -21,10 +21,16 @@ def parse_spec(data: object) -> ProjectSpec:
         raise SpecError([f"{format_path(e['loc'])}: {e['msg']}" for e in exc.errors()]) from None
 
 
+def read_spec_file(path: str | os.PathLike[str]) -> object:
+    """A YAML or JSON spec file with the templates it extends merged in, not yet validated
+    (the SDK sends it to a server, which validates it); SpecError naming the file."""
+    return resolve_extends(_read_data(Path(path)), Path(path), _read_data)
+
+
 def load_spec_file(path: str | os.PathLike[str]) -> ProjectSpec:
     """Read a YAML or JSON spec file and the templates it extends; every error names the file."""
     name = os.fspath(path)
-    data = resolve_extends(_read_data(Path(path)), Path(path), _read_data)
+    data = read_spec_file(path)
     try:
         return ProjectSpec.model_validate(data)
     except ValidationError as exc:
