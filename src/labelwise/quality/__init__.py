@@ -33,6 +33,13 @@ from labelwise.quality.encoding import (
 )
 from labelwise.quality.intervals import ConfidenceInterval, wilson_interval
 from labelwise.quality.krippendorff import MeasurementLevel, krippendorff_alpha
+from labelwise.quality.rankings import (
+    BordaConsensus,
+    borda_count,
+    kendall_tau,
+    mean_pairwise_tau,
+    tau_matrix,
+)
 from labelwise.quality.spans import Span, SpanMatch, pairwise_span_f1, span_f1, vote_spans
 from labelwise.quality.stratified import StratifiedEstimate, stratified_proportion
 from labelwise.quality.voting import (
@@ -52,6 +59,7 @@ from labelwise.quality.voting import (
 __all__ = [
     "UNRESOLVED",
     "AnnotatorScores",
+    "BordaConsensus",
     "CodedAnnotations",
     "ConfidenceInterval",
     "Consensus",
@@ -69,6 +77,7 @@ __all__ = [
     "aggregate_numbers",
     "annotator_accuracy",
     "bootstrap_ci",
+    "borda_count",
     "cohen_kappa",
     "confusion_matrix",
     "dawid_skene",
@@ -77,11 +86,13 @@ __all__ = [
     "encode",
     "find_duplicates",
     "fleiss_kappa",
+    "kendall_tau",
     "krippendorff_alpha",
     "label_scores",
     "label_values",
     "log_odds_weights",
     "majority_vote",
+    "mean_pairwise_tau",
     "multilabel_vote",
     "pairwise_cohen_kappa",
     "pairwise_span_f1",
@@ -90,6 +101,7 @@ __all__ = [
     "sort_labels",
     "span_f1",
     "stratified_proportion",
+    "tau_matrix",
     "vote_counts",
     "vote_spans",
     "weighted_vote",

@@ -21,6 +21,7 @@ from labelwise.quality import (
     MeasurementLevel,
     annotator_accuracy,
     bootstrap_ci,
+    borda_count,
     dawid_skene,
     deviation_from_others,
     fleiss_kappa,
@@ -38,6 +39,7 @@ from labelwise.services.reporting.quality_data import (
     LabelColumns,
     MultiLabelColumns,
     NumberColumns,
+    RankingColumns,
     SpanColumns,
     codes,
 )
@@ -100,6 +102,8 @@ def _by_type(question: QuestionSpec, columns: AnswerColumns, context: Context) -
         return _multi_labels(question, columns, context)
     if isinstance(columns, SpanColumns):
         return _spans(question, columns, context)
+    if isinstance(columns, RankingColumns):
+        return _rankings(question, columns, context)
     return _counts_only(question, columns, context, None)
 
 
@@ -360,6 +364,64 @@ def _spans(question: QuestionSpec, columns: SpanColumns, context: Context) -> Qu
     )
 
 
+def _rankings(question: QuestionSpec, columns: RankingColumns, context: Context) -> QuestionReport:
+    """Rankings: Kendall's tau averaged over the annotator pairs of every item ranked twice
+    or more; per response, how often it was ranked first and is first by the Borda count."""
+    items, annotators = codes(columns.items), codes(columns.annotators)
+    scored = codes(columns.scored_items)
+    tau_sum, pairs = np.asarray(columns.tau_sum, np.float64), codes(columns.pairs)
+    answered, units = _dense(items)
+    k = len(columns.responses)
+    places = codes(columns.places).reshape(-1, k)
+    borda = borda_count(units, places, int(answered.size))
+    decided = borda.order[~borda.tied, 0]
+    given_first = np.bincount(np.argmin(places, axis=1), minlength=k)
+    consensus_first = np.bincount(decided, minlength=k)
+    names = list(columns.responses)
+
+    def tau(rows: IntArray) -> float:
+        return _mean_tau(tau_sum[rows], pairs[rows])
+
+    return QuestionReport(
+        name=question.name,
+        type=question.type,
+        items=int(answered.size),
+        annotations=int(items.size),
+        unmatched=columns.unmatched,
+        metric="kendall_tau",
+        agreement={
+            "kendall_tau": _with_interval(np.arange(scored.size), lambda rows, _: tau(rows))
+        },
+        labels=[
+            LabelRow(name, int(given_first[j]), int(consensus_first[j]), None, None)
+            for j, name in enumerate(names)
+        ],
+        slices=_slices(context, items, scored, tau),
+        annotators=_annotator_rows(
+            context, annotators, {}, agreement={"kendall_tau": _tau_by_annotator(columns, context)}
+        ),
+        consensus={
+            "borda": ConsensusCounts(
+                dict(zip(names, map(int, consensus_first), strict=True)), int(borda.tied.sum())
+            )
+        },
+    )
+
+
+def _mean_tau(tau_sum: FloatArray, pairs: IntArray) -> float:
+    """Kendall's tau over the annotator pairs counted; NaN with none."""
+    count = int(pairs.sum())
+    return float(tau_sum.sum()) / count if count else float("nan")
+
+
+def _tau_by_annotator(columns: RankingColumns, context: Context) -> FloatArray:
+    """Per annotator code: mean tau with every other annotator of the items they ranked."""
+    every = range(len(context.annotators))
+    total = np.array([columns.annotator_tau_sum.get(code, 0.0) for code in every], np.float64)
+    pairs = np.array([columns.annotator_pairs[code] for code in every], np.float64)
+    return np.asarray(np.where(pairs > 0, total / np.maximum(pairs, 1), np.nan), np.float64)
+
+
 def _span_f1_by_annotator(columns: SpanColumns, context: Context) -> FloatArray:
     """Per annotator code: exact span F1 over the pairs they are in; NaN with no spans there."""
     every = range(len(context.annotators))
@@ -459,6 +521,10 @@ def _version_statistic(
     if isinstance(columns, SpanColumns):
         exact, total = codes(columns.version_exact), codes(columns.version_total)
         return lambda rows: _share(exact[rows], total[rows]), codes(columns.version_codes)
+    if isinstance(columns, RankingColumns):
+        tau_sum = np.asarray(columns.version_tau_sum, np.float64)
+        pairs = codes(columns.version_pairs)
+        return lambda rows: _mean_tau(tau_sum[rows], pairs[rows]), codes(columns.version_codes)
     return None, versions
 
 
