@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from labelwise.cli.common import console
+from labelwise.cli.main import app
 from labelwise.db.engine import Database
-from labelwise.services import projects
+from labelwise.formats import FORMATS, write_release
+from labelwise.services import projects, releases
 from labelwise.services.reporting.consensus import ItemConsensus, consensus
-from tests.conftest import bearer, make_token
+from tests.conftest import bearer, make_token, need
 
 SPEC: dict[str, Any] = {
     "name": "Replies",
@@ -237,3 +242,39 @@ def test_a_release_stores_the_borda_ranking(ranked: Replies) -> None:
 
 def _project_id(replies: Replies) -> int:
     return projects.get(replies.db, "replies").id
+
+
+def test_the_stats_command_prints_the_ranking_figures(
+    ranked: Replies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "width", 240)
+    env = {"LABELWISE_DATABASE_URL": ranked.db.url, "LABELWISE_DATA_DIR": str(tmp_path / "data")}
+    printed = CliRunner().invoke(app, ["stats", "replies"], env=env)
+    assert printed.exit_code == 0, printed.output
+    assert "Kendall τ (mean of pairs)" in printed.output
+    assert "-0.037 [" in printed.output  # the question's tau with its interval
+    assert "Kendall τ -0.111" in printed.output  # ana's with the others
+    assert "reply_a 1, reply_b 1, reply_c 0" in printed.output  # Borda firsts
+
+
+def test_a_hugging_face_release_holds_the_ranking_as_class_labels(
+    ranked: Replies, tmp_path: Path
+) -> None:
+    try:
+        import datasets
+    except ImportError:
+        need(False, "datasets is not installed: pip install -e '.[test]'")
+    project = projects.get(ranked.db, "replies")
+    releases.create(ranked.db, project, "v1", "majority", actor_id=None)
+    shape = releases.layout(ranked.db, project, "v1", soft=True, annotators=True)
+    write_release(FORMATS["hf"], releases.rows(ranked.db, project, "v1"), shape, tmp_path / "hf")
+    ds = datasets.load_from_disk(str(tmp_path / "hf"))
+    order = ds.features["order"].feature
+    assert order.names == [A, B, C]
+    assert [[order.int2str(i) for i in row] if row else None for row in ds["order"]] == [
+        [A, B, C],
+        [B, A, C],
+        None,
+    ]
+    assert ds[0]["order_probabilities"] == [1.0, 0.0, 0.0]
+    assert ds[1]["annotations"][0]["answers"]["order"] == [2, 1, 0]  # ana: c, b, a
