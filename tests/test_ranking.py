@@ -29,6 +29,7 @@ from labelwise.db.engine import Database
 from labelwise.formats import FORMATS, write_release
 from labelwise.services import projects, releases
 from labelwise.services.reporting.consensus import ItemConsensus, consensus
+from labelwise.spec import SpecError, parse_spec
 from tests.conftest import bearer, make_token, need
 
 SPEC: dict[str, Any] = {
@@ -278,3 +279,32 @@ def test_a_hugging_face_release_holds_the_ranking_as_class_labels(
     ]
     assert ds[0]["order_probabilities"] == [1.0, 0.0, 0.0]
     assert ds[1]["annotations"][0]["answers"]["order"] == [2, 1, 0]  # ana: c, b, a
+
+
+@pytest.mark.parametrize(
+    ("responses", "message"),
+    [
+        (["reply_a", "channel"], "questions[0].responses[1]: 'channel' is a metadata field; "),
+        (["reply_a", "reply_z"], "questions[0].responses[1]: no field named 'reply_z'; "),
+        (["reply_a"], "questions[0].responses: name at least 2 responses to rank; got 1"),
+        (["reply_a", "reply_a"], "questions[0].responses: 'reply_a' is listed twice; "),
+        (None, "questions[0].responses: required for a ranking question"),
+    ],
+)
+def test_a_bad_ranking_question_is_refused_with_its_path(
+    responses: list[str] | None, message: str
+) -> None:
+    question = {"name": "order", "type": "ranking", "responses": responses}
+    with pytest.raises(SpecError) as refused:
+        parse_spec({**SPEC, "questions": [question]})
+    assert any(error.startswith(message) for error in refused.value.errors), refused.value.errors
+
+
+def test_the_spec_keeps_the_responses_and_refuses_them_on_other_types() -> None:
+    spec = parse_spec(SPEC)
+    assert spec.question("order").canonical()["responses"] == [A, B, C]
+    labels = {"name": "order", "type": "single_label", "labels": ["x"], "responses": [A, B]}
+    with pytest.raises(
+        SpecError, match=r"questions\[0\]\.responses: not allowed for a single_label"
+    ):
+        parse_spec({**SPEC, "questions": [labels]})
