@@ -12,6 +12,7 @@ Three annotators rank three replies on three items (best first):
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
@@ -59,10 +60,11 @@ RANKED = {
 class Replies:
     """The project, set up and labeled over HTTP as the UI and scripts do."""
 
-    def __init__(self, client: TestClient, db: Database) -> None:
+    def __init__(self, client: TestClient, db: Database, **workflow: Any) -> None:
         self.client, self.db = client, db
         admin = bearer(make_token(db, "root", admin=True))
-        created = client.post("/api/v1/projects", json=SPEC, headers=admin)
+        spec = {**SPEC, "workflow": {**SPEC["workflow"], **workflow}}
+        created = client.post("/api/v1/projects", json=spec, headers=admin)
         assert created.status_code in (200, 201), created.text
         self.tokens = {name: make_token(db, name) for name in ("ana", "ben", "cy", "boss")}
         for name in self.tokens:
@@ -93,8 +95,8 @@ class Replies:
         assert answer.status_code == 200, answer.text
         return answer
 
-    def lease(self, who: str) -> dict[str, Any] | None:
-        answer = self.post(who, "/api/v1/projects/replies/next")
+    def lease(self, who: str, queue: str = "") -> dict[str, Any] | None:
+        answer = self.post(who, f"/api/v1/projects/replies/{queue}next")
         assert answer.status_code in (200, 204), answer.text
         return answer.json() if answer.status_code == 200 else None
 
@@ -235,6 +237,13 @@ def test_a_release_stores_the_borda_ranking(ranked: Replies) -> None:
     assert pa.types.is_list(table.schema.field("order").type)
     assert table.schema.field("order").type.value_type == pa.string()
     assert table.column("order").to_pylist() == [[A, B, C], [B, A, C], None]
+    csv_text = ranked.get(
+        "boss", "/api/v1/projects/replies/releases/v1/export", format="csv", soft="true"
+    ).text
+    cells = list(csv.DictReader(io.StringIO(csv_text)))
+    assert json.loads(cells[1]["order"]) == [B, A, C]
+    assert (cells[2]["order"], cells[2]["order_source"]) == ("", "borda")
+    assert float(cells[0]["order_p_reply_a"]) == 1.0
     card = ranked.get("boss", "/api/v1/projects/replies/releases/v1/card").text
     assert "| order | ranking | ranking of reply_a, reply_b, reply_c, best first |" in card
     assert "| order | kendall_tau | -0.037" in card
@@ -308,3 +317,19 @@ def test_the_spec_keeps_the_responses_and_refuses_them_on_other_types() -> None:
         SpecError, match=r"questions\[0\]\.responses: not allowed for a single_label"
     ):
         parse_spec({**SPEC, "questions": [labels]})
+
+
+def test_differing_rankings_go_to_adjudication_and_its_ranking_settles_the_item(
+    client: TestClient, db: Database
+) -> None:
+    replies = Replies(client, db, adjudicate="disagreement")
+    replies.rank_all()
+    report = replies.get("boss", "/api/v1/projects/replies/quality").json()
+    assert report["progress"]["by_status"] == {"in_adjudication": 3}  # every item differs
+    lease = replies.lease("boss", "adjudication/")
+    assert lease is not None
+    settled = replies.submit("boss", lease["assignment_id"], [C, B, A])
+    assert settled.status_code == 200, settled.text
+    item = lease["item"]["id"]
+    table = consensus(db, _project_id(replies), "order")
+    assert table[item] == ItemConsensus([C, B, A], 1.0, {A: 0.0, B: 0.0, C: 1.0})
