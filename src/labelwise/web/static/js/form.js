@@ -143,6 +143,10 @@ export class AnswerForm {
     }
     if (this.allSurfaces.length) lines.push(["1–9", "after selecting text: mark it with that label"]);
     if (this.widgets.some((w) => w.filter)) lines.push(["/", "filter the choices of a taxonomy"]);
+    if (this.widgets.some((w) => w.question.layout.widget === "ranking")) {
+      lines.push(["Alt+↑/↓", "move the focused response of a ranking up or down"]);
+      lines.push(["Delete", "take the focused response out of its ranking"]);
+    }
     lines.push(["Ctrl+Z", "undo the last change to the answers"]);
     return lines;
   }
