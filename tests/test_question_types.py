@@ -12,6 +12,7 @@ import pytest
 from labelwise.formats import hfdataset, release_table
 from labelwise.services.reporting.consensus import consensus_of
 from labelwise.services.reporting.quality_data import ItemColumns, ProjectColumns, collector_for
+from labelwise.services.reporting.question_quality import version_rows
 from labelwise.spec import (
     QUESTION_TYPES,
     AnswerError,
@@ -364,3 +365,12 @@ def test_a_ranking_that_no_longer_fits_is_left_out_of_the_figures() -> None:
     columns = collector_for(_q("order"))
     columns.add_item(0, [(0, ["one", "two", "three"], 1), (1, ["one", "two"], 1), (2, "one", 1)])
     assert (len(columns.items), columns.unmatched) == (1, 2)
+
+
+def test_ranking_agreement_per_guideline_version_pairs_rankings_within_one() -> None:
+    question = _q("order")
+    columns = collector_for(question)
+    ranked, reversed_ = ["one", "two", "three"], ["three", "two", "one"]
+    columns.add_item(0, [(0, ranked, 1), (1, ranked, 1), (2, reversed_, 2)])
+    rows = version_rows(question, columns)
+    assert [(r.version, r.annotations, r.agreement) for r in rows] == [(1, 2, 1.0), (2, 1, None)]

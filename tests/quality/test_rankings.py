@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import kendalltau
 
-from labelwise.quality import borda_count, kendall_tau, mean_pairwise_tau, tau_matrix
+from labelwise.quality import (
+    borda_count,
+    kendall_tau,
+    mean_pairwise_tau,
+    ranking_pairs,
+    tau_matrix,
+)
 
 # Places of three responses (0: best): a b c, the same, c b a reversed, a c b one swap.
 ABC, CBA, ACB = [0, 1, 2], [2, 1, 0], [0, 2, 1]
@@ -53,6 +59,16 @@ def test_mean_pairwise_tau_equals_scipy_pair_by_pair() -> None:
         for a, b in itertools.combinations(np.flatnonzero(items == item), 2)
     ]
     assert mean_pairwise_tau(items, places) == pytest.approx(np.mean(expected))
+
+
+def test_ranking_pairs_are_the_pairs_within_each_item_in_row_order() -> None:
+    pairs = ranking_pairs([5, 2, 5, 2, 5, 9], [ABC, ABC, CBA, ACB, ACB, ABC])
+    found = list(zip(pairs.first.tolist(), pairs.second.tolist(), strict=True))
+    assert sorted(found) == [(0, 2), (0, 4), (1, 3), (2, 4)]
+    taus = dict(zip(found, pairs.tau.tolist(), strict=True))
+    assert taus == pytest.approx({(0, 2): -1.0, (0, 4): 1 / 3, (1, 3): 1 / 3, (2, 4): -1 / 3})
+    empty = ranking_pairs(np.empty(0, np.intp), np.empty((0, 3), np.intp))
+    assert empty.first.size == empty.tau.size == 0
 
 
 def test_borda_by_hand() -> None:

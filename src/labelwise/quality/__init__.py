@@ -35,9 +35,11 @@ from labelwise.quality.intervals import ConfidenceInterval, wilson_interval
 from labelwise.quality.krippendorff import MeasurementLevel, krippendorff_alpha
 from labelwise.quality.rankings import (
     BordaConsensus,
+    RankingPairs,
     borda_count,
     kendall_tau,
     mean_pairwise_tau,
+    ranking_pairs,
     tau_matrix,
 )
 from labelwise.quality.spans import Span, SpanMatch, pairwise_span_f1, span_f1, vote_spans
@@ -70,6 +72,7 @@ __all__ = [
     "MultiLabelConsensus",
     "NumberMethod",
     "PairKappa",
+    "RankingPairs",
     "Span",
     "SpanMatch",
     "StratifiedEstimate",
@@ -98,6 +101,7 @@ __all__ = [
     "pairwise_span_f1",
     "per_group",
     "per_label_kappa",
+    "ranking_pairs",
     "sort_labels",
     "span_f1",
     "stratified_proportion",

@@ -32,8 +32,13 @@ def pair_signs(places: npt.ArrayLike) -> npt.NDArray[np.int8]:
     """Per ranking (row) and pair of responses i < j: +1 if i is placed after j, else -1."""
     rows = np.atleast_2d(np.asarray(places, dtype=np.intp))
     first, second = np.triu_indices(rows.shape[1], k=1)
-    signs: npt.NDArray[np.int8] = np.sign(rows[:, first] - rows[:, second]).astype(np.int8)
+    after = rows[:, first] > rows[:, second]  # no ties in a ranking: otherwise it is before
+    signs: npt.NDArray[np.int8] = after.astype(np.int8) * 2 - 1
     return signs
+
+
+# Pairs of rankings scored per block, so that their signs never take more than ~100 MB.
+_PAIR_BLOCK = 1 << 20
 
 
 def tau_matrix(places: npt.ArrayLike) -> FloatArray:
@@ -50,23 +55,50 @@ def kendall_tau(first: npt.ArrayLike, second: npt.ArrayLike) -> float:
     return float(tau_matrix(np.vstack([first, second]))[0, 1])
 
 
-def mean_pairwise_tau(items: npt.ArrayLike, places: npt.ArrayLike) -> float:
-    """Kendall's tau averaged over every pair of rankings of the same item; NaN with no pair.
+@dataclass(frozen=True, slots=True)
+class RankingPairs:
+    """Every two rankings of the same item: their rows (`first` before `second`) and the
+    Kendall's tau between them."""
+
+    first: IntArray
+    second: IntArray
+    tau: FloatArray
+
+
+def ranking_pairs(items: npt.ArrayLike, places: npt.ArrayLike) -> RankingPairs:
+    """Every pair of rankings that share an item, with its tau, vectorised over items.
 
     `items`: each ranking's item code; `places`: one row of places per ranking.
     """
     units = np.asarray(items, dtype=np.intp)
     rows = np.atleast_2d(np.asarray(places, dtype=np.intp))
-    total, pairs = 0.0, 0
     order = np.argsort(units, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(units[order]) != 0])
-    for group in np.split(order, starts[1:]):
-        if group.size < 2:
-            continue
-        upper = np.triu_indices(group.size, k=1)
-        total += float(tau_matrix(rows[group])[upper].sum())
-        pairs += upper[0].size
-    return total / pairs if pairs else float("nan")
+    starts = np.flatnonzero(np.r_[True, np.diff(units[order]) != 0]) if units.size else units
+    sizes = np.diff(np.append(starts, units.size))
+    firsts, seconds = [np.empty(0, np.intp)], [np.empty(0, np.intp)]
+    for size in np.unique(sizes[sizes >= 2]).tolist():
+        group_starts = starts[sizes == size][:, None]
+        first, second = np.triu_indices(size, k=1)
+        firsts.append(order[(group_starts + first).ravel()])
+        seconds.append(order[(group_starts + second).ravel()])
+    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    return RankingPairs(first, second, _pair_taus(pair_signs(rows), first, second))
+
+
+def _pair_taus(signs: npt.NDArray[np.int8], first: IntArray, second: IntArray) -> FloatArray:
+    pairs = max(signs.shape[1], 1)
+    tau = np.empty(first.size, np.float64)
+    for start in range(0, first.size, _PAIR_BLOCK):
+        block = slice(start, start + _PAIR_BLOCK)
+        agree = signs[first[block]].astype(np.int32) * signs[second[block]]
+        tau[block] = agree.sum(axis=1) / pairs
+    return tau
+
+
+def mean_pairwise_tau(items: npt.ArrayLike, places: npt.ArrayLike) -> float:
+    """Kendall's tau averaged over every pair of rankings of the same item; NaN with no pair."""
+    tau = ranking_pairs(items, places).tau
+    return float(tau.mean()) if tau.size else float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +127,10 @@ def borda_count(
     units = np.asarray(items, dtype=np.intp)
     rows = np.atleast_2d(np.asarray(places, dtype=np.intp))
     n, k = code_count(units, n_items), rows.shape[1]
-    sums = np.zeros((n, k), np.intp)  # integer points, so that ties are exact
-    np.add.at(sums, units, (k - 1) - rows)
-    firsts = np.zeros((n, k), np.intp)
-    np.add.at(firsts, units, rows == 0)
+    cells = (units[:, None] * k + np.arange(k)).ravel()  # (item, response), row-major
+    # Whole points summed in floats stay exact integers, so equal points are exactly equal.
+    sums = np.bincount(cells, weights=((k - 1) - rows).ravel(), minlength=n * k).reshape(n, k)
+    firsts = np.bincount(cells, weights=(rows == 0).ravel(), minlength=n * k).reshape(n, k)
     counts = np.bincount(units, minlength=n)
     order = np.argsort(-sums, axis=1, kind="stable").astype(np.intp)
     ranked = np.take_along_axis(sums, order, axis=1)

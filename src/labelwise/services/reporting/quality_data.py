@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, groupby
@@ -23,7 +23,7 @@ from sqlalchemy import Connection, func, select
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
-from labelwise.quality import Span, SpanMatch, pairwise_span_f1, tau_matrix
+from labelwise.quality import Span, SpanMatch, pairwise_span_f1
 from labelwise.services import accounts
 from labelwise.services.gold import is_correct
 from labelwise.services.workflow.corrections import corrections, effective_answers
@@ -234,32 +234,16 @@ class SpanColumns(AnswerColumns):
 
 
 class RankingColumns(AnswerColumns):
-    """Rankings as the place of each response (one row of `places` per answer, row-major),
-    and Kendall's tau between every two annotators of an item, summed as the item streams
-    past (two rankings are only ever compared on one item).
-
-    Per scored item (two or more rankings): `tau_sum` over its annotator pairs and `pairs`,
-    so the project's mean tau is sum(tau_sum) / sum(pairs) and any slice of items sums the
-    same way; the same per guideline version (pairs within one version), and per annotator
-    over the pairs they are in.
-    """
+    """Rankings as the place of each response: one row of `places` per answer (row-major),
+    0 for the best. The report pairs them up by item afterwards, all items at once."""
 
     def __init__(self, responses: Sequence[str]) -> None:
         super().__init__()
         self.responses = tuple(responses)
         self._position = {name: code for code, name in enumerate(self.responses)}
         self.places = array("q")
-        self.scored_items = array("q")
-        self.tau_sum = array("d")
-        self.pairs = array("q")
-        self.version_codes = array("q")
-        self.version_tau_sum = array("d")
-        self.version_pairs = array("q")
-        self.annotator_tau_sum: defaultdict[int, float] = defaultdict(float)
-        self.annotator_pairs: Counter[int] = Counter()
 
     def add_item(self, item: int, answers: Sequence[Answer]) -> None:
-        ranked: list[tuple[int, int, list[int]]] = []
         for annotator, value, version in answers:
             places = self._places(value)
             if places is None:
@@ -267,18 +251,6 @@ class RankingColumns(AnswerColumns):
                 continue
             self._row(item, annotator, version)
             self.places.extend(places)
-            ranked.append((annotator, version, places))
-        if len(ranked) < 2:
-            return
-        taus = tau_matrix([places for _, _, places in ranked])
-        upper = np.triu_indices(len(ranked), k=1)
-        self.scored_items.append(item)
-        self.tau_sum.append(float(taus[upper].sum()))
-        self.pairs.append(int(upper[0].size))
-        for position, (annotator, _, _) in enumerate(ranked):
-            self.annotator_tau_sum[annotator] += float(taus[position].sum() - 1.0)
-            self.annotator_pairs[annotator] += len(ranked) - 1
-        self._score_versions(taus, [version for _, version, _ in ranked])
 
     def _places(self, value: Any) -> list[int] | None:
         """Each response's place (0: best), None unless `value` ranks every response once."""
@@ -292,15 +264,6 @@ class RankingColumns(AnswerColumns):
                 return None
             places[code] = place
         return places
-
-    def _score_versions(self, taus: npt.NDArray[np.float64], versions: list[int]) -> None:
-        for version in sorted(set(versions)):
-            group = [i for i, v in enumerate(versions) if v == version]
-            if len(group) >= 2:
-                within = taus[np.ix_(group, group)][np.triu_indices(len(group), k=1)]
-                self.version_codes.append(version)
-                self.version_tau_sum.append(float(within.sum()))
-                self.version_pairs.append(int(within.size))
 
 
 def _spans(value: Any, choices: Sequence[str]) -> list[Span] | None:

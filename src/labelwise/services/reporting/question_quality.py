@@ -19,6 +19,7 @@ from labelwise.quality import (
     AnnotatorScores,
     KappaWeights,
     MeasurementLevel,
+    RankingPairs,
     annotator_accuracy,
     bootstrap_ci,
     borda_count,
@@ -32,6 +33,7 @@ from labelwise.quality import (
     pairwise_cohen_kappa,
     per_group,
     per_label_kappa,
+    ranking_pairs,
     wilson_interval,
 )
 from labelwise.services.reporting.quality_data import (
@@ -365,22 +367,22 @@ def _spans(question: QuestionSpec, columns: SpanColumns, context: Context) -> Qu
 
 
 def _rankings(question: QuestionSpec, columns: RankingColumns, context: Context) -> QuestionReport:
-    """Rankings: Kendall's tau averaged over the annotator pairs of every item ranked twice
-    or more; per response, how often it was ranked first and is first by the Borda count."""
+    """Rankings: Kendall's tau averaged over every pair of annotators of the same item
+    (bootstrapped over those items); per response, how often it was ranked first and is first
+    by the Borda count."""
     items, annotators = codes(columns.items), codes(columns.annotators)
-    scored = codes(columns.scored_items)
-    tau_sum, pairs = np.asarray(columns.tau_sum, np.float64), codes(columns.pairs)
     answered, units = _dense(items)
+    places = _places(columns)
+    pairs = ranking_pairs(units, places)
+    _, pair_units = _dense(units[pairs.first])
     k = len(columns.responses)
-    places = codes(columns.places).reshape(-1, k)
     borda = borda_count(units, places, int(answered.size))
-    decided = borda.order[~borda.tied, 0]
     given_first = np.bincount(np.argmin(places, axis=1), minlength=k)
-    consensus_first = np.bincount(decided, minlength=k)
+    consensus_first = np.bincount(borda.order[~borda.tied, 0], minlength=k)
     names = list(columns.responses)
 
     def tau(rows: IntArray) -> float:
-        return _mean_tau(tau_sum[rows], pairs[rows])
+        return float(pairs.tau[rows].mean()) if rows.size else math.nan
 
     return QuestionReport(
         name=question.name,
@@ -389,16 +391,17 @@ def _rankings(question: QuestionSpec, columns: RankingColumns, context: Context)
         annotations=int(items.size),
         unmatched=columns.unmatched,
         metric="kendall_tau",
-        agreement={
-            "kendall_tau": _with_interval(np.arange(scored.size), lambda rows, _: tau(rows))
-        },
+        agreement={"kendall_tau": _with_interval(pair_units, lambda rows, _: tau(rows))},
         labels=[
             LabelRow(name, int(given_first[j]), int(consensus_first[j]), None, None)
             for j, name in enumerate(names)
         ],
-        slices=_slices(context, items, scored, tau),
+        slices=_slices(context, items, items[pairs.first], tau),
         annotators=_annotator_rows(
-            context, annotators, {}, agreement={"kendall_tau": _tau_by_annotator(columns, context)}
+            context,
+            annotators,
+            {},
+            agreement={"kendall_tau": _tau_by_annotator(pairs, annotators, context)},
         ),
         consensus={
             "borda": ConsensusCounts(
@@ -408,18 +411,17 @@ def _rankings(question: QuestionSpec, columns: RankingColumns, context: Context)
     )
 
 
-def _mean_tau(tau_sum: FloatArray, pairs: IntArray) -> float:
-    """Kendall's tau over the annotator pairs counted; NaN with none."""
-    count = int(pairs.sum())
-    return float(tau_sum.sum()) / count if count else float("nan")
+def _places(columns: RankingColumns) -> IntArray:
+    return codes(columns.places).reshape(-1, len(columns.responses))
 
 
-def _tau_by_annotator(columns: RankingColumns, context: Context) -> FloatArray:
+def _tau_by_annotator(pairs: RankingPairs, annotators: IntArray, context: Context) -> FloatArray:
     """Per annotator code: mean tau with every other annotator of the items they ranked."""
-    every = range(len(context.annotators))
-    total = np.array([columns.annotator_tau_sum.get(code, 0.0) for code in every], np.float64)
-    pairs = np.array([columns.annotator_pairs[code] for code in every], np.float64)
-    return np.asarray(np.where(pairs > 0, total / np.maximum(pairs, 1), np.nan), np.float64)
+    n = len(context.annotators)
+    sides = (annotators[pairs.first], annotators[pairs.second])
+    total = sum(np.bincount(side, weights=pairs.tau, minlength=n) for side in sides)
+    count = sum(np.bincount(side, minlength=n) for side in sides)
+    return np.asarray(np.where(count > 0, total / np.maximum(count, 1), np.nan), np.float64)
 
 
 def _span_f1_by_annotator(columns: SpanColumns, context: Context) -> FloatArray:
@@ -522,9 +524,10 @@ def _version_statistic(
         exact, total = codes(columns.version_exact), codes(columns.version_total)
         return lambda rows: _share(exact[rows], total[rows]), codes(columns.version_codes)
     if isinstance(columns, RankingColumns):
-        tau_sum = np.asarray(columns.version_tau_sum, np.float64)
-        pairs = codes(columns.version_pairs)
-        return lambda rows: _mean_tau(tau_sum[rows], pairs[rows]), codes(columns.version_codes)
+        pairs = ranking_pairs(units, _places(columns))
+        first, second = versions[pairs.first], versions[pairs.second]
+        within = np.where(first == second, first, -1)  # pairs across versions: no group
+        return lambda rows: float(pairs.tau[rows].mean()), within
     return None, versions
 
 
