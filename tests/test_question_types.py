@@ -12,7 +12,7 @@ import pytest
 from labelwise.formats import hfdataset, release_table
 from labelwise.services.reporting.consensus import consensus_of
 from labelwise.services.reporting.quality_data import ItemColumns, ProjectColumns, collector_for
-from labelwise.services.reporting.question_quality import version_rows
+from labelwise.services.reporting.question_quality import Context, question_report, version_rows
 from labelwise.spec import (
     QUESTION_TYPES,
     AnswerError,
@@ -374,3 +374,19 @@ def test_ranking_agreement_per_guideline_version_pairs_rankings_within_one() -> 
     columns.add_item(0, [(0, ranked, 1), (1, ranked, 1), (2, reversed_, 2)])
     rows = version_rows(question, columns)
     assert [(r.version, r.annotations, r.agreement) for r in rows] == [(1, 2, 1.0), (2, 1, None)]
+
+
+def test_rankings_nobody_else_made_have_no_agreement_but_still_count() -> None:
+    question = _q("order")
+    columns = collector_for(question)
+    columns.add_item(0, [(0, ["one", "two", "three"], 1)])
+    columns.add_item(1, [(1, ["three", "two", "one"], 1)])
+    report = question_report(question, columns, Context({}, ["ana", "ben"], {}))
+    assert (report.items, report.annotations) == (2, 2)
+    assert report.agreement["kendall_tau"].value is None
+    assert [(row.label, row.answers, row.consensus) for row in report.labels] == [
+        ("one", 1, 1),
+        ("two", 0, 0),
+        ("three", 1, 1),
+    ]
+    assert all(row.agreement == {} for row in report.annotators)
