@@ -127,3 +127,35 @@ def test_a_ranking_is_made_with_the_mouse_beside_a_keyed_label_question(site: Si
     owner.wait_for_selector(".compare td")
     shown = owner.locator(".compare tbody td").first.locator("ol.ranking-summary li")
     assert shown.all_inner_texts() == ["Reply A", "Reply C", "Reply B"]
+
+
+def test_an_adjudicator_takes_one_ranking_and_corrects_it(site: Site) -> None:
+    spec = {
+        "name": "Rank settle",
+        "slug": "rank-settle",
+        "fields": FIELDS,
+        "questions": [ORDER],
+        "workflow": {"overlap": 2, "adjudicate": "disagreement"},
+    }
+    slug = site.project(spec, _rows("j", 1))
+    site.member(slug, "settle-boss", Role.MANAGER)
+    for who, order in (("jo", [A, B, C]), ("kai", [C, B, A])):
+        site.member(slug, who, Role.ANNOTATOR)
+        with site.api(who) as api:
+            lease = api.post(f"/projects/{slug}/next").json()
+            body = {"answers": {"order": order}, "time_ms": 900}
+            assert api.post(f"/assignments/{lease['assignment_id']}/submit", json=body).is_success
+    page = site.page("settle-boss", f"/projects/{slug}/adjudicate")
+    page.wait_for_selector(".compare ol.ranking-summary")
+    assert _ranked(page) == []  # the annotators differ: nothing is filled in
+    page.keyboard.press("Shift+Digit2")  # kai's ranking
+    assert _ranked(page) == ["Reply C", "Reply B", "Reply A"]
+    page.locator("[data-response=reply_a]").focus()
+    page.keyboard.press("Alt+ArrowUp")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".empty-state")
+
+    with site.api("settle-boss") as api:
+        export = api.get(f"/projects/{slug}/export", params={"format": "jsonl"})
+    (row,) = [orjson.loads(line) for line in export.content.splitlines()]
+    assert row["final_answers"] == {"order": [C, A, B]}
