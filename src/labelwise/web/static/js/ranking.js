@@ -53,7 +53,7 @@ export class RankingWidget {
 
   set value(value) {
     const known = new Set(this.responses.map(([name]) => name));
-    this.order = Array.isArray(value) ? value.filter((name) => known.has(name)) : [];
+    this.order = Array.isArray(value) ? [...new Set(value)].filter((name) => known.has(name)) : [];
     this.render();
   }
 
