@@ -12,6 +12,7 @@ import pytest
 from labelwise.formats import hfdataset, release_table
 from labelwise.services.reporting.consensus import consensus_of
 from labelwise.services.reporting.quality_data import ItemColumns, ProjectColumns, collector_for
+from labelwise.services.reporting.question_quality import Context, question_report, version_rows
 from labelwise.spec import (
     QUESTION_TYPES,
     AnswerError,
@@ -27,6 +28,7 @@ from labelwise.spec.questions import (
     multi_label,
     number,
     preference,
+    ranking,
     rating,
     single_label,
     spans,
@@ -40,7 +42,12 @@ CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text()
 README = (ROOT / "README.md").read_text()
 
 # A value for each key a type may require, to build a minimal question of any type.
-_REQUIRED_VALUES: dict[str, Any] = {"labels": ["a", "b"], "min": 1, "max": 5}
+_REQUIRED_VALUES: dict[str, Any] = {
+    "labels": ["a", "b"],
+    "min": 1,
+    "max": 5,
+    "responses": ["body", "other"],
+}
 _FIELD_OF_TYPE = {"text": "body", "markdown": "body", "pair": "responses"}
 
 
@@ -51,7 +58,11 @@ def _minimal_spec(kind: QuestionKind) -> ProjectSpec:
             question[key] = _FIELD_OF_TYPE[kind.field_types[0]]
         else:
             question[key] = _REQUIRED_VALUES[key]
-    fields = [{"name": "body", "type": "text"}, {"name": "responses", "type": "pair"}]
+    fields = [
+        {"name": "body", "type": "text"},
+        {"name": "other", "type": "text"},
+        {"name": "responses", "type": "pair"},
+    ]
     return parse_spec({"name": "T", "slug": "t", "fields": fields, "questions": [question]})
 
 
@@ -102,14 +113,22 @@ def test_each_kind_speaks_the_vocabularies_the_layers_read(kind: QuestionKind) -
     assert collector_for(question) is not None
     assert release_table.answer_type(question) is not None
     assert hfdataset._answer_kind(question) is not None
-    assert kind.level is not None or kind.coding in ("label_sets", "spans", "none")
-    assert set(kind.consensus) <= {"majority", "dawid-skene", "weighted", "median", "mean"}
+    assert kind.level is not None or kind.coding in ("label_sets", "spans", "rankings", "none")
+    assert set(kind.consensus) <= {
+        "majority",
+        "dawid-skene",
+        "weighted",
+        "median",
+        "mean",
+        "borda",
+    }
     assert page_layout(_minimal_spec(kind))["q"]["widget"] in {
         "options",
         "taxonomy",
         "number",
         "text",
         "spans",
+        "ranking",
     }
 
 
@@ -119,7 +138,13 @@ SPEC = parse_spec(
     {
         "name": "Types",
         "slug": "types",
-        "fields": [{"name": "text", "type": "text"}, {"name": "pair", "type": "pair"}],
+        "fields": [
+            {"name": "text", "type": "text"},
+            {"name": "pair", "type": "pair"},
+            {"name": "one", "type": "text", "title": "First"},
+            {"name": "two", "type": "markdown"},
+            {"name": "three", "type": "chat"},
+        ],
         "questions": [
             {"name": "team", "type": "single_label", "labels": ["billing", "other"]},
             {"name": "topic", "type": "single_label", "labels": [{"hw": ["laptop", "phone"]}]},
@@ -131,6 +156,7 @@ SPEC = parse_spec(
             {"name": "price", "type": "number", "min": 0},
             {"name": "note", "type": "text", "max_length": 5},
             {"name": "better", "type": "preference", "field": "pair"},
+            {"name": "order", "type": "ranking", "responses": ["one", "two", "three"]},
         ],
     }
 )
@@ -194,6 +220,31 @@ def test_number_and_text_and_preference() -> None:
     _refused(preference.validate, "better", "c", "expected 'a', 'b' or 'tie'; got 'c'")
 
 
+def test_ranking_takes_every_response_once_in_any_order() -> None:
+    assert ranking.validate(_q("order"), ["three", "one", "two"], ITEM) == ["three", "one", "two"]
+    _refused(
+        ranking.validate, "order", ["one", "two"], "'three' is not ranked; rank every response"
+    )
+    _refused(
+        ranking.validate,
+        "order",
+        ["one", "one", "two"],
+        "'one' is ranked twice; rank each response once",
+    )
+    _refused(
+        ranking.validate,
+        "order",
+        ["one", "two", "four"],
+        "'four' is not a response; responses are one, two, three",
+    )
+    _refused(
+        ranking.validate,
+        "order",
+        {"one": 1},
+        "expected a list of the responses best first (one, two, three); got a mapping",
+    )
+
+
 # --- each type's release majority, categories, card and layout ----------------------------
 
 
@@ -217,6 +268,8 @@ def test_categories_are_what_answers_are_counted_over() -> None:
     assert number.KIND.categories(_q("price")) == ()
     assert release_table.soft_labels(_q("urgency")) == ("1", "2", "3", "4", "5")
     assert release_table.soft_labels(_q("ents")) == ()  # spans have no consensus
+    assert ranking.KIND.categories(_q("order")) == ("one", "two", "three")
+    assert release_table.soft_labels(_q("order")) == ("one", "two", "three")
 
 
 def test_describe_for_the_dataset_card() -> None:
@@ -226,6 +279,7 @@ def test_describe_for_the_dataset_card() -> None:
     assert described["price"] == "0 to any"
     assert described["note"] == "text"
     assert described["better"] == "preference"
+    assert described["order"] == "ranking of one, two, three, best first"
 
 
 def test_page_layout_gives_each_widget_and_the_number_keys_question() -> None:
@@ -245,12 +299,23 @@ def test_page_layout_gives_each_widget_and_the_number_keys_question() -> None:
     assert layout["wide"] == {"widget": "number", "integer": True, "keys": False}
     assert layout["note"] == {"widget": "text", "long": False, "keys": False}
     assert layout["ents"] == {"widget": "spans", "choices": ["P", "Q"], "keys": False}
+    assert layout["order"] == {
+        "widget": "ranking",
+        "responses": ["one", "two", "three"],
+        "keys": False,
+    }
 
 
 def test_a_preference_takes_the_number_keys_without_a_single_label_question() -> None:
     questions = [q.canonical() for q in SPEC.questions if q.type != "single_label"]
     spec = parse_spec({**SPEC.canonical(), "questions": questions})
     assert [name for name, v in page_layout(spec).items() if v["keys"]] == ["better"]
+
+
+def test_a_ranking_takes_the_number_keys_without_a_label_or_preference_question() -> None:
+    kept = [q.canonical() for q in SPEC.questions if q.type not in ("single_label", "preference")]
+    spec = parse_spec({**SPEC.canonical(), "questions": kept})
+    assert [name for name, v in page_layout(spec).items() if v["keys"]] == ["order"]
 
 
 # --- consensus per type, on hand-coded columns ---------------------------------------------
@@ -285,3 +350,43 @@ def test_consensus_of_label_sets_takes_each_label_by_strict_majority() -> None:
 def test_consensus_of_numbers_by_median_and_mean() -> None:
     assert _consensus("price", "median", [[1.0, 2.0, 9.0]]) == [2.0]
     assert _consensus("price", "mean", [[1.0, 2.0, 9.0]]) == [4.0]
+
+
+def test_consensus_of_rankings_is_the_borda_count_and_ties_stay_open() -> None:
+    one, two, three = "one", "two", "three"
+    answers = [
+        [[one, two, three], [two, one, three], [one, three, two]],  # one 5, two 3, three 1
+        [[one, two, three], [three, two, one]],  # 2, 2, 2: a tie
+    ]
+    assert _consensus("order", "borda", answers) == [[one, two, three], None]
+
+
+def test_a_ranking_that_no_longer_fits_is_left_out_of_the_figures() -> None:
+    columns = collector_for(_q("order"))
+    columns.add_item(0, [(0, ["one", "two", "three"], 1), (1, ["one", "two"], 1), (2, "one", 1)])
+    assert (len(columns.items), columns.unmatched) == (1, 2)
+
+
+def test_ranking_agreement_per_guideline_version_pairs_rankings_within_one() -> None:
+    question = _q("order")
+    columns = collector_for(question)
+    ranked, reversed_ = ["one", "two", "three"], ["three", "two", "one"]
+    columns.add_item(0, [(0, ranked, 1), (1, ranked, 1), (2, reversed_, 2)])
+    rows = version_rows(question, columns)
+    assert [(r.version, r.annotations, r.agreement) for r in rows] == [(1, 2, 1.0), (2, 1, None)]
+
+
+def test_rankings_nobody_else_made_have_no_agreement_but_still_count() -> None:
+    question = _q("order")
+    columns = collector_for(question)
+    columns.add_item(0, [(0, ["one", "two", "three"], 1)])
+    columns.add_item(1, [(1, ["three", "two", "one"], 1)])
+    report = question_report(question, columns, Context({}, ["ana", "ben"], {}))
+    assert (report.items, report.annotations) == (2, 2)
+    assert report.agreement["kendall_tau"].value is None
+    assert [(row.label, row.answers, row.consensus) for row in report.labels] == [
+        ("one", 1, 1),
+        ("two", 0, 0),
+        ("three", 1, 1),
+    ]
+    assert all(row.agreement == {} for row in report.annotators)

@@ -338,7 +338,7 @@ SINGLE_ERRORS: list[tuple[Callable[[dict[str, Any]], object], str]] = [
     (
         _set("questions.1.type", "choice"),
         "questions[1].type: expected one of single_label, multi_label, spans, rating, number, "
-        "text, preference; got 'choice'",
+        "text, preference, ranking; got 'choice'",
     ),
     (
         _add_question({"name": "team", "type": "text"}),
@@ -535,7 +535,7 @@ SINGLE_ERRORS: list[tuple[Callable[[dict[str, Any]], object], str]] = [
     (
         _set("quality.agreement_target.metric", "accuracy"),
         "quality.agreement_target.metric: expected one of krippendorff_alpha, fleiss_kappa, "
-        "cohen_kappa; got 'accuracy'",
+        "cohen_kappa, kendall_tau; got 'accuracy'",
     ),
     (
         _set("quality.agreement_target.min", -2),
@@ -565,7 +565,7 @@ def test_every_mistake_is_reported_at_once_in_document_order() -> None:
         f"slug: {SLUG_RULE}",
         "questions[0].labels: duplicate label 'billing'",
         "questions[1].type: expected one of single_label, multi_label, spans, rating, number, "
-        "text, preference; got 'choice'",
+        "text, preference, ranking; got 'choice'",
         "questions[2].max: must be greater than min (1)",
         "questions[3].field: no field named 'body'; fields are text, channel",
         "workflow.overlpa: unknown key; expected one of overlap, lease_minutes, review, "

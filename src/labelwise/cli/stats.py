@@ -28,13 +28,18 @@ from labelwise.services.reporting.quality_model import (
 )
 
 # How an annotator's agreement with the others is named, by metric.
-_OTHERS = {"span_f1": "span F1", "mean_abs_deviation": "mean abs. deviation"}
+_OTHERS = {
+    "span_f1": "span F1",
+    "kendall_tau": "Kendall τ",
+    "mean_abs_deviation": "mean abs. deviation",
+}
 # Agreement columns, in the order shown: report key and column title.
 _METRICS = (
     ("krippendorff_alpha", "Krippendorff α"),
     ("fleiss_kappa", "Fleiss κ"),
     ("cohen_kappa", "Cohen κ (mean of pairs)"),
     ("span_f1", "span F1"),
+    ("kendall_tau", "Kendall τ (mean of pairs)"),
 )
 
 

@@ -9,10 +9,11 @@ gives the same files).
 
 Columns: those of the flat table (see release_table) with these differences, by how the
 question's kind stores its answer: a "label" (single_label) is a ClassLabel (its index in
-the question's labels), "labels" (multi_label) a list of ClassLabels, a span's label a
-ClassLabel; with layout.soft, each question with a label set has one
-`<question>_probabilities` column, a list of floats in the order of its labels (ClassLabel
-names; a rating's from min to max; a preference's a, b, tie).
+the question's labels), "labels" (multi_label) a list of ClassLabels, a "ranking" the list
+of its responses' ClassLabels best first, a span's label a ClassLabel; with layout.soft,
+each question with a label set has one `<question>_probabilities` column, a list of floats
+in the order of its labels (ClassLabel names; a rating's from min to max; a preference's a,
+b, tie; a ranking's responses, each the share of annotators who ranked it first).
 
 Features are written in the form every `datasets` release reads (2.x to 5.x): lists of
 values as `Sequence`, lists of objects as a JSON list of one object.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,14 @@ def _answer_kind(question: QuestionSpec) -> tuple[pa.DataType, Feature, _Convert
             sequence(class_label(question.choices)),
             lambda answer, item: None if answer is None else [index(a, item) for a in answer],
         )
+    if release == "ranking":
+        responses = release_table.soft_labels(question)
+        index = _indexer(question, responses)
+        return (
+            pa.list_(pa.int64()),
+            sequence(class_label(responses)),
+            lambda answer, item: None if answer is None else [index(a, item) for a in answer],
+        )
     if release == "spans":
         index = _indexer(question)
         span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.int64())])
@@ -194,9 +203,13 @@ def _spans(answer: Any, item: int, index: _Convert) -> list[dict[str, Any]] | No
     ]
 
 
-def _indexer(question: QuestionSpec) -> _Convert:
-    """label -> its ClassLabel index; InvalidInput naming the item for a label not in the spec."""
-    rank = {label: position for position, label in enumerate(question.choices)}
+def _indexer(question: QuestionSpec, names: Sequence[str] | None = None) -> _Convert:
+    """label -> its ClassLabel index; InvalidInput naming the item for a label not in the spec.
+
+    `names`: the class names, when they are not the question's labels (a ranking's responses).
+    """
+    known = question.choices if names is None else tuple(names)
+    rank = {label: position for position, label in enumerate(known)}
 
     def index(label: Any, item: int) -> int | None:
         if label is None:
@@ -206,7 +219,7 @@ def _indexer(question: QuestionSpec) -> _Convert:
         except (KeyError, TypeError):
             raise InvalidInput(
                 f"item {item}: question {question.name!r}: {label!r} is not one of its labels "
-                f"({', '.join(question.choices)})"
+                f"({', '.join(known)})"
             ) from None
 
     return index

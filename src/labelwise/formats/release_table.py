@@ -107,6 +107,7 @@ ANSWER_TYPES: dict[ReleaseValue, pa.DataType] = {
     "label": pa.string(),
     "labels": pa.list_(pa.string()),
     "spans": pa.list_(SPAN_TYPE),
+    "ranking": pa.list_(pa.string()),
     "integer": pa.int64(),
     "number": pa.float64(),
     "string": pa.string(),

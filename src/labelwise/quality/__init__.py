@@ -33,6 +33,15 @@ from labelwise.quality.encoding import (
 )
 from labelwise.quality.intervals import ConfidenceInterval, wilson_interval
 from labelwise.quality.krippendorff import MeasurementLevel, krippendorff_alpha
+from labelwise.quality.rankings import (
+    BordaConsensus,
+    RankingPairs,
+    borda_count,
+    kendall_tau,
+    mean_pairwise_tau,
+    ranking_pairs,
+    tau_matrix,
+)
 from labelwise.quality.spans import Span, SpanMatch, pairwise_span_f1, span_f1, vote_spans
 from labelwise.quality.stratified import StratifiedEstimate, stratified_proportion
 from labelwise.quality.voting import (
@@ -52,6 +61,7 @@ from labelwise.quality.voting import (
 __all__ = [
     "UNRESOLVED",
     "AnnotatorScores",
+    "BordaConsensus",
     "CodedAnnotations",
     "ConfidenceInterval",
     "Consensus",
@@ -62,6 +72,7 @@ __all__ = [
     "MultiLabelConsensus",
     "NumberMethod",
     "PairKappa",
+    "RankingPairs",
     "Span",
     "SpanMatch",
     "StratifiedEstimate",
@@ -69,6 +80,7 @@ __all__ = [
     "aggregate_numbers",
     "annotator_accuracy",
     "bootstrap_ci",
+    "borda_count",
     "cohen_kappa",
     "confusion_matrix",
     "dawid_skene",
@@ -77,19 +89,23 @@ __all__ = [
     "encode",
     "find_duplicates",
     "fleiss_kappa",
+    "kendall_tau",
     "krippendorff_alpha",
     "label_scores",
     "label_values",
     "log_odds_weights",
     "majority_vote",
+    "mean_pairwise_tau",
     "multilabel_vote",
     "pairwise_cohen_kappa",
     "pairwise_span_f1",
     "per_group",
     "per_label_kappa",
+    "ranking_pairs",
     "sort_labels",
     "span_f1",
     "stratified_proportion",
+    "tau_matrix",
     "vote_counts",
     "vote_spans",
     "weighted_vote",

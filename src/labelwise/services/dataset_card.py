@@ -47,6 +47,8 @@ class FreezeStats:
     balance: dict[str, dict[str | None, dict[str, Counter[str]]]] = field(default_factory=dict)
     # slice field -> slice value (None: the item has none) -> items released
     released: dict[str, Counter[str | None]] = field(default_factory=dict)
+    # ranking answers the Borda count left open: responses tied on points
+    tied_rankings: int = 0
 
     def add(self, spec: ProjectSpec, row: ReleaseRow) -> None:
         for metadata in self.slices:
@@ -60,7 +62,11 @@ class FreezeStats:
         self.sources.update(row.sources.values())
         for question in spec.questions:
             name = question.name
-            if not question.kind.categorical or row.sources[name] in ("unanswered", "invalid"):
+            if row.sources[name] in ("unanswered", "invalid"):
+                continue
+            if question.kind.coding == "rankings" and row.answers[name] is None:
+                self.tied_rankings += 1
+            if not question.kind.categorical:
                 continue
             answer = row.answers[name]
             labels = answer if isinstance(answer, list) else [answer]
@@ -351,6 +357,11 @@ def _issues(stats: FreezeStats, context: CardContext) -> str:
     )
     if ties:
         lines.append(f"- {ties:,} label answers left unresolved (tied votes).")
+    if stats.tied_rankings:
+        lines.append(
+            f"- {stats.tied_rankings:,} ranking answers left unresolved "
+            "(responses tied on Borda points)."
+        )
     if unanswered:
         lines.append(f"- {unanswered:,} answers left empty (no annotator answered).")
     if invalid := stats.sources.get("invalid", 0):

@@ -23,10 +23,10 @@ from labelwise.spec.questions._kind import Check
 FieldType = Literal["text", "markdown", "image", "chat", "pair", "metadata"]
 # The registered question types (labelwise.spec.questions), spelled out for pydantic and mypy.
 QuestionType = Literal[
-    "single_label", "multi_label", "spans", "rating", "number", "text", "preference"
+    "single_label", "multi_label", "spans", "rating", "number", "text", "preference", "ranking"
 ]
 ReviewPolicy = Literal["none", "all", "random", "stratified"]
-AgreementMetric = Literal["krippendorff_alpha", "fleiss_kappa", "cohen_kappa"]
+AgreementMetric = Literal["krippendorff_alpha", "fleiss_kappa", "cohen_kappa", "kendall_tau"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -159,6 +159,7 @@ class QuestionSpec(SpecModel):
     max_length: int | None = Field(default=None, gt=0)
     min_choices: int | None = Field(default=None, ge=1)
     max_choices: int | None = Field(default=None, ge=1)
+    responses: list[Identifier] | None = None
 
     # Derived once, on first use, for validate_answers, which runs on every submission.
     @cached_property
@@ -174,6 +175,15 @@ class QuestionSpec(SpecModel):
     @cached_property
     def _rank(self) -> dict[str, int]:
         return {choice: rank for rank, choice in enumerate(self.choices)}
+
+    @cached_property
+    def response_names(self) -> tuple[str, ...]:
+        """The responses a ranking orders, in spec order; () for other types."""
+        return tuple(self.responses or ())
+
+    @cached_property
+    def _response_rank(self) -> dict[str, int]:
+        return {name: place for place, name in enumerate(self.response_names)}
 
     @cached_property
     def _range(self) -> tuple[float, float]:
@@ -213,6 +223,17 @@ class QuestionSpec(SpecModel):
         low = info.data.get("min")
         if info.field_name == "max" and low is not None and value <= low:
             raise refuse(f"must be greater than min ({low})")
+        return value
+
+    @field_validator("responses")
+    @classmethod
+    def _check_responses(cls, value: list[str] | None) -> list[str] | None:
+        names = value or []
+        if value is not None and len(names) < 2:
+            raise refuse(f"name at least 2 responses to rank; got {len(names)}")
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise refuse(f"{name!r} is listed twice; name each response once")
         return value
 
     @field_validator("min_choices", "max_choices")
@@ -398,11 +419,14 @@ class ProjectSpec(SpecModel):
         types = {entry["name"]: entry.get("type") for entry in fields if _named(entry)}
         restricted = {entry["name"] for entry in fields if _restricted(entry)}
         for index, question in enumerate(questions):
-            problem = _field_reference(question, types) or _hidden_reference(
+            problem = _field_reference(question, question.get("field"), types) or _hidden_reference(
                 question.get("field"), restricted, "a question's field"
             )
             if problem:
                 yield ("questions", index, "field"), problem
+            yield from _response_references(
+                question, types, restricted, ("questions", index, "responses")
+            )
         slice_by = _stratified_slice(data.get("workflow"))
         if slice_by is not None and slice_by not in types:
             yield ("workflow", "review", "slice_by"), _no_such_field(slice_by, types)
@@ -444,8 +468,11 @@ def _duplicates(entries: list[dict[str, object]], key: str, what: str) -> Iterat
         first.setdefault(name, index)
 
 
-def _field_reference(question: Mapping[str, object], types: Mapping[object, object]) -> str | None:
-    kind, name = question.get("type"), question.get("field")
+def _field_reference(
+    question: Mapping[str, object], name: object, types: Mapping[object, object]
+) -> str | None:
+    """What is wrong with `name` as a field the question points at; None when it fits."""
+    kind = question.get("type")
     registered = QUESTION_TYPES.get(kind) if isinstance(kind, str) else None
     wanted = registered.field_types if registered is not None else ()
     if not wanted or not isinstance(name, str):
@@ -471,6 +498,23 @@ def _hidden_reference(name: object, restricted: set[object], what: str) -> str |
     if name in restricted:
         return f"{name!r} is hidden from some roles (visible_to); {what} must be seen by every role"
     return None
+
+
+def _response_references(
+    question: Mapping[str, object],
+    types: Mapping[object, object],
+    restricted: set[object],
+    loc: tuple[str | int, ...],
+) -> Iterator[Problem]:
+    """Each of a ranking's responses must be a field of a type the question can show, seen
+    by every role."""
+    responses = question.get("responses")
+    for index, name in enumerate(responses if isinstance(responses, list) else []):
+        problem = _field_reference(question, name, types) or _hidden_reference(
+            name, restricted, "a ranking's response"
+        )
+        if problem:
+            yield (*loc, index), problem
 
 
 def _no_such_field(name: str, types: Mapping[object, object]) -> str:

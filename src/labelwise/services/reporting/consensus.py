@@ -19,6 +19,7 @@ from labelwise.errors import InvalidInput, NotFound
 from labelwise.quality import (
     Consensus,
     aggregate_numbers,
+    borda_count,
     dawid_skene,
     majority_vote,
     multilabel_vote,
@@ -31,6 +32,7 @@ from labelwise.services.reporting.quality_data import (
     MultiLabelColumns,
     NumberColumns,
     ProjectColumns,
+    RankingColumns,
     codes,
     load,
 )
@@ -43,7 +45,8 @@ from labelwise.spec import QuestionSpec
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
-# The consensus methods a project export or a release may ask for.
+# The consensus methods a project export or a release may ask for (a question type without
+# the one asked for takes its own default: median for numbers, borda for rankings).
 METHODS = ("majority", "dawid-skene", "weighted")
 
 
@@ -51,10 +54,13 @@ class ItemConsensus(NamedTuple):
     """An item's consensus answer.
 
     `answer`: the label (None when the top labels tied: ties are never settled by label
-    order), the list of labels chosen by a strict majority (multi-label), or the number.
+    order), the list of labels chosen by a strict majority (multi-label), the number, or the
+    responses best first by the Borda count (None when two tie on points).
     `confidence`: the probability of the chosen label; for multi-label the lowest share of
-    agreement over the labels decided; None for numbers. `probabilities`: every label's vote
-    share or Dawid-Skene posterior (multi-label: each label's share of votes); None for numbers.
+    agreement over the labels decided; for a ranking the share of the annotators' ordered
+    pairs of responses it keeps; None for numbers. `probabilities`: every label's vote share
+    or Dawid-Skene posterior (multi-label: each label's share of votes; ranking: each
+    response's share of first places); None for numbers.
     """
 
     answer: Any
@@ -96,7 +102,7 @@ def consensus(
 
     `method`: one of the question kind's `consensus` methods (majority, dawid-skene or
     weighted, see `vote_weights`, for single-label, preference and rating questions, majority
-    for multi-label, median or mean for numbers); the default is its first.
+    for multi-label, median or mean for numbers, borda for rankings); the default is its first.
     An item settled by adjudication answers with the adjudicator's decision at confidence 1:
     a person's ruling on a disagreement outranks any vote over it.
     """
@@ -156,6 +162,8 @@ def _entries(
         return _label_entries(answers, _label_consensus(question, answers, rows, n, method, gold))
     if isinstance(answers, MultiLabelColumns):
         return _multi_label_entries(answers, rows, n)
+    if isinstance(answers, RankingColumns):
+        return _ranking_entries(answers, rows, n)
     assert isinstance(answers, NumberColumns)  # no other coding has consensus methods
     values = np.asarray(answers.values, np.float64)
     numbers = aggregate_numbers(rows, values, n, "mean" if method == "mean" else "median")
@@ -211,6 +219,23 @@ def _multi_label_entries(
     return entry
 
 
+def _ranking_entries(
+    answers: RankingColumns, rows: IntArray, n: int
+) -> Callable[[int], ItemConsensus]:
+    responses = answers.responses
+    places = codes(answers.places).reshape(-1, len(responses))
+    borda = borda_count(rows, places, n)
+
+    def entry(row: int) -> ItemConsensus:
+        firsts = dict(zip(responses, borda.first[row].tolist(), strict=True))
+        if borda.tied[row]:
+            return ItemConsensus(None, None, firsts)
+        order = [responses[j] for j in borda.order[row].tolist()]
+        return ItemConsensus(order, float(borda.agreement[row]), firsts)
+
+    return entry
+
+
 def _number(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
@@ -232,7 +257,9 @@ def _settled(
             continue
         answer = final[question.name]
         row = int(np.searchsorted(item_codes, code))
-        settled[row] = ItemConsensus(answer, certain, _one_hot(labels, answer))
+        # A ranking's probabilities are over the best response: its first.
+        chosen = answer[:1] if question.kind.coding == "rankings" else answer
+        settled[row] = ItemConsensus(answer, certain, _one_hot(labels, chosen))
     return settled
 
 

@@ -233,6 +233,39 @@ class SpanColumns(AnswerColumns):
         self.version_total.append(total)
 
 
+class RankingColumns(AnswerColumns):
+    """Rankings as the place of each response: one row of `places` per answer (row-major),
+    0 for the best. The report pairs them up by item afterwards, all items at once."""
+
+    def __init__(self, responses: Sequence[str]) -> None:
+        super().__init__()
+        self.responses = tuple(responses)
+        self._position = {name: code for code, name in enumerate(self.responses)}
+        self.places = array("q")
+
+    def add_item(self, item: int, answers: Sequence[Answer]) -> None:
+        for annotator, value, version in answers:
+            places = self._places(value)
+            if places is None:
+                self.unmatched += 1
+                continue
+            self._row(item, annotator, version)
+            self.places.extend(places)
+
+    def _places(self, value: Any) -> list[int] | None:
+        """Each response's place (0: best), None unless `value` ranks every response once."""
+        position = self._position
+        if not isinstance(value, list) or len(value) != len(position):
+            return None
+        places = [-1] * len(position)
+        for place, name in enumerate(value):
+            code = position.get(name) if isinstance(name, str) else None
+            if code is None or places[code] >= 0:
+                return None
+            places[code] = place
+        return places
+
+
 def _spans(value: Any, choices: Sequence[str]) -> list[Span] | None:
     if not isinstance(value, list):
         return None
@@ -281,6 +314,7 @@ _COLLECTORS: dict[Coding, Callable[[QuestionSpec], AnswerColumns]] = {
     "label_sets": lambda question: MultiLabelColumns(question.choices),
     "numbers": lambda question: NumberColumns(),
     "spans": lambda question: SpanColumns(question.choices),
+    "rankings": lambda question: RankingColumns(question.response_names),
     "none": lambda question: AnswerColumns(),
 }
 

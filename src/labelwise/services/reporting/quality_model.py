@@ -36,7 +36,9 @@ def _maybe(value: float | None) -> float | None:
 class LabelRow:
     """One label of a question: how often annotators gave it, how often the majority consensus
     is it, its agreement against the other labels (Fleiss' kappa, label vs rest), and the F1 of
-    the annotators' answers against the consensus. Span questions give F1 between annotators."""
+    the annotators' answers against the consensus. Span questions give F1 between annotators;
+    ranking questions give, per response, how often annotators ranked it first (`answers`) and
+    on how many items the Borda consensus does (`consensus`)."""
 
     label: str
     answers: int
@@ -72,8 +74,9 @@ class AnnotatorRow:
     against: "consensus" (the majority vote; the annotator's own vote is part of it, which
     flatters annotators on items with few votes) and, on items with a gold answer to the
     question, "gold". `agreement` holds what fits types without a reference label, keyed by
-    metric: "span_f1" (exact span F1 against every other annotator of the same items) and
-    "mean_abs_deviation" (mean distance of a number from the mean of the others' answers to
+    metric: "span_f1" (exact span F1 against every other annotator of the same items),
+    "kendall_tau" (mean Kendall's tau of a ranking with every other ranking of the same item)
+    and "mean_abs_deviation" (mean distance of a number from the mean of the others' answers to
     the same item). `weight` is the annotator's vote in the "weighted" consensus."""
 
     annotator: str
@@ -118,11 +121,12 @@ class QuestionReport:
     """Agreement and consensus of one question.
 
     `agreement` holds the metrics that apply to the question's type, by name
-    (krippendorff_alpha, fleiss_kappa, cohen_kappa, span_f1, span_f1_overlap); `metric` names
-    the one used per slice. `consensus` counts items per consensus label, by method
-    (majority, dawid_skene, weighted). `confusion` holds each annotator's Dawid-Skene
-    confusion matrix (questions coded as labels). `unmatched` counts answers
-    that no longer fit the question (its labels changed since) and were left out.
+    (krippendorff_alpha, fleiss_kappa, cohen_kappa, span_f1, span_f1_overlap, kendall_tau);
+    `metric` names the one used per slice. `consensus` counts items per consensus label, by
+    method (majority, dawid_skene, weighted; borda: items per response ranked first).
+    `confusion` holds each annotator's Dawid-Skene confusion matrix (questions coded as
+    labels). `unmatched` counts answers that no longer fit the question (its labels changed
+    since) and were left out.
     """
 
     name: str

@@ -19,8 +19,10 @@ from labelwise.quality import (
     AnnotatorScores,
     KappaWeights,
     MeasurementLevel,
+    RankingPairs,
     annotator_accuracy,
     bootstrap_ci,
+    borda_count,
     dawid_skene,
     deviation_from_others,
     fleiss_kappa,
@@ -31,6 +33,7 @@ from labelwise.quality import (
     pairwise_cohen_kappa,
     per_group,
     per_label_kappa,
+    ranking_pairs,
     wilson_interval,
 )
 from labelwise.services.reporting.quality_data import (
@@ -38,6 +41,7 @@ from labelwise.services.reporting.quality_data import (
     LabelColumns,
     MultiLabelColumns,
     NumberColumns,
+    RankingColumns,
     SpanColumns,
     codes,
 )
@@ -100,6 +104,8 @@ def _by_type(question: QuestionSpec, columns: AnswerColumns, context: Context) -
         return _multi_labels(question, columns, context)
     if isinstance(columns, SpanColumns):
         return _spans(question, columns, context)
+    if isinstance(columns, RankingColumns):
+        return _rankings(question, columns, context)
     return _counts_only(question, columns, context, None)
 
 
@@ -360,6 +366,64 @@ def _spans(question: QuestionSpec, columns: SpanColumns, context: Context) -> Qu
     )
 
 
+def _rankings(question: QuestionSpec, columns: RankingColumns, context: Context) -> QuestionReport:
+    """Rankings: Kendall's tau averaged over every pair of annotators of the same item
+    (bootstrapped over those items); per response, how often it was ranked first and is first
+    by the Borda count."""
+    items, annotators = codes(columns.items), codes(columns.annotators)
+    answered, units = _dense(items)
+    places = _places(columns)
+    pairs = ranking_pairs(units, places)
+    _, pair_units = _dense(units[pairs.first])
+    k = len(columns.responses)
+    borda = borda_count(units, places, int(answered.size))
+    given_first = np.bincount(np.argmin(places, axis=1), minlength=k)
+    consensus_first = np.bincount(borda.order[~borda.tied, 0], minlength=k)
+    names = list(columns.responses)
+
+    def tau(rows: IntArray) -> float:
+        return float(pairs.tau[rows].mean()) if rows.size else math.nan
+
+    return QuestionReport(
+        name=question.name,
+        type=question.type,
+        items=int(answered.size),
+        annotations=int(items.size),
+        unmatched=columns.unmatched,
+        metric="kendall_tau",
+        agreement={"kendall_tau": _with_interval(pair_units, lambda rows, _: tau(rows))},
+        labels=[
+            LabelRow(name, int(given_first[j]), int(consensus_first[j]), None, None)
+            for j, name in enumerate(names)
+        ],
+        slices=_slices(context, items, items[pairs.first], tau),
+        annotators=_annotator_rows(
+            context,
+            annotators,
+            {},
+            agreement={"kendall_tau": _tau_by_annotator(pairs, annotators, context)},
+        ),
+        consensus={
+            "borda": ConsensusCounts(
+                dict(zip(names, map(int, consensus_first), strict=True)), int(borda.tied.sum())
+            )
+        },
+    )
+
+
+def _places(columns: RankingColumns) -> IntArray:
+    return codes(columns.places).reshape(-1, len(columns.responses))
+
+
+def _tau_by_annotator(pairs: RankingPairs, annotators: IntArray, context: Context) -> FloatArray:
+    """Per annotator code: mean tau with every other annotator of the items they ranked."""
+    n = len(context.annotators)
+    sides = (annotators[pairs.first], annotators[pairs.second])
+    total = sum(np.bincount(side, weights=pairs.tau, minlength=n) for side in sides)
+    count = sum(np.bincount(side, minlength=n) for side in sides)
+    return np.asarray(np.where(count > 0, total / np.maximum(count, 1), np.nan), np.float64)
+
+
 def _span_f1_by_annotator(columns: SpanColumns, context: Context) -> FloatArray:
     """Per annotator code: exact span F1 over the pairs they are in; NaN with no spans there."""
     every = range(len(context.annotators))
@@ -459,6 +523,11 @@ def _version_statistic(
     if isinstance(columns, SpanColumns):
         exact, total = codes(columns.version_exact), codes(columns.version_total)
         return lambda rows: _share(exact[rows], total[rows]), codes(columns.version_codes)
+    if isinstance(columns, RankingColumns):
+        pairs = ranking_pairs(units, _places(columns))
+        first, second = versions[pairs.first], versions[pairs.second]
+        within = np.where(first == second, first, -1)  # pairs across versions: no group
+        return lambda rows: float(pairs.tau[rows].mean()), within
     return None, versions
 
 

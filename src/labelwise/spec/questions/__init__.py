@@ -14,6 +14,7 @@ from labelwise.spec.questions import (
     multi_label,
     number,
     preference,
+    ranking,
     rating,
     single_label,
     spans,
@@ -35,6 +36,7 @@ QUESTION_TYPES: dict[str, QuestionKind] = {
         number.KIND,
         text.KIND,
         preference.KIND,
+        ranking.KIND,
     )
 }
 

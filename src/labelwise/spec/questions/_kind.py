@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from labelwise.spec._model import QuestionSpec
 
-Coding = Literal["labels", "label_sets", "numbers", "spans", "none"]
+Coding = Literal["labels", "label_sets", "numbers", "spans", "rankings", "none"]
 """How the quality report codes answers: one category each (`labels`), a yes/no flag per
-category (`label_sets`), a float (`numbers`), pairwise span matches per item (`spans`), or not
-at all (`none`: free text is never compared word for word)."""
+category (`label_sets`), a float (`numbers`), pairwise span matches per item (`spans`), the
+place of each response (`rankings`, compared pair by pair with Kendall's tau), or not at all
+(`none`: free text is never compared word for word)."""
 
-ReleaseValue = Literal["label", "labels", "spans", "integer", "number", "string"]
+ReleaseValue = Literal["label", "labels", "spans", "ranking", "integer", "number", "string"]
 """How a release stores an answer: one label (a Hugging Face ClassLabel), a list of labels,
-a list of spans (start, end, label), an integer, a float, or a string."""
+a list of spans (start, end, label), a ranking (the responses best first, each a ClassLabel),
+an integer, a float, or a string."""
 
 Level = Literal["nominal", "ordinal", "interval"]
 
@@ -56,9 +58,10 @@ class QuestionKind:
     `consensus`: the aggregation methods it takes, its default first; () for none.
     `majority(answers)`: a release's answer for an item with several annotators and no
     consensus method. `canonical(answer)`: the answer as a release writes it.
-    `field_types`: the field types its `field` may name. `integer_bounds`: min and max must be
-    integers. `empty_is_answer`: [] is an answer, not a blank. `compared`: differing answers
-    are a disagreement to adjudicate. `straight_lining`: the straight-lining check watches it.
+    `field_types`: the field types its `field` (or each of its `responses`) may name.
+    `integer_bounds`: min and max must be integers. `empty_is_answer`: [] is an answer, not a
+    blank. `compared`: differing answers are a disagreement to adjudicate. `straight_lining`:
+    the straight-lining check watches it.
     `number_keys`: its rank for the labeling page's number keys (lowest first; None: never).
     """
 

@@ -2,6 +2,7 @@
 // side with the questions where they differ marked (by colour and by the word "differs").
 
 import { h } from "./dom.js";
+import { rankingSummary } from "./ranking.js";
 import { spanColor } from "./spans.js";
 import { titleOf } from "./spec.js";
 
@@ -21,6 +22,7 @@ function formatAnswer(question, value, data) {
   if (value === undefined || value === null) return h("span", { class: "muted" }, "—");
   const layout = question.layout;
   if (layout.widget === "spans") return spanList(question, Array.isArray(value) ? value : [], data);
+  if (layout.widget === "ranking") return rankingSummary(question, value);
   if (layout.multiple) return Array.isArray(value) ? value.join(", ") : String(value);
   if (layout.names) return layout.names[value] ?? String(value);
   if (layout.widget === "text") return h("span", { class: "free-text" }, String(value));

@@ -110,9 +110,11 @@ export class AnswerForm {
     this.el.classList.toggle("span-keys", active);
   }
 
-  /** Required questions without an answer (an empty span list is an answer: "nothing"). */
+  /** Required questions without an answer (an empty span list is an answer: "nothing"),
+   * and answers begun but not finished (a ranking of some of the responses). */
   missing() {
-    return this.widgets.filter((w) => w.question.required !== false && w.value === undefined);
+    return this.widgets.filter((w) =>
+      (w.question.required !== false && w.value === undefined) || w.incomplete);
   }
 
   showMissing(widgets) {
@@ -137,10 +139,14 @@ export class AnswerForm {
       const q = this.primary.question;
       const count = Math.min(this.primary.inputs.length, 10);
       const keys = count === 10 ? "1–9, 0" : count > 1 ? `1–${count}` : "1";
-      lines.push([keys, `answer “${titleOf(q)}”`]);
+      lines.push([keys, this.primary.keyHint ?? `answer “${titleOf(q)}”`]);
     }
     if (this.allSurfaces.length) lines.push(["1–9", "after selecting text: mark it with that label"]);
     if (this.widgets.some((w) => w.filter)) lines.push(["/", "filter the choices of a taxonomy"]);
+    if (this.widgets.some((w) => w.question.layout.widget === "ranking")) {
+      lines.push(["Alt+↑/↓", "move the focused response of a ranking up or down"]);
+      lines.push(["Delete", "take the focused response out of its ranking"]);
+    }
     lines.push(["Ctrl+Z", "undo the last change to the answers"]);
     return lines;
   }

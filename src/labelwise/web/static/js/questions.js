@@ -4,6 +4,7 @@
 // Every control is a real, labelled form control, so Tab, arrows and Space work too.
 
 import { h, kbd, newId } from "./dom.js";
+import { RankingWidget } from "./ranking.js";
 import { digitFor, titleOf } from "./spec.js";
 
 function legend(question) {
@@ -175,8 +176,8 @@ function textControl(q) {
 
 /**
  * The widget for any question but spans (see spans.js), as the server's layout of its type
- * says: `options` (inline for short scales), `taxonomy`, `number` or `text`. `keys`: show
- * number-key hints.
+ * says: `options` (inline for short scales), `taxonomy`, `ranking` (see ranking.js), `number`
+ * or `text`. `keys`: show number-key hints.
  */
 export function widgetFor(question, keys) {
   const q = question;
@@ -190,6 +191,8 @@ export function widgetFor(question, keys) {
       if (layout.inline) widget.el.classList.add("inline-options");
       return widget;
     }
+    case "ranking":
+      return new RankingWidget(q, keys);
     case "number":
       return new InputWidget(q, numberInput(q, layout.integer), rangeHint(q));
     default:

@@ -3,13 +3,16 @@
 
 /**
  * The spec with each question's `layout` (its widget and options; `keys`: the number keys
- * answer it), `choices` (leaf paths of a taxonomy, a span question's labels) and `hierarchical`.
+ * answer it), `choices` (leaf paths of a taxonomy, a span question's labels), `hierarchical`
+ * and `responses` (a ranking's, as [field name, field title]).
  */
 export function prepareSpec(spec, layout) {
+  const fields = new Map(spec.fields.map((f) => [f.name, f]));
   for (const q of spec.questions) {
     q.layout = layout[q.name];
     q.choices = q.layout.choices ?? [];
     q.hierarchical = q.layout.hierarchical ?? false;
+    q.responses = (q.layout.responses ?? []).map((name) => [name, titleOf(fields.get(name) ?? { name })]);
   }
   return spec;
 }
@@ -19,7 +22,7 @@ export function titleOf(thing) {
 }
 
 /** The question the number keys answer (the server picks it: the first single-label one,
- * else the first preference). */
+ * else the first preference, else the first ranking). */
 export function primaryQuestion(spec) {
   return spec.questions.find((q) => q.layout.keys) ?? null;
 }
