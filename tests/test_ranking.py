@@ -28,6 +28,7 @@ from labelwise.cli.common import console
 from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.formats import FORMATS, write_release
+from labelwise.policies import EVERYTHING
 from labelwise.services import projects, releases
 from labelwise.services.reporting.consensus import ItemConsensus, consensus
 from labelwise.spec import SpecError, parse_spec
@@ -276,7 +277,7 @@ def test_a_hugging_face_release_holds_the_ranking_as_class_labels(
         need(False, "datasets is not installed: pip install -e '.[test]'")
     project = projects.get(ranked.db, "replies")
     releases.create(ranked.db, project, "v1", "majority", actor_id=None)
-    shape = releases.layout(ranked.db, project, "v1", soft=True, annotators=True)
+    shape = releases.layout(ranked.db, project, "v1", view=EVERYTHING, soft=True, annotators=True)
     write_release(FORMATS["hf"], releases.rows(ranked.db, project, "v1"), shape, tmp_path / "hf")
     ds = datasets.load_from_disk(str(tmp_path / "hf"))
     order = ds.features["order"].feature
