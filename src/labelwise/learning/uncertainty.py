@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.exceptions import ConvergenceWarning
 
-from labelwise.learning.baseline import pipeline
+from labelwise.learning.baseline import fit
 
 
 def least_confidence(
@@ -19,9 +17,7 @@ def least_confidence(
     from the baseline trained on `texts` and their `labels`; None with fewer than 2 classes."""
     if len(set(labels)) < 2 or not unlabelled:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = pipeline(len(texts)).fit(np.asarray(texts, dtype=object), np.asarray(labels))
+    model = fit(texts, labels)
     probabilities: NDArray[np.float64] = model.predict_proba(np.asarray(unlabelled, dtype=object))
     doubt: NDArray[np.float64] = 1.0 - probabilities.max(axis=1)
     return doubt
