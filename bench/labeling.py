@@ -136,12 +136,15 @@ def postgresql_target(root: Path, pg_url: str, items: int, fresh: bool) -> Targe
     return Target("postgresql", target_url, data_dir)
 
 
-def prepare(target: Target, items: int, annotators: int) -> list[Annotator]:
-    """Project, annotators and items, reusing whatever a previous run left; their tokens."""
+def prepare(target: Target, items: int, annotators: int, order: str) -> list[Annotator]:
+    """Project, annotators and items, reusing whatever a previous run left; their tokens.
+    `order`: the spec's workflow.order (uncertainty: the background process trains)."""
     db = Database(target.url)
     try:
         upgrade(db.engine)
-        projects.apply_spec(db, parse_spec(SPEC))
+        workflow = {"overlap": OVERLAP, "lease_minutes": 30, "order": order, "retrain_every": 500}
+        spec = {**SPEC, "workflow": workflow}
+        projects.apply_spec(db, parse_spec(spec))
         have = _item_count(db)
         if have not in (0, items):
             raise SystemExit(f"{target.backend}: holds {have} items, not {items}: use --fresh")
@@ -727,6 +730,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="where the data dirs and the generated JSONL are kept",
     )
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
+    parser.add_argument(
+        "--order",
+        choices=["priority", "uncertainty"],
+        default="priority",
+        help="workflow.order; uncertainty retrains the model every 500 annotations meanwhile",
+    )
     return parser.parse_args(argv)
 
 
@@ -744,7 +753,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             if backend == "sqlite"
             else postgresql_target(options.root, options.pg_url, options.items, options.fresh)
         )
-        people = prepare(target, options.items, options.annotators)
+        people = prepare(target, options.items, options.annotators, options.order)
         for workers in options.workers:
             for auth in options.auth:
                 result = run(target, people, workers, auth, options)

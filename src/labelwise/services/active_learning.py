@@ -26,7 +26,9 @@ from labelwise.spec import ProjectSpec
 from labelwise.states import ItemStatus
 
 PAGE = 5000
-WRITE_BATCH = 10_000
+# Priorities are written a batch per transaction: one transaction over every item would hold
+# SQLite's writer lock (and PostgreSQL's row locks) long enough to stall submits.
+WRITE_BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -68,13 +70,14 @@ def reorder(db: Database, project: Project) -> Reordered | None:
     doubt = least_confidence(texts, labels, open_texts)
     if doubt is None:
         return None
-    with db.write() as session:
-        for start in range(0, len(open_ids), WRITE_BATCH):
-            end = start + WRITE_BATCH
-            rows = zip(open_ids[start:end], doubt[start:end], strict=True)
+    for start in range(0, len(open_ids), WRITE_BATCH):
+        end = start + WRITE_BATCH
+        rows = zip(open_ids[start:end], doubt[start:end], strict=True)
+        with db.write() as session:
             session.execute(
                 update(Item), [{"id": i, "priority": round(float(p), 6)} for i, p in rows]
             )
+    with db.write() as session:
         audit.record(
             session,
             project_id=project.id,
