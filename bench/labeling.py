@@ -89,8 +89,8 @@ SPEC = {
         {"name": "team", "type": "single_label", "labels": TEAMS},
         {"name": "urgency", "type": "rating", "min": 1, "max": 5},
     ],
-    "workflow": {"overlap": OVERLAP, "lease_minutes": 30},
 }
+WORKFLOW = {"overlap": OVERLAP, "lease_minutes": 30}
 
 
 # --- preparing a database --------------------------------------------------------------------
@@ -142,9 +142,8 @@ def prepare(target: Target, items: int, annotators: int, order: str) -> list[Ann
     db = Database(target.url)
     try:
         upgrade(db.engine)
-        workflow = {"overlap": OVERLAP, "lease_minutes": 30, "order": order, "retrain_every": 500}
-        spec = {**SPEC, "workflow": workflow}
-        projects.apply_spec(db, parse_spec(spec))
+        workflow = {**WORKFLOW, "order": order, "retrain_every": 500}
+        projects.apply_spec(db, parse_spec({**SPEC, "workflow": workflow}))
         have = _item_count(db)
         if have not in (0, items):
             raise SystemExit(f"{target.backend}: holds {have} items, not {items}: use --fresh")
