@@ -15,7 +15,7 @@ Create Date: 2026-12-03
 """
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,7 +100,7 @@ def _link(prev_hash: str, fields: dict[str, Any], form: Form) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + form(fields)).hexdigest()
 
 
-def _walk(connection: sa.Connection, chain: str) -> Iterator[list[sa.Row[Any]]]:
+def _walk(connection: sa.Connection, chain: str) -> Iterator[Sequence[sa.Row[Any]]]:
     """The chain's events in seq order, a keyset page at a time."""
     query = (
         sa.select(_events)
