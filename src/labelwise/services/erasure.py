@@ -72,17 +72,26 @@ class Erasure:
 
 def erase_item(db: Database, slug: str, external_id: str, actor_id: int | None) -> Erasure:
     """Delete item `external_id` of project `slug` and everything that holds its content."""
+    return _erase_item(db, slug, Item.external_id == external_id, repr(external_id), actor_id)
+
+
+def erase_item_by_id(db: Database, slug: str, item_id: int, actor_id: int | None) -> Erasure:
+    """`erase_item` for the item with database id `item_id` (the API's item paths use it)."""
+    return _erase_item(db, slug, Item.id == item_id, str(item_id), actor_id)
+
+
+def _erase_item(
+    db: Database, slug: str, which: ColumnElement[bool], named: str, actor_id: int | None
+) -> Erasure:
     with db.write() as session:
         project = session.scalar(select(Project).where(Project.slug == slug))
         if project is None:
             raise NotFound(f"project {slug!r} not found")
         item = session.scalar(
-            select(Item)
-            .where(Item.project_id == project.id, Item.external_id == external_id)
-            .with_for_update()
+            select(Item).where(Item.project_id == project.id, which).with_for_update()
         )
         if item is None:
-            raise NotFound(f"item {external_id!r} not found in project {slug!r}")
+            raise NotFound(f"item {named} not found in project {slug!r}")
         annotations = select(Annotation.id).where(Annotation.item_id == item.id)
         counts = {
             "annotations": _count(session, Annotation, Annotation.item_id == item.id),
@@ -94,22 +103,11 @@ def erase_item(db: Database, slug: str, external_id: str, actor_id: int | None) 
             "escalations": _count(session, Escalation, Escalation.item_id == item.id),
         }
         redacted = _redact(session, chain_of(project.id), _about_item(session, project.id, item))
-        what = f"item {external_id}"
+        what = f"item {item.external_id}" if item.external_id is not None else f"item #{item.id}"
         releases = release_erasure.remove_item(session, item.id, what, actor_id)
         session.execute(delete(Item).where(Item.id == item.id))  # the rest cascades
-        _record(
-            session,
-            project.id,
-            actor_id,
-            "item.erased",
-            ("item", item.id),
-            redacted,
-            {
-                "external_id": external_id,
-                "counts": counts,
-                "releases": releases,
-            },
-        )
+        after = {"external_id": item.external_id, "counts": counts, "releases": releases}
+        _record(session, project.id, actor_id, "item.erased", ("item", item.id), redacted, after)
     return Erasure(what, counts, len(redacted), releases)
 
 
