@@ -152,8 +152,8 @@ def erase_person(db: Database, username: str, actor_id: int | None) -> Erasure:
         if user is None:
             raise NotFound(f"user {username!r} not found")
         pseudonym = _pseudonym(session, user)
+        redacted = _redact_person(session, user.id)  # before the rows it finds events by go
         counts = _forget_work(session, user.id)
-        redacted = _redact_person(session, user.id)
         releases = release_erasure.remove_annotator(
             session, username, f"person {pseudonym}", actor_id
         )
