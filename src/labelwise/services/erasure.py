@@ -57,6 +57,7 @@ ERASED_TEXT = "[erased]"  # what stays of an escalation answer an erased person 
 UNUSABLE_PASSWORD = "!erased"  # no Argon2 hash: no password matches it
 _EVENTS = cast(Table, AuditEvent.__table__)
 _E = _EVENTS.c
+ID_BATCH = 1000  # ids per IN list, well under SQLite's limit on bound parameters
 _HOLDS_SLOT = (AssignmentStatus.ACTIVE, AssignmentStatus.SUBMITTED, AssignmentStatus.REWORK)
 
 
@@ -152,8 +153,8 @@ def erase_person(db: Database, username: str, actor_id: int | None) -> Erasure:
         if user is None:
             raise NotFound(f"user {username!r} not found")
         pseudonym = _pseudonym(session, user)
-        redacted = _redact_person(session, user.id)  # before the rows it finds events by go
-        counts = _forget_work(session, user.id)
+        counts, annotations = _forget_work(session, user.id)
+        redacted = _redact_person(session, user.id, annotations)
         releases = release_erasure.remove_annotator(
             session, username, f"person {pseudonym}", actor_id
         )
@@ -185,9 +186,12 @@ def _pseudonym(session: Session, user: User) -> str:
     return name
 
 
-def _forget_work(session: Session, user_id: int) -> dict[str, int]:
+def _forget_work(session: Session, user_id: int) -> tuple[dict[str, int], dict[int, list[int]]]:
     """Delete their annotations and what hangs on them, giving back the slots they held and
-    reopening the items left short of their overlap."""
+    reopening the items left short of their overlap; the counts, and the ids of the deleted
+    annotations by project. The ids are the rows the DELETE removed: an annotation another
+    server commits meanwhile is either among them, its events visible to the redaction that
+    follows, or left whole."""
     mine = Annotation.user_id == user_id
     item_ids = sorted(
         set(session.scalars(select(Annotation.item_id).where(mine)))
@@ -209,7 +213,6 @@ def _forget_work(session: Session, user_id: int) -> dict[str, int]:
     )
     annotations = select(Annotation.id).where(mine)
     counts = {
-        "annotations": _count(session, Annotation, mine),
         "revisions": _count(
             session, AnnotationRevision, AnnotationRevision.annotation_id.in_(annotations)
         ),
@@ -217,7 +220,13 @@ def _forget_work(session: Session, user_id: int) -> dict[str, int]:
         "escalations": _count(session, Escalation, Escalation.user_id == user_id),
     }
     session.execute(delete(Assignment).where(Assignment.user_id == user_id))
-    session.execute(delete(Annotation).where(mine))  # revisions, reviews of them cascade
+    deleted: dict[int, list[int]] = {}
+    # Revisions, the reviews of them and their review assignments cascade.
+    for annotation_id, project_id in session.execute(
+        delete(Annotation).where(mine).returning(Annotation.id, Annotation.project_id)
+    ):
+        deleted.setdefault(project_id, []).append(annotation_id)
+    counts["annotations"] = sum(len(ids) for ids in deleted.values())
     session.execute(delete(Comment).where(Comment.user_id == user_id))
     session.execute(delete(Escalation).where(Escalation.user_id == user_id))
     session.execute(sql_update(Review).where(Review.reviewer_id == user_id).values(feedback=None))
@@ -227,7 +236,7 @@ def _forget_work(session: Session, user_id: int) -> dict[str, int]:
     session.execute(delete(CheckFinding).where(CheckFinding.user_id == user_id))
     for item in items:
         _reopen(session, item, held.get(item.id, 0))
-    return counts
+    return counts, deleted
 
 
 def _reopen(session: Session, item: Item, slots: int) -> None:
@@ -259,24 +268,26 @@ def _forget_account(session: Session, user: User) -> dict[str, int]:
     return counts
 
 
-def _redact_person(session: Session, user_id: int) -> list[int]:
-    """The events naming them (account, tokens, memberships) and holding what they wrote."""
+def _redact_person(session: Session, user_id: int, annotations: dict[int, list[int]]) -> list[int]:
+    """The events naming them (account, tokens, memberships), holding what they wrote, and
+    about their deleted `annotations` (by project)."""
     tokens = _as_text(select(ApiToken.id).where(ApiToken.user_id == user_id))
     redacted = _redact(
         session,
         SERVER_CHAIN,
         or_(_targets("user", [str(user_id)]), _targets("token", tokens)),
     )
-    written = _E.actor_id == user_id
     about_them = or_(
         _targets("user", [str(user_id)]),
-        _targets(
-            "annotation", _as_text(select(Annotation.id).where(Annotation.user_id == user_id))
-        ),
-        and_(written, _E.action.in_(_WRITTEN_BY_THEM)),
+        and_(_E.actor_id == user_id, _E.action.in_(_WRITTEN_BY_THEM)),
     )
     for project_id in session.scalars(select(Project.id).order_by(Project.id)):
-        redacted += _redact(session, chain_of(project_id), about_them)
+        chain = chain_of(project_id)
+        redacted += _redact(session, chain, about_them)
+        ids = [str(i) for i in annotations.get(project_id, [])]
+        for start in range(0, len(ids), ID_BATCH):
+            batch = ids[start : start + ID_BATCH]
+            redacted += _redact(session, chain, _targets("annotation", batch))
     return redacted
 
 
