@@ -18,7 +18,7 @@ from labelwise.cli.main import app
 from labelwise.db.audit_chain import erased
 from labelwise.db.audit_models import AuditEvent
 from labelwise.db.engine import Database
-from labelwise.db.models import Base, Item, User
+from labelwise.db.models import Base, Escalation, Item, User
 from labelwise.formats import ParsedRow
 from labelwise.policies import Role
 from labelwise.services import audit, erasure, guidelines, imports, projects, releases
@@ -103,7 +103,19 @@ class Scene:
             "example",
             None,
         )
+        with self.db.write() as session:  # an open question, which the release's card lists
+            bob = session.scalars(select(User.id).where(User.username == "bob")).one()
+            question = f"Still {SECRET}?"
+            session.add(
+                Escalation(
+                    project_id=self.project.id, item_id=self.item_id, user_id=bob, question=question
+                )
+            )
         releases.create(self.db, self.project, "v1", "majority", actor_id=None)
+        assert (
+            f"open question on `s-1`: Still {SECRET}?"
+            in releases.get(self.db, self.project, "v1").card
+        )
 
     def _label(self, who: str, external_id: str, answers: dict[str, Any]) -> Any:
         lease = self.call(who, "POST", "/api/v1/projects/t/next")

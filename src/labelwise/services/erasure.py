@@ -48,7 +48,7 @@ from labelwise.db.models import (
     User,
 )
 from labelwise.errors import NotFound
-from labelwise.services import accounts, audit, release_erasure
+from labelwise.services import accounts, audit, dataset_card, release_erasure
 from labelwise.services.projects import spec_of
 from labelwise.states import AssignmentKind, AssignmentStatus, ItemStatus
 
@@ -104,8 +104,11 @@ def _erase_item(
             "escalations": _count(session, Escalation, Escalation.item_id == item.id),
         }
         redacted = _redact(session, chain_of(project.id), _about_item(session, project.id, item))
-        what = f"item {item.external_id}" if item.external_id is not None else f"item #{item.id}"
+        label = item.external_id if item.external_id is not None else f"#{item.id}"
+        what = f"item {label}"
         releases = release_erasure.remove_item(session, item.id, what, actor_id)
+        prefix = dataset_card.open_question_prefix(label)
+        release_erasure.scrub_cards(session, project.id, lambda line: line.startswith(prefix))
         session.execute(delete(Item).where(Item.id == item.id))  # the rest cascades
         after = {"external_id": item.external_id, "counts": counts, "releases": releases}
         _record(session, project.id, actor_id, "item.erased", ("item", item.id), redacted, after)
@@ -153,11 +156,17 @@ def erase_person(db: Database, username: str, actor_id: int | None) -> Erasure:
         if user is None:
             raise NotFound(f"user {username!r} not found")
         pseudonym = _pseudonym(session, user)
+        asked = _open_question_lines(session, user.id)
         counts, annotations = _forget_work(session, user.id)
         redacted = _redact_person(session, user.id, annotations)
         releases = release_erasure.remove_annotator(
             session, username, f"person {pseudonym}", actor_id
         )
+        rename = (
+            dataset_card.annotator_row_prefix(username),
+            dataset_card.annotator_row_prefix(pseudonym),
+        )
+        release_erasure.scrub_cards(session, None, asked.__contains__, rename)
         counts.update(_forget_account(session, user))
         user.username, user.password_hash = pseudonym, UNUSABLE_PASSWORD
         user.is_active = user.is_admin = False
@@ -176,6 +185,19 @@ def erase_person(db: Database, username: str, actor_id: int | None) -> Erasure:
         )
     accounts.forget_cached_actors()
     return Erasure(f"person {pseudonym}", counts, len(redacted), releases)
+
+
+def _open_question_lines(session: Session, user_id: int) -> set[str]:
+    """The lines a dataset card would show for the questions they asked."""
+    rows = session.execute(
+        select(Item.external_id, Item.id, Escalation.question)
+        .join(Item, Item.id == Escalation.item_id)
+        .where(Escalation.user_id == user_id)
+    )
+    return {
+        dataset_card.open_question_line(external or f"#{item_id}", question)
+        for external, item_id, question in rows
+    }
 
 
 def _pseudonym(session: Session, user: User) -> str:

@@ -2,10 +2,11 @@
 
 A release stores its items' content (`releases`), so an erased item's rows are removed from
 every release that froze it, and an erased person's answers (kept under their name) from
-every row that lists them. The release keeps the content hash it was made with; each
-erasure adds a `release_erasures` row with who, when, what, and the hash of the stored rows
-after it, so `releases.verify` can tell rows taken out by an erasure from rows altered in
-the database behind the application's back.
+every row that lists them. Its dataset card loses the erased item's open questions and the
+person's, and names the person by their pseudonym. The release keeps the content hash it was
+made with; each erasure adds a `release_erasures` row with who, when, what, and the hash of
+the stored rows after it, so `releases.verify` can tell rows taken out by an erasure from rows
+altered in the database behind the application's back. (The card is not hashed.)
 
 Called inside the erasure's write transaction.
 """
@@ -13,7 +14,7 @@ Called inside the erasure's write transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import orjson
@@ -21,11 +22,12 @@ from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from labelwise.db.pages import keyset_pages, read_on
-from labelwise.db.release_models import ReleaseErasure, ReleaseRowRecord
+from labelwise.db.release_models import Release, ReleaseErasure, ReleaseRowRecord
 
 PAGE = 5000
 _rows = cast(Table, ReleaseRowRecord.__table__)
 _erasures = cast(Table, ReleaseErasure.__table__)
+_releases = cast(Table, Release.__table__)
 
 
 def remove_item(session: Session, item_id: int, erased: str, actor_id: int | None) -> int:
@@ -62,6 +64,29 @@ def remove_annotator(session: Session, username: str, erased: str, actor_id: int
     for release_id, rows in sorted(changed.items()):
         _record(connection, release_id, erased, 0, rows, actor_id)
     return len(changed)
+
+
+def scrub_cards(
+    session: Session,
+    project_id: int | None,
+    drop: Callable[[str], bool],
+    rename: tuple[str, str] | None = None,
+) -> None:
+    """Drop the card lines `drop` picks and rename an annotator's table rows, in the
+    project's releases (None: every project's)."""
+    connection = session.connection()
+    query = select(_releases.c.id, _releases.c.card)
+    if project_id is not None:
+        query = query.where(_releases.c.project_id == project_id)
+    for release_id, card in connection.execute(query).all():
+        lines = [line for line in card.split("\n") if not drop(line)]
+        if rename is not None:
+            old, new = rename
+            lines = [new + line[len(old) :] if line.startswith(old) else line for line in lines]
+        if (scrubbed := "\n".join(lines)) != card:
+            connection.execute(
+                update(_releases).where(_releases.c.id == release_id).values(card=scrubbed)
+            )
 
 
 def _record(
