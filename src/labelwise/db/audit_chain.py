@@ -40,7 +40,8 @@ GENESIS = "0" * 64
 SERVER_CHAIN = "server"
 PROJECT_CHAIN = "project:"
 
-# What an event's hash covers: everything but its database id and the hashes themselves.
+# What an event's hash covers: everything but its database id and the hashes themselves
+# (`before` and `after` by their digests: `canonical`).
 HASHED_FIELDS = (
     "chain",
     "seq",

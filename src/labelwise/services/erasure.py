@@ -170,19 +170,8 @@ def erase_person(db: Database, username: str, actor_id: int | None) -> Erasure:
         counts.update(_forget_account(session, user))
         user.username, user.password_hash = pseudonym, UNUSABLE_PASSWORD
         user.is_active = user.is_admin = False
-        _record(
-            session,
-            None,
-            actor_id,
-            "person.erased",
-            ("user", user.id),
-            redacted,
-            {
-                "pseudonym": pseudonym,
-                "counts": counts,
-                "releases": releases,
-            },
-        )
+        after = {"pseudonym": pseudonym, "counts": counts, "releases": releases}
+        _record(session, None, actor_id, "person.erased", ("user", user.id), redacted, after)
     accounts.forget_cached_actors()
     return Erasure(f"person {pseudonym}", counts, len(redacted), releases)
 
