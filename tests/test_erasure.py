@@ -308,7 +308,24 @@ def test_the_cli_asks_first(scene: Scene, tmp_path: Path) -> None:
     assert person.exit_code == 0 and "erased person erased-" in person.output
     missing = CliRunner().invoke(app, ["erase", "item", "t", "nope", "--yes"], env=env)
     assert missing.exit_code != 0 and "item 'nope' not found in project 't'" in missing.output
-    assert audit.verify(scene.db).ok
+    verified = CliRunner().invoke(app, ["audit", "verify"], env=env)
+    assert verified.exit_code == 0 and "audit trail intact" in verified.output
+    erased_count = audit.verify(scene.db).erased
+    assert erased_count > 0 and f"{erased_count} events with erased content" in verified.output
+    with scene.db.read() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "project.created")
+        ).one()
+    with scene.db.engine.begin() as connection:
+        connection.execute(
+            text('UPDATE audit_events SET "after" = :v WHERE id = :i'),
+            {"v": orjson.dumps(erased(event.after)).decode(), "i": event.id},
+        )
+    unrecorded = CliRunner().invoke(app, ["audit", "verify"], env=env)
+    assert unrecorded.exit_code == 1
+    assert f"event id {event.id}: its content was erased behind the application" in (
+        unrecorded.output
+    )
 
 
 def test_a_delete_must_say_hard(scene: Scene) -> None:
