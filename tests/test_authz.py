@@ -192,6 +192,13 @@ ENDPOINTS = [
         "/api/v1/projects/secret/releases/r0/diff/r0",
         _row(200, 200, 200, 403, 200, 404, 200),
     ),
+    # Hard delete: the owner erases item 1; the admin, last, then finds it gone.
+    Endpoint(
+        "DELETE",
+        "/api/v1/projects/secret/items/1?hard=true",
+        _row(200, 403, 403, 403, 403, 404, 404),
+    ),
+    Endpoint("DELETE", "/api/v1/users/target?hard=true", _row(403, 403, 403, 403, 403, 403, 200)),
 ]
 
 

@@ -14,6 +14,7 @@ from labelwise.cli import (
     checks,
     data,
     demo,
+    erasure,
     gold,
     guidelines,
     items,
@@ -48,6 +49,7 @@ app.add_typer(checks.app, name="checks")
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")
 app.add_typer(releases.app, name="release")
+app.add_typer(erasure.app, name="erase")
 app.command("import")(data.import_command)
 app.command("export")(data.export_command)
 app.command("stats")(stats.stats_command)
