@@ -15,6 +15,7 @@ from labelwise.cli import (
     data,
     demo,
     erasure,
+    gaps,
     gold,
     guidelines,
     items,
@@ -53,6 +54,7 @@ app.add_typer(erasure.app, name="erase")
 app.command("import")(data.import_command)
 app.command("export")(data.export_command)
 app.command("stats")(stats.stats_command)
+app.command("gaps")(gaps.gaps_command)
 
 HostOption = Annotated[
     str | None, typer.Option("--host", help="Address to listen on.", show_default="127.0.0.1")
