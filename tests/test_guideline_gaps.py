@@ -14,6 +14,7 @@ from labelwise.db.engine import Database
 from labelwise.policies import Role
 from labelwise.services import guidelines
 from tests.teams import Team
+from tests.test_web import log_in
 
 V1 = "# Billing\nInvoices and refunds are billing.\n"
 V2 = V1 + "## Billing or tech?\nA crash while paying is tech, though billing is named.\n"
@@ -92,3 +93,13 @@ def test_the_cli_prints_the_gaps(client: TestClient, db: Database, tmp_path: Pat
     assert "billing / tech" in printed.output and "Billing or tech?" in printed.output
     as_json = runner.invoke(app, ["gaps", "t", "--json"], env=env)
     assert orjson.loads(as_json.output)["gaps"][0]["examples"] == ["t-0", "t-1"]
+
+
+def test_the_page_shows_the_gap_to_a_viewer(client: TestClient, db: Database) -> None:
+    team = _team(client, db)
+    team.member("vic", Role.VIEWER)
+    log_in(client, "vic")
+    page = client.get("/projects/t/gaps")
+    assert page.status_code == 200
+    assert "billing / tech" in page.text and "Billing or tech?" in page.text
+    assert "v1: 33% of 3; v2: 100% of 3" in page.text
