@@ -148,8 +148,11 @@ class Item(Base):
     final_answers: Mapped[Any] = mapped_column(JSONText, nullable=True)
     # A plain column: SQLite cannot add a foreign key to an existing table in place.
     final_by: Mapped[int | None] = mapped_column(Id)
+    # When the item last became done (None while it is not): the dashboard's progress by day.
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         _one_of("items", "status", ItemStatus),
+        Index("ix_items_done", "project_id", "done_at"),
         # The annotation queue: open items by priority, then import order.
         Index("ix_items_queue", "project_id", "status", priority.desc(), "id"),
         Index("uq_items_project_external", "project_id", "external_id", unique=True),
@@ -186,6 +189,8 @@ class Annotation(Base):
         Index("uq_annotations_item_user", "item_id", "user_id", unique=True),
         Index("ix_annotations_project_item", "project_id", "item_id", "id"),
         Index("ix_annotations_project_user", "project_id", "user_id"),
+        # Covers the dashboard's work per person and day, and its time-on-item percentiles.
+        Index("ix_annotations_work", "project_id", "user_id", "created_at", "time_ms"),
     )
 
 
@@ -267,6 +272,7 @@ class Review(Base):
         _one_of("reviews", "verdict", Verdict),
         Index("ix_reviews_annotation", "annotation_id"),
         Index("ix_reviews_item", "item_id"),
+        Index("ix_reviews_outcomes", "project_id", "created_at", "verdict"),
     )
 
 
@@ -359,6 +365,21 @@ class CheckFinding(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
+
+
+class DashboardSnapshot(Base):
+    """A project's last computed dashboard quality figures (agreement, class balance, gold
+    accuracy), as JSON, with the audit-chain position they are true at: a big project's are
+    too slow to compute on each page load, so the page shows these and says when."""
+
+    __tablename__ = "dashboard_snapshots"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seconds: Mapped[float] = mapped_column()
+    figures: Mapped[str] = mapped_column(Text)
 
 
 # Some tables live in modules of their own; importing them here registers them on Base.

@@ -1,0 +1,232 @@
+"""Benchmark: the project dashboard of a 1M-item, 3M-annotation project.
+
+    python bench/dashboard.py [--items 1000000] [--database-url URL] [--seed 7] [--repeat 5]
+                              [--keep PATH]
+
+The project: tickets with a `channel` and a `language` slice, a 5-label single_label question
+and a rating 1-5. Each item has 3 annotations from a pool of 50 annotators spread over 60 days,
+with times on item from 1 s to 2 min, under guideline versions 1-3; one annotation in 20 is
+reviewed, one item in 20 has a gold answer, and the checks found one answer in 300. Everything
+goes in with bulk Core inserts on the database layer (the workflow would take days), then
+ANALYZE, as after a real import.
+
+Then the page is loaded through the ASGI app, logged in as the owner: the first load, and the
+best and median of --repeat more. The dashboard's queries are also timed one by one, so a slow
+one shows. Without --database-url the database is a SQLite file in a temporary directory (or
+--keep PATH, reused when it already holds the project); with it, that database (empty or
+labelwise-migrated): the project and users made here are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SLUG = "dash-bench"
+LABELS = ["billing", "technical", "account", "shipping", "other"]
+CHANNELS = ["email", "chat", "phone", "web form"]
+LANGUAGES = ["en", "de", "fr", "ja"]
+ANNOTATORS = 50
+REVIEWERS = 3
+OVERLAP = 3
+DAYS = 60
+BATCH = 20_000
+START = datetime(2026, 9, 1, tzinfo=UTC)
+SPEC = {
+    "name": "Dashboard bench",
+    "slug": SLUG,
+    "fields": [
+        {"name": "text", "type": "text"},
+        {"name": "channel", "type": "metadata"},
+        {"name": "language", "type": "metadata"},
+    ],
+    "questions": [
+        {"name": "category", "type": "single_label", "labels": LABELS},
+        {"name": "urgency", "type": "rating", "min": 1, "max": 5},
+    ],
+    "workflow": {"overlap": OVERLAP},
+    "quality": {"agreement_target": {"metric": "krippendorff_alpha", "min": 0.8}},
+}
+
+
+def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _items(project_id: int, n: int, rng: random.Random) -> Iterator[dict[str, Any]]:
+    for number in range(n):
+        yield {
+            "project_id": project_id,
+            "external_id": f"t-{number}",
+            "data": {
+                "text": f"ticket {number}",
+                "channel": rng.choice(CHANNELS),
+                "language": rng.choice(LANGUAGES),
+            },
+            # The last tenth is still waiting for annotators.
+            "status": "done" if number < n * 9 // 10 else "new",
+            "slots_used": OVERLAP if number < n * 9 // 10 else 0,
+            "created_at": START,
+        }
+
+
+def _annotations(
+    project_id: int, item_ids: list[int], users: list[int], rng: random.Random
+) -> Iterator[dict[str, Any]]:
+    """3 annotations on each of the first 9/10 of the items, 3 more per item on the first tenth
+    stand in for the open items' partial work: 3 per item on average, 1M items -> 3M."""
+    skills = [rng.uniform(0.6, 0.95) for _ in users]
+    done = len(item_ids) * 9 // 10
+    extra = len(item_ids) - done  # annotations spread over the first items to reach 3 per item
+    seconds = DAYS * 86_400
+    for position, item_id in enumerate(item_ids[:done]):
+        truth = rng.choices(LABELS, weights=[35, 25, 20, 12, 8])[0]
+        urgency = rng.randint(1, 5)
+        moment = START + timedelta(seconds=seconds * position / done)
+        count = OVERLAP + (OVERLAP if position < extra else 0)
+        for who in rng.sample(range(len(users)), min(count, len(users))):
+            at = moment + timedelta(seconds=rng.randrange(3600))
+            yield {
+                "project_id": project_id,
+                "item_id": item_id,
+                "user_id": users[who],
+                "answers": {
+                    "category": truth if rng.random() < skills[who] else rng.choice(LABELS),
+                    "urgency": min(5, max(1, urgency + rng.choice((-1, 0, 0, 1)))),
+                },
+                "time_ms": int(min(120_000, rng.lognormvariate(9.3, 0.6))),
+                "created_at": at,
+                "updated_at": at,
+                "guideline_version": 1 + 3 * position // done,
+                "review_status": "submitted",
+            }
+
+
+def set_up(url: str, n: int, seed: int) -> float:
+    """Migrate, and bulk-insert the project, its people, items, annotations, reviews, gold
+    answers and check findings."""
+    from sqlalchemy import insert, select, text
+
+    from labelwise.db.engine import Database
+    from labelwise.db.migrate import upgrade
+    from labelwise.db.models import (
+        Annotation,
+        CheckFinding,
+        GoldAnswer,
+        Item,
+        Membership,
+        Review,
+        User,
+    )
+    from labelwise.services import accounts, projects
+    from labelwise.spec import parse_spec
+
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    db = Database(url)
+    upgrade(db.engine)
+    project = projects.apply_spec(db, parse_spec(SPEC)).project
+    accounts.create_user(db, f"{SLUG}-owner", "bench-password-1")
+    with db.write() as session:
+        names = [f"{SLUG}-a{i:02}" for i in range(ANNOTATORS)]
+        names += [f"{SLUG}-r{i}" for i in range(REVIEWERS)]
+        session.execute(insert(User), [{"username": u, "password_hash": "-"} for u in names])
+        ids = dict(
+            session.execute(
+                select(User.username, User.id).where(User.username.like(f"{SLUG}-%"))
+            ).all()
+        )
+        roles = {f"{SLUG}-owner": "owner"} | {
+            name: "reviewer" if "-r" in name else "annotator" for name in names
+        }
+        session.execute(
+            insert(Membership),
+            [{"project_id": project.id, "user_id": ids[u], "role": r} for u, r in roles.items()],
+        )
+    annotators = [ids[f"{SLUG}-a{i:02}"] for i in range(ANNOTATORS)]
+    reviewers = [ids[f"{SLUG}-r{i}"] for i in range(REVIEWERS)]
+    with db.write() as session:
+        for batch in _batches(_items(project.id, n, rng)):
+            session.execute(insert(Item), batch)
+        item_ids = list(
+            session.scalars(select(Item.id).where(Item.project_id == project.id).order_by(Item.id))
+        )
+        for batch in _batches(_annotations(project.id, item_ids, annotators, rng)):
+            session.execute(insert(Annotation), batch)
+        _extras(session, project.id, item_ids, reviewers, rng)
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    db.dispose()
+    return time.perf_counter() - started
+
+
+def _extras(
+    session: Any, project_id: int, item_ids: list[int], reviewers: list[int], rng: random.Random
+) -> None:
+    """Reviews of one annotation in 20, gold answers on one item in 20, a finding per 300."""
+    from sqlalchemy import insert, select
+
+    from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Review
+
+    verdicts = ["accept"] * 8 + ["reject", "correct"]
+    checks = ["too_fast", "straight_lining", "out_of_range"]
+    reviews, findings = [], []
+    rows = session.execute(
+        select(Annotation.id, Annotation.item_id, Annotation.created_at)
+        .where(Annotation.project_id == project_id)
+        .order_by(Annotation.id)
+    )
+    for annotation_id, item_id, at in rows:
+        if annotation_id % 20 == 0:
+            reviews.append(
+                {
+                    "project_id": project_id,
+                    "item_id": item_id,
+                    "annotation_id": annotation_id,
+                    "revision": 1,
+                    "reviewer_id": rng.choice(reviewers),
+                    "verdict": rng.choice(verdicts),
+                    "created_at": at + timedelta(hours=2),
+                }
+            )
+        if annotation_id % 300 == 0:
+            findings.append(
+                {
+                    "project_id": project_id,
+                    "check": rng.choice(checks),
+                    "item_id": item_id,
+                    "annotation_id": annotation_id,
+                    "message": "bench finding",
+                }
+            )
+    for batch in _batches(iter(reviews)):
+        session.execute(insert(Review), batch)
+    for batch in _batches(iter(findings)):
+        session.execute(insert(CheckFinding), batch)
+    gold = (
+        {"item_id": item_id, "project_id": project_id, "answers": {"category": rng.choice(LABELS)}}
+        for item_id in item_ids[::20]
+    )
+    for batch in _batches(gold):
+        session.execute(insert(GoldAnswer), batch)
+
+
+if __name__ == "__main__":
+    import sys
+
+    path = Path(sys.argv[1])
+    print(set_up(f"sqlite:///{path}", int(sys.argv[2]), 7))
