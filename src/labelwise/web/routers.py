@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from labelwise.web import files, pages, project_pages, release_pages, work_pages
+from labelwise.web import dashboard_pages, files, pages, project_pages, release_pages, work_pages
 
 router = APIRouter(include_in_schema=False)
-for module in (pages, project_pages, release_pages, work_pages, files):
+for module in (pages, project_pages, dashboard_pages, release_pages, work_pages, files):
     router.include_router(module.router)

@@ -109,13 +109,18 @@ def computing(project_id: int) -> bool:
         return project_id in _running
 
 
-def recompute_once(db: Database, project: Project) -> None:
-    """`recompute`, unless this process is already at it for the project (a second click on a
-    big project would only double the work)."""
+def claim(project_id: int) -> bool:
+    """Mark the project's figures as being recomputed by this process; False if they already
+    are (a second click on a big project would only double the work)."""
     with _running_lock:
-        if project.id in _running:
-            return
-        _running.add(project.id)
+        if project_id in _running:
+            return False
+        _running.add(project_id)
+        return True
+
+
+def recompute_claimed(db: Database, project: Project) -> None:
+    """`recompute` after `claim`, releasing the claim however it ends."""
     try:
         recompute(db, project)
     finally:

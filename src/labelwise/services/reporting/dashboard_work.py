@@ -131,7 +131,7 @@ def _names(connection: Connection, people: set[int]) -> dict[int, str]:
     if not people:
         return {}
     rows = connection.execute(select(User.id, User.username).where(User.id.in_(sorted(people))))
-    return dict(rows.tuples().all())
+    return {person: name for person, name in rows}
 
 
 def _days(
