@@ -228,5 +228,4 @@ def _extras(
 if __name__ == "__main__":
     import sys
 
-    path = Path(sys.argv[1])
-    print(set_up(f"sqlite:///{path}", int(sys.argv[2]), 7))
+    print(set_up(sys.argv[1], int(sys.argv[2]), 7))

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import delete, event, select, update
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Annotation, Item, Project
+from labelwise.db.models import Annotation, DashboardCount, Item, Project
 from labelwise.policies import Role
 from labelwise.services import guidelines
 from labelwise.services.reporting import dashboard, dashboard_quality
@@ -196,3 +196,84 @@ def test_percentiles_by_nearest_rank() -> None:
     assert time_on_item({100: 1}) == time_on_item({100: 1})
     figures = time_on_item({100: 5, 200: 4, 900: 1})
     assert (figures.timed, figures.median_ms, figures.p90_ms) == (10, 100, 200)
+
+
+def _counted(db: Database, project_id: int) -> dict[str, dict[tuple[int, str], int]]:
+    with db.read() as session:
+        rows = session.execute(
+            select(DashboardCount.kind, DashboardCount.user_id, DashboardCount.bucket, DashboardCount.n)
+            .where(DashboardCount.project_id == project_id, DashboardCount.n > 0)
+        ).all()
+    found: dict[str, dict[tuple[int, str], int]] = {"day": {}, "time": {}, "done": {}}
+    for kind, person, bucket, n in rows:
+        found[kind][(person, bucket)] = n
+    return found
+
+
+def _recounted(db: Database, project_id: int) -> dict[str, dict[tuple[int, str], int]]:
+    """The same counts from the rows themselves, in Python."""
+    found: dict[str, dict[tuple[int, str], int]] = {"day": {}, "time": {}, "done": {}}
+    with db.read() as session:
+        annotations = session.execute(
+            select(Annotation.user_id, Annotation.created_at, Annotation.time_ms).where(
+                Annotation.project_id == project_id
+            )
+        ).all()
+        done = session.scalars(
+            select(Item.done_at).where(Item.project_id == project_id, Item.done_at.is_not(None))
+        ).all()
+    for person, created, time_ms in annotations:
+        day = (person, created.strftime("%Y-%m-%d"))
+        found["day"][day] = found["day"].get(day, 0) + 1
+        if time_ms is not None:
+            digits = len(str(time_ms))
+            step = 10 ** max(0, digits - 3)
+            bucket = (person, str(time_ms // step * step))
+            found["time"][bucket] = found["time"].get(bucket, 0) + 1
+    for moment in done:
+        day = (0, moment.strftime("%Y-%m-%d"))
+        found["done"][day] = found["done"].get(day, 0) + 1
+    return found
+
+
+def test_the_kept_counts_follow_every_change(team: Team, db: Database) -> None:
+    """Inserts, the fixture's updates (created_at, done_at), a new time and a cascade delete
+    all move the counts the triggers keep, exactly as recounting the rows does."""
+    project_id = team.project.id
+    assert _counted(db, project_id) == _recounted(db, project_id)
+    assert sum(_counted(db, project_id)["day"].values()) == 7
+    with db.write() as session:
+        session.execute(update(Annotation).where(Annotation.time_ms == 4000).values(time_ms=12345))
+        session.execute(delete(Item).where(Item.external_id == "t-0"))
+    counted = _counted(db, project_id)
+    assert counted == _recounted(db, project_id)
+    assert sum(counted["day"].values()) == 5  # t-0's two annotations went with it
+    assert any(bucket == "12300" for _, bucket in counted["time"])
+
+
+def test_review_outcomes_read_their_covering_index(db: Database, team: Team) -> None:
+    """Verdicts per day are grouped from the index made for it (migration 0013)."""
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        if "utc_day_1, reviews.verdict" in statement:
+            statements.append((statement, params))
+
+    with db.read() as session:
+        project = session.get(Project, team.project.id)
+    assert project is not None
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        dashboard.build(db, project)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert len(statements) == 1
+    statement, params = statements[0]
+    with db.engine.connect() as connection:
+        if db.is_sqlite:
+            plan = str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all())
+            assert "COVERING INDEX ix_reviews_outcomes" in plan, plan
+        else:  # a tiny table is cheaper to scan: ask what the planner would use otherwise
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = str(connection.exec_driver_sql(f"EXPLAIN {statement}", params).all())
+            assert "ix_reviews_outcomes" in plan, plan

@@ -1,24 +1,22 @@
-"""SQL expressions for reports that group rows in the database: the UTC day of a timestamp,
-and a time on item rounded to three significant figures.
+"""SQL for reports that group rows in the database: the UTC day of a timestamp.
 
-They are spelled per dialect here, in the database layer, so the services that build GROUP BY
-queries never ask which database they run on.
+Spelled per dialect here, in the database layer, so the services that build GROUP BY queries
+never ask which database they run on.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, case
+from sqlalchemy import Date
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+class utc_day(FunctionElement[Any]):  # noqa: N801 (an SQL function, named like one)
+    """The UTC day of a timestamp: 'YYYY-MM-DD' text on SQLite, a DATE on PostgreSQL (read it
+    with `str()`)."""
 
-class utc_day(FunctionElement[str]):  # noqa: N801 (an SQL function, named like one)
-    """'YYYY-MM-DD' of a timestamp, in UTC."""
-
-    type = String()
+    type = Date()
     inherit_cache = True
     name = "utc_day"
 
@@ -31,19 +29,4 @@ def _sqlite_day(element: utc_day, compiler: Any, **kw: Any) -> str:
 
 @compiles(utc_day, "postgresql")
 def _postgresql_day(element: utc_day, compiler: Any, **kw: Any) -> str:
-    moment = compiler.process(element.clauses, **kw)
-    return f"to_char(({moment}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-
-
-def three_figures(milliseconds: ColumnElement[int]) -> ColumnElement[int]:
-    """The value cut to three significant figures (12,345 -> 12,300): within 1% of it, and few
-    enough distinct values that a GROUP BY on it stays small at any number of rows."""
-    steps = [(10**digits, 10 ** (digits - 3)) for digits in range(4, 10)]
-    return case(
-        (milliseconds < 1000, milliseconds),
-        *(
-            (milliseconds < bound, milliseconds // step * step)
-            for bound, step in steps
-        ),
-        else_=milliseconds,
-    )
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -152,7 +153,6 @@ class Item(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         _one_of("items", "status", ItemStatus),
-        Index("ix_items_done", "project_id", "done_at"),
         # The annotation queue: open items by priority, then import order.
         Index("ix_items_queue", "project_id", "status", priority.desc(), "id"),
         Index("uq_items_project_external", "project_id", "external_id", unique=True),
@@ -189,8 +189,6 @@ class Annotation(Base):
         Index("uq_annotations_item_user", "item_id", "user_id", unique=True),
         Index("ix_annotations_project_item", "project_id", "item_id", "id"),
         Index("ix_annotations_project_user", "project_id", "user_id"),
-        # Covers the dashboard's work per person and day, and its time-on-item percentiles.
-        Index("ix_annotations_work", "project_id", "user_id", "created_at", "time_ms"),
     )
 
 
@@ -272,7 +270,7 @@ class Review(Base):
         _one_of("reviews", "verdict", Verdict),
         Index("ix_reviews_annotation", "annotation_id"),
         Index("ix_reviews_item", "item_id"),
-        Index("ix_reviews_outcomes", "project_id", "created_at", "verdict"),
+        Index("ix_reviews_outcomes", "project_id", "created_at", "verdict"),  # dashboard
     )
 
 
@@ -367,6 +365,22 @@ class CheckFinding(Base):
     created_at: Mapped[datetime] = _now()
 
 
+class DashboardCount(Base):
+    """A running count the dashboard draws, kept by triggers (migration 0013) in the same
+    transaction as the rows it counts: annotations per person and UTC day (kind "day"), per
+    person and time on item to three significant figures ("time"), items done per UTC day
+    ("done", person 0). Rows counted down to 0 stay."""
+
+    __tablename__ = "dashboard_counts"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 class DashboardSnapshot(Base):
     """A project's last computed dashboard quality figures (agreement, class balance, gold
     accuracy), as JSON, with the audit-chain position they are true at: a big project's are
@@ -378,7 +392,7 @@ class DashboardSnapshot(Base):
     )
     audit_seq: Mapped[int] = mapped_column(BigInteger)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    seconds: Mapped[float] = mapped_column()
+    seconds: Mapped[float] = mapped_column(Float)
     figures: Mapped[str] = mapped_column(Text)
 
 

@@ -1,6 +1,7 @@
-"""The dashboard's work figures, counted by the database: a handful of GROUP BY queries, each
-answered from one covering index (migration 0013), so a page over millions of annotations
-reads a few thousand grouped rows, never the annotations themselves.
+"""The dashboard's work figures, from counts the database keeps: `dashboard_counts` (moved by
+triggers as annotations and items change, migration 0013) and GROUP BY queries on small or
+indexed tables, so a page over millions of annotations reads some thousands of counts, never
+the annotations themselves.
 """
 
 from __future__ import annotations
@@ -13,25 +14,29 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, func, select
 
-from labelwise.db.aggregates import three_figures, utc_day
-from labelwise.db.models import Annotation, CheckFinding, Item, Review, User
+from labelwise.db.aggregates import utc_day
+from labelwise.db.models import CheckFinding, DashboardCount, Item, Review, User
 from labelwise.services.reporting.dashboard_model import AnnotatorWork, DayRow, TimeOnItem, Work
 from labelwise.spec import ProjectSpec
 
-_items, _annotations, _reviews = Item.__table__, Annotation.__table__, Review.__table__
+_items, _reviews, _counts = Item.__table__, Review.__table__, DashboardCount.__table__
 K = TypeVar("K", bound=Hashable)
 
 
 def work(connection: Connection, project_id: int, spec: ProjectSpec) -> Work:
     by_status = _status_counts(connection, project_id)
-    per_person_day = _annotations_per_person_day(connection, project_id)
-    histograms = _time_histograms(connection, project_id)
+    counts = _kept_counts(connection, project_id)
+    per_person_day = {(person, day): n for person, day, n in counts["day"]}
+    histograms: dict[int, dict[int, int]] = defaultdict(dict)
+    for person, value, n in counts["time"]:
+        histograms[person][int(value)] = n
+    done = {day: n for _, day, n in counts["done"]}
     verdicts_by_day = _verdicts_per_day(connection, project_id)
     names = _names(connection, {person for person, _ in per_person_day} | set(histograms))
     return Work(
         items=sum(by_status.values()),
         by_status=by_status,
-        days=_days(_done_per_day(connection, project_id), per_person_day, verdicts_by_day),
+        days=_days(done, per_person_day, verdicts_by_day),
         annotators=_annotators(per_person_day, histograms, names),
         time=time_on_item(_merged(histograms.values())),
         question_types=sorted({q.type for q in spec.questions}),
@@ -67,40 +72,17 @@ def _status_counts(connection: Connection, project_id: int) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
-def _done_per_day(connection: Connection, project_id: int) -> dict[str, int]:
-    day = utc_day(_items.c.done_at)
+def _kept_counts(connection: Connection, project_id: int) -> dict[str, list[tuple[int, str, int]]]:
+    """The project's running counts by kind: (person, bucket, count), zeros left out."""
     rows = connection.execute(
-        select(day, func.count())
-        .where(_items.c.project_id == project_id, _items.c.done_at.is_not(None))
-        .group_by(day)
+        select(_counts.c.kind, _counts.c.user_id, _counts.c.bucket, _counts.c.n).where(
+            _counts.c.project_id == project_id, _counts.c.n > 0
+        )
     )
-    return {d: int(count) for d, count in rows}
-
-
-def _annotations_per_person_day(
-    connection: Connection, project_id: int
-) -> dict[tuple[int, str], int]:
-    day = utc_day(_annotations.c.created_at)
-    rows = connection.execute(
-        select(_annotations.c.user_id, day, func.count())
-        .where(_annotations.c.project_id == project_id)
-        .group_by(_annotations.c.user_id, day)
-    )
-    return {(person, d): int(count) for person, d, count in rows}
-
-
-def _time_histograms(connection: Connection, project_id: int) -> dict[int, dict[int, int]]:
-    """Per person: {time on item to three significant figures: annotations}."""
-    bucket = three_figures(_annotations.c.time_ms)
-    rows = connection.execute(
-        select(_annotations.c.user_id, bucket, func.count())
-        .where(_annotations.c.project_id == project_id, _annotations.c.time_ms.is_not(None))
-        .group_by(_annotations.c.user_id, bucket)
-    )
-    histograms: dict[int, dict[int, int]] = defaultdict(dict)
-    for person, value, count in rows:
-        histograms[person][int(value)] = int(count)
-    return histograms
+    found: dict[str, list[tuple[int, str, int]]] = {"day": [], "time": [], "done": []}
+    for kind, person, bucket, n in rows:
+        found[kind].append((int(person), bucket, int(n)))
+    return found
 
 
 def _verdicts_per_day(connection: Connection, project_id: int) -> dict[str, dict[str, int]]:
@@ -109,12 +91,11 @@ def _verdicts_per_day(connection: Connection, project_id: int) -> dict[str, dict
         select(day, _reviews.c.verdict, func.count())
         .where(_reviews.c.project_id == project_id)
         .group_by(day, _reviews.c.verdict)
-        .order_by(day)
     )
     found: dict[str, dict[str, int]] = defaultdict(dict)
     for d, verdict, count in rows:
-        found[d][verdict] = int(count)
-    return dict(found)
+        found[str(d)][verdict] = int(count)
+    return dict(sorted(found.items()))
 
 
 def _finding_counts(connection: Connection, project_id: int) -> dict[str, int]:
