@@ -225,7 +225,106 @@ def _extras(
         session.execute(insert(GoldAnswer), batch)
 
 
-if __name__ == "__main__":
-    import sys
 
-    print(set_up(sys.argv[1], int(sys.argv[2]), 7))
+def has_project(url: str) -> bool:
+    from sqlalchemy import inspect, select
+
+    from labelwise.db.engine import Database
+    from labelwise.db.models import Project
+
+    db = Database(url)
+    try:
+        if "projects" not in inspect(db.engine).get_table_names():
+            return False
+        with db.read() as session:
+            return session.scalar(select(Project.id).where(Project.slug == SLUG)) is not None
+    finally:
+        db.dispose()
+
+
+def forget(url: str) -> None:
+    from sqlalchemy import delete
+
+    from labelwise.db.engine import Database
+    from labelwise.db.models import Project, User
+
+    db = Database(url)
+    with db.write() as session:
+        session.execute(delete(Project).where(Project.slug == SLUG))
+        session.execute(delete(User).where(User.username.like(f"{SLUG}-%")))
+    db.dispose()
+
+
+def measure(url: str, data_dir: Path, repeat: int, recompute: bool) -> None:
+    """Page loads through the ASGI app (HTTP in process), logged in as the owner."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from labelwise.app import create_app
+    from labelwise.db.engine import Database
+    from labelwise.services import projects
+    from labelwise.services.reporting import dashboard, dashboard_quality
+    from labelwise.settings import Settings
+
+    db = Database(url)
+    settings = Settings(data_dir=data_dir, database_url=url)
+    project = projects.get(db, SLUG)
+    if recompute:
+        started = time.perf_counter()
+        figures = dashboard_quality.recompute(db, project)
+        print(f"quality figures recomputed: {time.perf_counter() - started:.1f} s "
+              f"({figures.annotations:,} annotations)")
+    with TestClient(create_app(settings, db), base_url="http://bench") as client:
+        login = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', login)
+        assert token
+        form = {"username": f"{SLUG}-owner", "password": "bench-password-1",
+                "csrf_token": token.group(1)}
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+        times = []
+        for _ in range(repeat + 1):
+            started = time.perf_counter()
+            page = client.get(f"/projects/{SLUG}/dashboard")
+            times.append(time.perf_counter() - started)
+            assert page.status_code == 200, page.text[:500]
+        charts = page.text.count("<svg ")
+        print(f"page: first {times[0] * 1000:.0f} ms, then best {min(times[1:]) * 1000:.0f} ms, "
+              f"median {statistics.median(times[1:]) * 1000:.0f} ms over {repeat}; "
+              f"{len(page.content) / 1024:.0f} KiB, {charts} charts")
+    started = time.perf_counter()
+    board = dashboard.build(db, project)
+    took = time.perf_counter() - started
+    annotations = sum(person.annotations for person in board.work.annotators)
+    print(f"dashboard.build alone: {took * 1000:.0f} ms; {board.work.items:,} items, "
+          f"{annotations:,} annotations, {len(board.work.days)} days, "
+          f"quality figures {'shown' if board.quality else 'not computed yet'}")
+    db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="a SQLite file to reuse (made if missing)")
+    parser.add_argument(
+        "--recompute", action="store_true", help="compute the quality figures first (minutes)"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        path = args.keep or Path(scratch) / "dashboard.db"
+        url = args.database_url or f"sqlite:///{path}"
+        if has_project(url):
+            print(f"reusing the project in {url}")
+        else:
+            seconds = set_up(url, args.items, args.seed)
+            print(f"set up {args.items:,} items, {args.items * OVERLAP:,} annotations: {seconds:.0f} s")
+        measure(url, Path(scratch) / "data", args.repeat, args.recompute)
+        if args.database_url:
+            forget(url)
+
+
+if __name__ == "__main__":
+    main()

@@ -368,7 +368,7 @@ class CheckFinding(Base):
 class DashboardCount(Base):
     """A running count the dashboard draws, kept by triggers (migration 0013) in the same
     transaction as the rows it counts: annotations per person and UTC day (kind "day"), per
-    person and time on item to three significant figures ("time"), items done per UTC day
+    person and time on item to two significant figures ("time"), items done per UTC day
     ("done", person 0). Rows counted down to 0 stay."""
 
     __tablename__ = "dashboard_counts"

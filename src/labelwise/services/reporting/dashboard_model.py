@@ -27,7 +27,7 @@ class DayRow:
 @dataclass(frozen=True, slots=True)
 class TimeOnItem:
     """Time on item of the annotations that recorded one: nearest-rank median and 90th
-    percentile, in milliseconds, to three significant figures."""
+    percentile in milliseconds, to two significant figures (cut down: within 10% below)."""
 
     timed: int
     median_ms: int | None

@@ -6,7 +6,7 @@ dashboard draws in `dashboard_counts`, moved by triggers in the same transaction
 they count, whoever writes them:
 
 - kind 'day': annotations per (person, UTC day of created_at)
-- kind 'time': annotations per (person, time on item to three significant figures)
+- kind 'time': annotations per (person, time on item to two significant figures)
 - kind 'done': items per UTC day they became done (`items.done_at`, new here: set when an
   item becomes done, cleared when it leaves; person 0)
 
@@ -37,17 +37,19 @@ DAY = {
     "sqlite": "substr({column}, 1, 10)",
     "postgresql": "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
 }
-THREE_FIGURES = (
-    "CASE WHEN {ms} < 1000 THEN {ms} WHEN {ms} < 10000 THEN {ms} / 10 * 10 "
-    "WHEN {ms} < 100000 THEN {ms} / 100 * 100 WHEN {ms} < 1000000 THEN {ms} / 1000 * 1000 "
-    "ELSE {ms} / 10000 * 10000 END"
+# Time on item to two significant figures (12,345 ms -> 12,000): a few hundred values per
+# person at most, so the page reads a few thousand counts for any number of annotations.
+TWO_FIGURES = (
+    "CASE WHEN {ms} < 100 THEN {ms} WHEN {ms} < 1000 THEN {ms} / 10 * 10 "
+    "WHEN {ms} < 10000 THEN {ms} / 100 * 100 WHEN {ms} < 100000 THEN {ms} / 1000 * 1000 "
+    "WHEN {ms} < 1000000 THEN {ms} / 10000 * 10000 ELSE {ms} / 100000 * 100000 END"
 )
 def _counts(dialect: str, table: str, row: str) -> list[tuple[str, str, str, str]]:
     """(kind, person, key, condition) of what one row (NEW or OLD) of `table` counts."""
     day = DAY[dialect]
     if table == "items":
         return [("done", "0", day.format(column=f"{row}.done_at"), f"{row}.done_at IS NOT NULL")]
-    bucket = THREE_FIGURES.format(ms=f"{row}.time_ms")
+    bucket = TWO_FIGURES.format(ms=f"{row}.time_ms")
     return [
         ("day", f"{row}.user_id", day.format(column=f"{row}.created_at"), "1 = 1"),
         ("time", f"{row}.user_id", f"CAST({bucket} AS TEXT)", f"{row}.time_ms IS NOT NULL"),
@@ -122,7 +124,7 @@ def _postgresql_triggers() -> list[str]:
 def _backfill(dialect: str) -> list[str]:
     day = DAY[dialect]
     created, done = day.format(column="created_at"), day.format(column="done_at")
-    bucket = f"CAST({THREE_FIGURES.format(ms='time_ms')} AS TEXT)"
+    bucket = f"CAST({TWO_FIGURES.format(ms='time_ms')} AS TEXT)"
     insert = "INSERT INTO dashboard_counts (project_id, kind, user_id, bucket, n) "
     return [
         insert + f"SELECT project_id, 'day', user_id, {created}, count(*) FROM annotations "
