@@ -18,7 +18,8 @@ from markupsafe import Markup, escape
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 40
 SERIES_CLASSES = 8  # style.css defines .series-0 ... .series-7
-MAX_TICK_LABELS = 12
+MAX_TICK_LABELS = 6
+GRID_STEPS = 5  # gridlines above the axis; with tops of 1, 2 or 5 x 10^k the ticks stay round
 
 
 Cell = str | int | float | None
@@ -43,26 +44,26 @@ def _number(value: float) -> str:
 
 
 def _ceiling(value: float) -> float:
-    """A round axis top at or above `value` (1, 2, 2.5 or 5 times a power of ten)."""
+    """A round axis top at or above `value` (1, 2 or 5 times a power of ten)."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 5, 10):
         if value <= step * power:
             return float(step * power)
     return float(10 * power)
 
 
 def _frame(title: str, body: list[str], top: float, bottom: float = 0.0) -> Markup:
-    """The svg element, its title, the y axis with three gridlines, and `body`."""
+    """The svg element, its title, the y axis with its gridlines, and `body`."""
     plot_h = HEIGHT - TOP - BOTTOM
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
-    for step in range(4):
-        value = bottom + (top - bottom) * step / 3
-        y = TOP + plot_h * (1 - step / 3)
+    for step in range(GRID_STEPS + 1):
+        value = bottom + (top - bottom) * step / GRID_STEPS
+        y = TOP + plot_h * (1 - step / GRID_STEPS)
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="tick" x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">'
