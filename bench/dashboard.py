@@ -125,11 +125,8 @@ def set_up(url: str, n: int, seed: int) -> float:
     from labelwise.db.migrate import upgrade
     from labelwise.db.models import (
         Annotation,
-        CheckFinding,
-        GoldAnswer,
         Item,
         Membership,
-        Review,
         User,
     )
     from labelwise.services import accounts, projects
@@ -225,7 +222,6 @@ def _extras(
         session.execute(insert(GoldAnswer), batch)
 
 
-
 def has_project(url: str) -> bool:
     from sqlalchemy import inspect, select
 
@@ -273,14 +269,19 @@ def measure(url: str, data_dir: Path, repeat: int, recompute: bool) -> None:
     if recompute:
         started = time.perf_counter()
         figures = dashboard_quality.recompute(db, project)
-        print(f"quality figures recomputed: {time.perf_counter() - started:.1f} s "
-              f"({figures.annotations:,} annotations)")
+        print(
+            f"quality figures recomputed: {time.perf_counter() - started:.1f} s "
+            f"({figures.annotations:,} annotations)"
+        )
     with TestClient(create_app(settings, db), base_url="http://bench") as client:
         login = client.get("/login").text
         token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', login)
         assert token
-        form = {"username": f"{SLUG}-owner", "password": "bench-password-1",
-                "csrf_token": token.group(1)}
+        form = {
+            "username": f"{SLUG}-owner",
+            "password": "bench-password-1",
+            "csrf_token": token.group(1),
+        }
         assert client.post("/login", data=form, follow_redirects=False).status_code == 303
         times = []
         for _ in range(repeat + 1):
@@ -289,16 +290,20 @@ def measure(url: str, data_dir: Path, repeat: int, recompute: bool) -> None:
             times.append(time.perf_counter() - started)
             assert page.status_code == 200, page.text[:500]
         charts = page.text.count("<svg ")
-        print(f"page: first {times[0] * 1000:.0f} ms, then best {min(times[1:]) * 1000:.0f} ms, "
-              f"median {statistics.median(times[1:]) * 1000:.0f} ms over {repeat}; "
-              f"{len(page.content) / 1024:.0f} KiB, {charts} charts")
+        print(
+            f"page: first {times[0] * 1000:.0f} ms, then best {min(times[1:]) * 1000:.0f} ms, "
+            f"median {statistics.median(times[1:]) * 1000:.0f} ms over {repeat}; "
+            f"{len(page.content) / 1024:.0f} KiB, {charts} charts"
+        )
     started = time.perf_counter()
     board = dashboard.build(db, project)
     took = time.perf_counter() - started
     annotations = sum(person.annotations for person in board.work.annotators)
-    print(f"dashboard.build alone: {took * 1000:.0f} ms; {board.work.items:,} items, "
-          f"{annotations:,} annotations, {len(board.work.days)} days, "
-          f"quality figures {'shown' if board.quality else 'not computed yet'}")
+    print(
+        f"dashboard.build alone: {took * 1000:.0f} ms; {board.work.items:,} items, "
+        f"{annotations:,} annotations, {len(board.work.days)} days, "
+        f"quality figures {'shown' if board.quality else 'not computed yet'}"
+    )
     db.dispose()
 
 
@@ -320,7 +325,8 @@ def main() -> None:
             print(f"reusing the project in {url}")
         else:
             seconds = set_up(url, args.items, args.seed)
-            print(f"set up {args.items:,} items, {args.items * OVERLAP:,} annotations: {seconds:.0f} s")
+            made = f"{args.items:,} items, {args.items * OVERLAP:,} annotations"
+            print(f"set up {made}: {seconds:.0f} s")
         measure(url, Path(scratch) / "data", args.repeat, args.recompute)
         if args.database_url:
             forget(url)

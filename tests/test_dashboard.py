@@ -138,7 +138,7 @@ def test_the_page_draws_each_chart_with_its_table(client: TestClient, team: Team
     drawn = html.count("<svg ")
     assert drawn >= 8 and html.count("<details>") == drawn  # each chart has its table
     assert html.count('<figure class="chart-figure">') == drawn + html.count("Nothing yet.")
-    assert "<th scope=\"row\">2026-11-01</th><td>0</td>" in html  # items done per day
+    assert '<th scope="row">2026-11-01</th><td>0</td>' in html  # items done per day
     assert re.search(r'<th scope="row">ann</th><td>4</td>', html)  # annotations per annotator
     assert re.search(r'<th scope="row">accept</th><td>2</td>', html)  # review verdicts
     assert re.search(r'<th scope="row">email</th><td>2</td><td>2</td>', html)  # by channel
@@ -201,8 +201,9 @@ def test_percentiles_by_nearest_rank() -> None:
 def _counted(db: Database, project_id: int) -> dict[str, dict[tuple[int, str], int]]:
     with db.read() as session:
         rows = session.execute(
-            select(DashboardCount.kind, DashboardCount.user_id, DashboardCount.bucket, DashboardCount.n)
-            .where(DashboardCount.project_id == project_id, DashboardCount.n > 0)
+            select(
+                DashboardCount.kind, DashboardCount.user_id, DashboardCount.bucket, DashboardCount.n
+            ).where(DashboardCount.project_id == project_id, DashboardCount.n > 0)
         ).all()
     found: dict[str, dict[tuple[int, str], int]] = {"day": {}, "time": {}, "done": {}}
     for kind, person, bucket, n in rows:

@@ -58,7 +58,9 @@ def _spread_over_days(site: Site, slug: str, rng: random.Random) -> None:
             session.execute(
                 update(Annotation).where(Annotation.id == annotation_id).values(created_at=moment)
             )
-        items = session.scalars(select(Item.id).where(Item.project_id == project, Item.done_at.is_not(None)))
+        items = session.scalars(
+            select(Item.id).where(Item.project_id == project, Item.done_at.is_not(None))
+        )
         for n, item_id in enumerate(sorted(items)):
             moment = start + timedelta(days=n // 6, hours=12)
             session.execute(update(Item).where(Item.id == item_id).values(done_at=moment))
@@ -66,7 +68,10 @@ def _spread_over_days(site: Site, slug: str, rng: random.Random) -> None:
 
 def test_the_dashboard_draws_its_charts_under_the_strict_csp(site: Site) -> None:
     rng = random.Random(3)
-    rows = [{"id": f"b-{n}", "text": f"ticket {n}", "channel": ["email", "chat"][n % 2]} for n in range(60)]
+    rows = [
+        {"id": f"b-{n}", "text": f"ticket {n}", "channel": ["email", "chat"][n % 2]}
+        for n in range(60)
+    ]
     slug = site.project(SPEC, rows)
     for who in PEOPLE:
         site.member(slug, who, Role.ANNOTATOR)

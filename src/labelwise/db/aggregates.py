@@ -12,7 +12,8 @@ from sqlalchemy import Date
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-class utc_day(FunctionElement[Any]):  # noqa: N801 (an SQL function, named like one)
+
+class utc_day(FunctionElement[Any]):
     """The UTC day of a timestamp: 'YYYY-MM-DD' text on SQLite, a DATE on PostgreSQL (read it
     with `str()`)."""
 

@@ -103,9 +103,13 @@ def _slots(n: int) -> tuple[float, list[float]]:
     return slot, [LEFT + slot * (i + 0.5) for i in range(n)]
 
 
-def bar_chart(title: str, label_name: str, value_name: str, bars: Sequence[tuple[str, float]]) -> Chart:
+def bar_chart(
+    title: str, label_name: str, value_name: str, bars: Sequence[tuple[str, float]]
+) -> Chart:
     """One bar per (label, value)."""
-    stacked = stacked_bar_chart(title, label_name, [label for label, _ in bars], {value_name: [v for _, v in bars]})
+    stacked = stacked_bar_chart(
+        title, label_name, [label for label, _ in bars], {value_name: [v for _, v in bars]}
+    )
     return Chart(title, stacked.svg, stacked.columns, stacked.rows)
 
 
@@ -170,7 +174,9 @@ def line_chart(
     if target is not None:
         values.append(target)
     top = _ceiling(max(values, default=1.0))
-    bottom = floor if floor is not None else min(0.0, math.floor(min(values, default=0.0) * 10) / 10)
+    bottom = (
+        floor if floor is not None else min(0.0, math.floor(min(values, default=0.0) * 10) / 10)
+    )
     _, centres = _slots(len(labels))
     body: list[str] = []
     for s, (name, points) in enumerate(series.items()):

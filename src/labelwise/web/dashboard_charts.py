@@ -27,7 +27,9 @@ VERDICTS = ("accept", "correct", "reject")
 def progress(work: Work) -> list[Chart]:
     days = [row.day for row in work.days]
     return [
-        bar_chart("Items done per day", "day", "items done", [(r.day, r.items_done) for r in work.days]),
+        bar_chart(
+            "Items done per day", "day", "items done", [(r.day, r.items_done) for r in work.days]
+        ),
         line_chart(
             "Items done so far",
             "day",
@@ -75,7 +77,9 @@ def reviews(work: Work) -> list[Chart]:
     days = sorted(work.verdicts_by_day)
     verdicts = [v for v in VERDICTS if v in work.verdicts]
     return [
-        bar_chart("Review verdicts", "verdict", "reviews", [(v, work.verdicts[v]) for v in verdicts]),
+        bar_chart(
+            "Review verdicts", "verdict", "reviews", [(v, work.verdicts[v]) for v in verdicts]
+        ),
         stacked_bar_chart(
             "Review verdicts per day",
             "day",
@@ -86,7 +90,9 @@ def reviews(work: Work) -> list[Chart]:
 
 
 def checks(work: Work) -> list[Chart]:
-    return [bar_chart("Check findings (latest run)", "check", "findings", list(work.checks.items()))]
+    return [
+        bar_chart("Check findings (latest run)", "check", "findings", list(work.checks.items()))
+    ]
 
 
 def agreement(figures: QualityFigures) -> list[Chart]:
@@ -139,7 +145,9 @@ def _balance(question: ClassBalance) -> list[Chart]:
 def gold(figures: QualityFigures) -> list[Chart]:
     if not figures.gold:
         return []
-    points = [Point(row.accuracy.value, row.accuracy.low, row.accuracy.high) for row in figures.gold]
+    points = [
+        Point(row.accuracy.value, row.accuracy.low, row.accuracy.high) for row in figures.gold
+    ]
     return [
         line_chart(
             "Gold accuracy per annotator (95% Wilson interval)",

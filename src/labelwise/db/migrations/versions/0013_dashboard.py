@@ -44,6 +44,8 @@ TWO_FIGURES = (
     "WHEN {ms} < 10000 THEN {ms} / 100 * 100 WHEN {ms} < 100000 THEN {ms} / 1000 * 1000 "
     "WHEN {ms} < 1000000 THEN {ms} / 10000 * 10000 ELSE {ms} / 100000 * 100000 END"
 )
+
+
 def _counts(dialect: str, table: str, row: str) -> list[tuple[str, str, str, str]]:
     """(kind, person, key, condition) of what one row (NEW or OLD) of `table` counts."""
     day = DAY[dialect]
@@ -97,8 +99,7 @@ def _sqlite_triggers() -> list[str]:
         for event, steps in body.items():
             name = f"tr_{table}_counts_{event.split()[0].lower()}"
             statements.append(
-                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW "
-                f"BEGIN {steps} END"
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN {steps} END"
             )
     return statements
 
