@@ -6,7 +6,6 @@ the annotations themselves.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import date, timedelta
@@ -51,16 +50,16 @@ def time_on_item(histogram: dict[int, int]) -> TimeOnItem:
     timed = sum(histogram.values())
     if not timed:
         return TimeOnItem(0, None, None)
-    values = sorted(histogram)
-    ranks = {share: math.ceil(share * timed) for share in (0.5, 0.9)}
-    found: dict[float, int] = {}
+    # ceil(n p) in integers, for p = 5/10 and 9/10: no float rounding moves a rank
+    ranks = {tenths: (tenths * timed + 9) // 10 for tenths in (5, 9)}
+    found: dict[int, int] = {}
     seen = 0
-    for value in values:
+    for value in sorted(histogram):
         seen += histogram[value]
-        for share, rank in ranks.items():
-            if share not in found and seen >= rank:
-                found[share] = value
-    return TimeOnItem(timed, found[0.5], found[0.9])
+        for tenths, rank in ranks.items():
+            if tenths not in found and seen >= rank:
+                found[tenths] = value
+    return TimeOnItem(timed, found[5], found[9])
 
 
 def _status_counts(connection: Connection, project_id: int) -> dict[str, int]:
