@@ -8,9 +8,10 @@ and a rating 1-5. Each item has 3 annotations from a pool of 50 annotators sprea
 with times on item from 1 s to 2 min, under guideline versions 1-3; one annotation in 20 is
 reviewed, one item in 20 has a gold answer, and the checks found one answer in 300. Everything
 goes in with bulk Core inserts on the database layer (the workflow would take days), then
-ANALYZE (VACUUM ANALYZE on PostgreSQL), as after a real import. On SQLite the dashboard's counting triggers run on every row;
-on PostgreSQL (where they would take an hour here) they are off for the load and the counts are
-made from the rows afterwards, by the statements migration 0013 uses.
+ANALYZE (VACUUM ANALYZE on PostgreSQL), as after a real import. On SQLite the dashboard's
+counting triggers run on every row; on PostgreSQL (where they would take an hour here) they are
+off for the load and the counts are made from the rows afterwards, by the statements migration
+0013 uses.
 
 Then the page is loaded through the ASGI app, logged in as the owner: the first load, and the
 best and median of --repeat more. The dashboard's queries are also timed one by one, so a slow
