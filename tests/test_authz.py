@@ -77,6 +77,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/projects/secret/activity", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/quality", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/gaps", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint("GET", "/api/v1/projects/secret/dashboard", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint(
         "GET",
         "/api/v1/projects/secret/history/project/1",

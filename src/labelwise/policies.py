@@ -39,6 +39,7 @@ class Action(StrEnum):
     EXPORT = "export the data"
     VIEW_ACTIVITY = "see the activity log"
     VIEW_QUALITY = "see quality reports"
+    VIEW_DASHBOARD = "see the project dashboard"
     ANNOTATE = "label items"
     REVIEW = "review annotations"
     ADJUDICATE = "adjudicate disagreements"
@@ -59,6 +60,7 @@ _READ = {
     Action.EXPORT,
     Action.VIEW_ACTIVITY,
     Action.VIEW_QUALITY,
+    Action.VIEW_DASHBOARD,
     Action.READ_GUIDELINES,
 }
 _QC = {Action.REVIEW, Action.ADJUDICATE, Action.DISCUSS}

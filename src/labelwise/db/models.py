@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -148,6 +149,8 @@ class Item(Base):
     final_answers: Mapped[Any] = mapped_column(JSONText, nullable=True)
     # A plain column: SQLite cannot add a foreign key to an existing table in place.
     final_by: Mapped[int | None] = mapped_column(Id)
+    # When the item last became done (None while it is not): the dashboard's progress by day.
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         _one_of("items", "status", ItemStatus),
         # The annotation queue: open items by priority, then import order.
@@ -267,6 +270,7 @@ class Review(Base):
         _one_of("reviews", "verdict", Verdict),
         Index("ix_reviews_annotation", "annotation_id"),
         Index("ix_reviews_item", "item_id"),
+        Index("ix_reviews_outcomes", "project_id", "created_at", "verdict"),  # dashboard
     )
 
 
@@ -359,6 +363,37 @@ class CheckFinding(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
+
+
+class DashboardCount(Base):
+    """A running count the dashboard draws, kept by triggers (migration 0013) in the same
+    transaction as the rows it counts: annotations per person and UTC day (kind "day"), per
+    person and time on item to two significant figures ("time"), items done per UTC day
+    ("done", person 0). Rows counted down to 0 stay."""
+
+    __tablename__ = "dashboard_counts"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class DashboardSnapshot(Base):
+    """A project's last computed dashboard quality figures (agreement, class balance, gold
+    accuracy), as JSON, with the audit-chain position they are true at: a big project's are
+    too slow to compute on each page load, so the page shows these and says when."""
+
+    __tablename__ = "dashboard_snapshots"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seconds: Mapped[float] = mapped_column(Float)
+    figures: Mapped[str] = mapped_column(Text)
 
 
 # Some tables live in modules of their own; importing them here registers them on Base.

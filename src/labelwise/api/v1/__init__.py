@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from labelwise.api.v1 import (
     activity,
     checks,
+    dashboard,
     discussion,
     erasure,
     files,
@@ -27,6 +28,7 @@ router.include_router(gold.router)
 router.include_router(checks.router)
 router.include_router(activity.router)
 router.include_router(quality.router)
+router.include_router(dashboard.router)
 router.include_router(guidelines.router)
 router.include_router(releases.router)
 router.include_router(erasure.router)

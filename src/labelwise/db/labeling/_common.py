@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 
+from labelwise.clock import now
 from labelwise.db.audit_chain import HASHED_FIELDS
 from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.guideline_models import GuidelineVersion
@@ -454,7 +455,9 @@ class CommonStore:
         return _REWORK_OF.one(self.connection, {"annotation": annotation_id})
 
     def save_item(self, item_id: int, status: ItemStatus, slots_used: int) -> None:
-        params = {"item": item_id, "status": status, "slots_used": slots_used}
+        """`done_at` follows the status: the moment it became done, or None (dashboard)."""
+        done_at = now() if status == _I.DONE else None
+        params = {"item": item_id, "status": status, "slots_used": slots_used, "done_at": done_at}
         _UPDATE_ITEM.all(self.connection, params)
 
     def settle_item(self, item_id: int, final_answers: dict[str, Any], final_by: int) -> None:
