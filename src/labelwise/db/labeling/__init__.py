@@ -29,6 +29,8 @@ from labelwise.db.labeling.rows import (
     LockedAnnotation,
     LockedAssignment,
     LockedItem,
+    PredictionShown,
+    Prelabel,
     ProjectAccess,
 )
 from labelwise.db.labeling.sqlite import SQLiteStore
@@ -41,6 +43,8 @@ __all__ = [
     "LockedAnnotation",
     "LockedAssignment",
     "LockedItem",
+    "PredictionShown",
+    "Prelabel",
     "store",
 ]
 
@@ -72,10 +76,11 @@ class LabelingStore(Protocol):
         """Items the person holds or did (their workload, for the cap)."""
 
     def lease_first_free(
-        self, project_id: int, user_id: int, overlap: int, expires_at: datetime
+        self, project_id: int, user_id: int, overlap: int, expires_at: datetime, suggest: bool
     ) -> Leased | None:
         """Lease the first open item with a free slot that the person never had (started
-        items first, then by priority and import order), taking its slot. Last."""
+        items first, then by priority and import order), taking its slot. Last. `suggest`:
+        the item's latest prediction is wanted with it."""
 
     def lease(
         self,
@@ -89,6 +94,9 @@ class LabelingStore(Protocol):
         """Lease a chosen item (gold, review, adjudication): the assignment's id."""
 
     def item(self, item_id: int) -> ItemShown: ...
+    def latest_prediction(self, item_id: int) -> PredictionShown | None:
+        """The item's latest prediction (the highest id): one index probe."""
+
     def assignment(self, assignment_id: int) -> HeldLease: ...
     def answers_of(self, annotation_id: int) -> dict[str, Any]: ...
     def feedback_on(self, annotation_id: int) -> str | None:
@@ -117,9 +125,11 @@ class LabelingStore(Protocol):
         answers: dict[str, Any],
         time_ms: int | None,
         moment: datetime,
+        prelabel: Prelabel,
     ) -> list[AnnotationState]:
-        """Save a first answer (annotation, revision 1, the guideline version in force) and
-        finish its assignment: the item's annotations, the new one last."""
+        """Save a first answer (annotation, revision 1, the guideline version in force, what
+        it made of the suggestion shown) and finish its assignment: the item's annotations,
+        the new one last."""
 
     def revise(
         self,

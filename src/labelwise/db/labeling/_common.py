@@ -39,6 +39,8 @@ from labelwise.db.labeling.rows import (
     LockedAssignment,
     LockedItem,
     NewId,
+    PredictionShown,
+    Prelabel,
     Revision,
 )
 from labelwise.db.models import (
@@ -48,6 +50,7 @@ from labelwise.db.models import (
     GoldAnswer,
     Item,
     Membership,
+    Prediction,
     Project,
     Review,
 )
@@ -68,6 +71,7 @@ REVISIONS = cast(Table, AnnotationRevision.__table__)
 _MEMBERSHIPS = cast(Table, Membership.__table__)
 PROJECTS = cast(Table, Project.__table__)
 EVENTS = cast(Table, AuditEvent.__table__)
+PREDICTIONS = cast(Table, Prediction.__table__)
 HEADS = cast(Table, AuditHead.__table__)
 _A, _I = AssignmentStatus, ItemStatus
 # An item as an import hands it over: (external id, content hash, data as JSON text, priority
@@ -160,6 +164,20 @@ _FEEDBACK = Prepared(
     .limit(1),
     Feedback,
 )
+
+
+def latest_prediction(item_id: Any) -> Select[Any]:
+    """An item's latest prediction: one probe of `ix_predictions_item_latest`."""
+    return (
+        select(PREDICTIONS.c.model, PREDICTIONS.c.answers.label("suggested"), PREDICTIONS.c.scores)
+        .where(PREDICTIONS.c.item_id == item_id)
+        .order_by(PREDICTIONS.c.id.desc())
+        .limit(1)
+    )
+
+
+_LATEST_PREDICTION = Prepared(latest_prediction(bindparam("item")), PredictionShown)
+NO_SUGGESTION = (None, None, None)
 
 
 def held_select(kinds: tuple[str, ...]) -> Select[Any]:
@@ -332,6 +350,11 @@ def answer_values(answers: dict[str, Any], time_ms: int | None, project_id: int)
     return {"answers": answers, "time_ms": time_ms, "guidelines_of": project_id}
 
 
+def prelabel_values(prelabel: Prelabel) -> dict[str, Any]:
+    """What a first answer records of the suggestion it was given with."""
+    return prelabel._asdict()
+
+
 # --- the audit trail ------------------------------------------------------------------------
 
 EVENT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
@@ -378,6 +401,9 @@ class CommonStore:
             "expires": expires_at,
         }
         return _INSERT_ASSIGNMENT.one(self.connection, params).id
+
+    def latest_prediction(self, item_id: int) -> PredictionShown | None:
+        return _LATEST_PREDICTION.first(self.connection, {"item": item_id})
 
     def answers_of(self, annotation_id: int) -> dict[str, Any]:
         return _ANSWERS.one(self.connection, {"annotation": annotation_id}).answers

@@ -20,6 +20,7 @@ from labelwise.db.labeling.rows import (
     ItemShown,
     Leased,
     NewId,
+    Prelabel,
     ProjectAccess,
 )
 from labelwise.db.prepared import Prepared
@@ -99,7 +100,7 @@ class SQLiteStore(common.CommonStore):
         return _held(kinds).first(self.connection, {"project": project_id, "user": user_id})
 
     def lease_first_free(
-        self, project_id: int, user_id: int, overlap: int, expires_at: datetime
+        self, project_id: int, user_id: int, overlap: int, expires_at: datetime, suggest: bool
     ) -> Leased | None:
         params = {"project": project_id, "user": user_id, "overlap": overlap}
         for candidate in _CANDIDATES:
@@ -108,7 +109,8 @@ class SQLiteStore(common.CommonStore):
                 kind = AssignmentKind.ANNOTATE
                 assignment_id = self.lease(project_id, item.id, user_id, kind, expires_at)
                 _TAKE_SLOT.all(self.connection, {"item": item.id})
-                return Leased(assignment_id, *item)
+                found = self.latest_prediction(item.id) if suggest else None
+                return Leased(assignment_id, *item, *(found or common.NO_SUGGESTION))
         return None
 
     def new_annotation(
@@ -120,10 +122,12 @@ class SQLiteStore(common.CommonStore):
         answers: dict[str, Any],
         time_ms: int | None,
         moment: datetime,
+        prelabel: Prelabel,
     ) -> list[AnnotationState]:
         values = common.answer_values(answers, time_ms, project_id)
         inserted = {"project_id": project_id, "user_id": user_id, "item_id": item_id}
-        annotation_id = _INSERT_ANNOTATION.one(self.connection, {**values, **inserted}).id
+        written = {**values, **inserted, **common.prelabel_values(prelabel)}
+        annotation_id = _INSERT_ANNOTATION.one(self.connection, written).id
         common.INSERT_REVISION.all(
             self.connection, {**values, "annotation_id": annotation_id, "revision": 1}
         )

@@ -7,6 +7,7 @@ permit is checked on the locked assignment, in the same unit of work.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from labelwise.db.labeling import (
     LockedAnnotation,
     LockedAssignment,
     LockedItem,
+    Prelabel,
     store,
 )
 from labelwise.db.models import Annotation, Assignment, Review
@@ -29,6 +31,13 @@ from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import HolderPermit, Role
 from labelwise.services import audit, gold, projects
 from labelwise.services.workflow.item_flow import as_if_real, next_status
+from labelwise.services.workflow.prelabels import (
+    Judged,
+    Suggestion,
+    judge,
+    source_of,
+    suggestion_of,
+)
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 from labelwise.states import (
     REVIEWED_AS,
@@ -51,6 +60,10 @@ class Submitted:
     revision: int | None
     item_id: int
     item_status: str
+    # What the labeler made of the model's suggestion shown (prelabels: show); None: none shown.
+    prelabel: str | None = None
+    # The model's prediction, shown only now that the labeler has answered (after_submit).
+    suggestion: Suggestion | None = None
 
 
 @dataclass
@@ -135,11 +148,14 @@ def submit(
         before = (item.status, item.slots_used)
         annotation_id: int | None = None
         revision: int | None = None
+        offer = _Offer(item.spec.workflow.prelabels, None)
         if assignment.kind == _K.ADJUDICATE:
             event = _adjudicate(labeling, assignment, item, clean)
         else:
+            if assignment.status != _A.REWORK:
+                offer = _offered(labeling, item)
             annotation_id, revision, event = _annotate(
-                session, assignment, item, _Answer(clean, time_ms, source)
+                session, assignment, item, _Answer(clean, time_ms, source), offer
             )
         item.save(labeling, before)
         audit.record(session, **event, last=True)  # last: the head is locked until commit
@@ -149,7 +165,34 @@ def submit(
             revision,
             item.id,
             _shown(item, assignment.kind, assignment.user_id),
+            prelabel=event["after"].get("prelabel", {}).get("outcome"),
+            suggestion=offer.after_submit,
         )
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """The item's latest prediction at submit, and how the project shows it (prelabels). Under
+    `show` it is the suggestion the labeler was shown with the item (unless a re-import
+    replaced it in between)."""
+
+    mode: str
+    suggestion: Suggestion | None
+
+    @property
+    def shown(self) -> Suggestion | None:
+        return self.suggestion if self.mode == "show" else None
+
+    @property
+    def after_submit(self) -> Suggestion | None:
+        return self.suggestion if self.mode == "after_submit" else None
+
+
+def _offered(labeling: LabelingStore, item: _Item) -> _Offer:
+    """One index probe, unless the project hides predictions."""
+    mode = item.spec.workflow.prelabels
+    found = None if mode == "hide" else suggestion_of(labeling.latest_prediction(item.id))
+    return _Offer(mode, found)
 
 
 def _shown(item: _Item, kind: str, user_id: int) -> str:
@@ -181,7 +224,8 @@ def _retry(
         )
     revision = labeling.revision_of(annotation_id)
     status = _shown(item, assignment.kind, assignment.user_id)
-    return Submitted(assignment.id, annotation_id, revision, item.id, status)
+    late = _offered(labeling, item).after_submit
+    return Submitted(assignment.id, annotation_id, revision, item.id, status, suggestion=late)
 
 
 def _event(
@@ -235,9 +279,10 @@ class _Answer:
 
 
 def _annotate(
-    session: Session, assignment: LockedAssignment, item: _Item, answer: _Answer
+    session: Session, assignment: LockedAssignment, item: _Item, answer: _Answer, offer: _Offer
 ) -> tuple[int, int, dict[str, Any]]:
-    """Save the answer on the locked item: the annotation's id, its revision, the event."""
+    """Save the answer on the locked item: the annotation's id, its revision, the event.
+    A first answer records what it made of the suggestion shown (`prelabels`)."""
     labeling = store(session)
     answers, time_ms = answer.answers, answer.time_ms
     if assignment.status == _A.REWORK:
@@ -254,8 +299,18 @@ def _annotate(
     if assignment.status == _A.EXPIRED and assignment.kind == _K.ANNOTATE:
         _retake_slot(item)
     move(assignment.status, _A.SUBMITTED)
+    judged = None if offer.shown is None else judge(item.spec, offer.shown, answers)
+    if source_of(answers, offer.shown) == AnswerSource.MODEL:
+        answer = dataclasses.replace(answer, source=AnswerSource.MODEL)
     annotations = labeling.new_annotation(
-        assignment.id, item.project_id, item.id, assignment.user_id, answers, time_ms, now()
+        assignment.id,
+        item.project_id,
+        item.id,
+        assignment.user_id,
+        answers,
+        time_ms,
+        now(),
+        _prelabel(judged),
     )
     annotation_id, guideline_version = annotations[-1].id, annotations[-1].guideline_version
     if assignment.kind == _K.GOLD:
@@ -271,9 +326,20 @@ def _annotate(
             "item": item.id,
             "time_ms": time_ms,
             **answer.audited(item.id, assignment.user_id, 1, guideline_version),
+            **({} if judged is None else {"prelabel": _audited(judged)}),
         },
     )
     return annotation_id, 1, event
+
+
+def _prelabel(judged: Judged | None) -> Prelabel:
+    if judged is None:
+        return Prelabel(None, None, None)
+    return Prelabel(judged.model, judged.outcome, judged.questions)
+
+
+def _audited(judged: Judged) -> dict[str, str]:
+    return {"model": judged.model, "outcome": judged.outcome}
 
 
 def _revised(
