@@ -281,3 +281,76 @@ def test_multi_label_and_span_suggestions_can_be_edited() -> None:
     }
     nothing_kept = judge(parsed, suggestion, {"tags": ["c"], "who": []})
     assert nothing_kept is not None and nothing_kept.outcome == "rejected"
+
+
+# --- the quality report and the dataset card ---------------------------------------------------
+
+
+def labeled_with_suggestions(client: TestClient, db: Database) -> Team:
+    """Four items, two models: ana accepts router@1 on t-0, edits it on t-1 (urgency changed),
+    rejects it on t-2; on t-3 she accepts rival@7's suggestion."""
+    team = team_with(client, db, 4)
+    send(
+        team,
+        [predict(f"t-{i}", team="billing", urgency=2) for i in range(3)]
+        + [predict("t-3", "rival@7", team="tech")],
+    )
+    given = {"t-0": ("billing", 2), "t-1": ("billing", 5), "t-2": ("tech", 4), "t-3": ("tech", 1)}
+    while (lease := team.next("ana")) is not None:
+        team_answer, urgency = given[lease["item"]["external_id"]]
+        done = team.submit("ana", lease["assignment_id"], team_answer, urgency=urgency)
+        assert done.status_code == 200, done.text
+    return team
+
+
+def outcomes(shown: int, accepted: int, edited: int, rejected: int) -> dict[str, Any]:
+    return {
+        "shown": shown,
+        "accepted": accepted,
+        "edited": edited,
+        "rejected": rejected,
+        "acceptance_rate": accepted / shown,
+        "edit_rate": edited / shown,
+        "rejection_rate": rejected / shown,
+    }
+
+
+def test_the_quality_report_gives_acceptance_per_model_and_label(
+    client: TestClient, db: Database
+) -> None:
+    team = labeled_with_suggestions(client, db)
+    report = client.get("/api/v1/projects/t/quality", headers=team.auth("boss"))
+    assert report.status_code == 200, report.text
+    models = report.json()["prelabels"]
+    assert [m["model"] for m in models] == ["rival@7", "router@1"]
+    rival, router = models
+    assert rival["outcomes"] == outcomes(1, 1, 0, 0)
+    assert router["outcomes"] == outcomes(3, 1, 1, 1)
+    assert [(row["question"], row["label"], row["outcomes"]) for row in router["labels"]] == [
+        ("team", "billing", outcomes(3, 2, 0, 1)),
+        ("urgency", "2", outcomes(3, 1, 0, 2)),
+    ]
+
+
+def test_the_dataset_card_gives_acceptance_per_model_and_label(
+    client: TestClient, db: Database
+) -> None:
+    team = labeled_with_suggestions(client, db)
+    team.member("olga", Role.OWNER)
+    made = team.post("olga", "/api/v1/projects/t/releases", {"name": "v1"})
+    assert made.status_code == 201, made.text
+    card = client.get("/api/v1/projects/t/releases/v1/card", headers=team.auth("olga")).text
+    section = card.split("## Model pre-labels")[1].split("\n## ")[0]
+    assert "| rival@7 | 1 | 1 (100%) | 0 (0%) | 0 (0%) |" in section
+    assert "| router@1 | 3 | 1 (33%) | 1 (33%) | 1 (33%) |" in section
+    assert "| router@1 | team | billing | 3 | 2 (67%) | 0 (0%) | 1 (33%) |" in section
+    assert "| router@1 | urgency | 2 | 3 | 1 (33%) | 0 (0%) | 2 (67%) |" in section
+
+
+def test_a_card_without_suggestions_says_so(client: TestClient, db: Database) -> None:
+    team = team_with(client, db, 1)
+    team.member("olga", Role.OWNER)
+    team.label("ana")
+    assert team.post("olga", "/api/v1/projects/t/releases", {"name": "v1"}).status_code == 201
+    card = client.get("/api/v1/projects/t/releases/v1/card", headers=team.auth("olga")).text
+    assert "## Model pre-labels\n\n_No model suggestions were shown to labelers._" in card
