@@ -49,9 +49,7 @@ def predict(external_id: str, model: str = "router@1", **answers: Any) -> dict[s
 def stored(db: Database) -> list[tuple[str, str, Any]]:
     with db.read() as session:
         rows = session.execute(
-            select(Prediction.item_id, Prediction.model, Prediction.answers).order_by(
-                Prediction.id
-            )
+            select(Prediction.item_id, Prediction.model, Prediction.answers).order_by(Prediction.id)
         )
         return [(str(item), model, answers) for item, model, answers in rows]
 
@@ -237,7 +235,11 @@ def test_each_annotation_records_what_it_made_of_the_suggestion(
         ("router@1", "rejected"),
     ]
     assert rows[1][2] == {
-        "team": {"outcome": "accepted", "predicted": "billing", "labels": [["billing", "accepted"]]},
+        "team": {
+            "outcome": "accepted",
+            "predicted": "billing",
+            "labels": [["billing", "accepted"]],
+        },
         "urgency": {"outcome": "rejected", "predicted": 2, "labels": [["2", "rejected"]]},
     }
     # The suggestion sent back unchanged is the model's answer; any change makes it a person's.
