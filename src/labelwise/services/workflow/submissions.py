@@ -7,7 +7,6 @@ permit is checked on the locked assignment, in the same unit of work.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,14 +148,15 @@ def submit(
         annotation_id: int | None = None
         revision: int | None = None
         offer = _Offer(item.spec.workflow.prelabels, None)
+        judged: Judged | None = None
         if assignment.kind == _K.ADJUDICATE:
             event = _adjudicate(labeling, assignment, item, clean)
         else:
-            if assignment.status != _A.REWORK:
+            if assignment.status != _A.REWORK:  # a first answer: the suggestion counts
                 offer = _offered(labeling, item)
-            annotation_id, revision, event = _annotate(
-                session, assignment, item, _Answer(clean, time_ms, source), offer
-            )
+                judged = None if offer.shown is None else judge(item.spec, offer.shown, clean)
+            answer = _Answer(clean, time_ms, _source(source, clean, offer))
+            annotation_id, revision, event = _annotate(session, assignment, item, answer, judged)
         item.save(labeling, before)
         audit.record(session, **event, last=True)  # last: the head is locked until commit
         return Submitted(
@@ -165,7 +165,7 @@ def submit(
             revision,
             item.id,
             _shown(item, assignment.kind, assignment.user_id),
-            prelabel=event["after"].get("prelabel", {}).get("outcome"),
+            prelabel=None if judged is None else judged.outcome,
             suggestion=offer.after_submit,
         )
 
@@ -193,6 +193,11 @@ def _offered(labeling: LabelingStore, item: _Item) -> _Offer:
     mode = item.spec.workflow.prelabels
     found = None if mode == "hide" else suggestion_of(labeling.latest_prediction(item.id))
     return _Offer(mode, found)
+
+
+def _source(given: AnswerSource, answers: dict[str, Any], offer: _Offer) -> AnswerSource:
+    """The caller's word, unless the labeler sent the suggestion shown back unchanged."""
+    return AnswerSource.MODEL if source_of(answers, offer.shown) == AnswerSource.MODEL else given
 
 
 def _shown(item: _Item, kind: str, user_id: int) -> str:
@@ -279,10 +284,14 @@ class _Answer:
 
 
 def _annotate(
-    session: Session, assignment: LockedAssignment, item: _Item, answer: _Answer, offer: _Offer
+    session: Session,
+    assignment: LockedAssignment,
+    item: _Item,
+    answer: _Answer,
+    judged: Judged | None,
 ) -> tuple[int, int, dict[str, Any]]:
     """Save the answer on the locked item: the annotation's id, its revision, the event.
-    A first answer records what it made of the suggestion shown (`prelabels`)."""
+    A first answer records what it made of the suggestion shown (`judged`)."""
     labeling = store(session)
     answers, time_ms = answer.answers, answer.time_ms
     if assignment.status == _A.REWORK:
@@ -299,9 +308,6 @@ def _annotate(
     if assignment.status == _A.EXPIRED and assignment.kind == _K.ANNOTATE:
         _retake_slot(item)
     move(assignment.status, _A.SUBMITTED)
-    judged = None if offer.shown is None else judge(item.spec, offer.shown, answers)
-    if source_of(answers, offer.shown) == AnswerSource.MODEL:
-        answer = dataclasses.replace(answer, source=AnswerSource.MODEL)
     annotations = labeling.new_annotation(
         assignment.id,
         item.project_id,
