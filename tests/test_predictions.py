@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import exc, select, text
 from typer.testing import CliRunner
 
+import labelwise
 from labelwise.cli.main import app
 from labelwise.db.audit_models import AuditEvent
 from labelwise.db.engine import Database
@@ -18,9 +22,20 @@ from labelwise.db.models import Annotation, Prediction
 from labelwise.policies import Role
 from labelwise.services.workflow.prelabels import Suggestion, judge
 from labelwise.spec import parse_spec
+from labelwise.states import PrelabelOutcome
 from tests.teams import Team, spec
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
+_MIGRATION = Path(labelwise.__file__).parent / "db/migrations/versions/0011_predictions.py"
+
+
+def _written_outcomes() -> str:
+    """The outcomes migration 0011 lets the database hold, as it wrote them."""
+    found = importlib.util.spec_from_file_location("predictions_migration", _MIGRATION)
+    assert found is not None and found.loader is not None
+    migration = importlib.util.module_from_spec(found)
+    found.loader.exec_module(migration)
+    return str(migration.OUTCOMES)
 
 
 def ndjson(rows: list[Any]) -> bytes:
@@ -356,3 +371,14 @@ def test_a_card_without_suggestions_says_so(client: TestClient, db: Database) ->
     assert team.post("olga", "/api/v1/projects/t/releases", {"name": "v1"}).status_code == 201
     card = client.get("/api/v1/projects/t/releases/v1/card", headers=team.auth("olga")).text
     assert "## Model pre-labels\n\n_No model suggestions were shown to labelers._" in card
+
+
+def test_the_database_refuses_an_unknown_outcome(client: TestClient, db: Database) -> None:
+    team = team_with(client, db, 1)
+    send(team, [predict("t-0", team="billing")])
+    team.label("ana", "tech")
+    with pytest.raises(exc.IntegrityError), db.engine.begin() as connection:
+        connection.execute(text("UPDATE annotations SET prelabel_outcome = 'ignored'"))
+    assert annotation_prelabels(db)[0][1] == "rejected"
+    written = set(re.findall(r"'(\w+)'", _written_outcomes()))
+    assert written == {outcome.value for outcome in PrelabelOutcome}
