@@ -22,6 +22,7 @@ from labelwise.db.labeling.postgresql import PostgreSQLStore
 from labelwise.db.labeling.rows import (
     AnnotationState,
     AssignmentState,
+    ForSubmit,
     HeldLease,
     InForce,
     ItemShown,
@@ -38,6 +39,7 @@ from labelwise.states import AssignmentKind, ItemStatus
 
 __all__ = [
     "AnnotationState",
+    "ForSubmit",
     "ItemRow",
     "LabelingStore",
     "LockedAnnotation",
@@ -107,9 +109,10 @@ class LabelingStore(Protocol):
 
     # submitting: rows are locked assignment first, then item, then annotation
     def lock_assignment(self, assignment_id: int) -> LockedAssignment | None: ...
-    def lock_assignment_and_item(
-        self, assignment_id: int
-    ) -> tuple[LockedAssignment, LockedItem] | None: ...
+    def lock_for_submit(self, assignment_id: int) -> ForSubmit | None:
+        """`lock_assignment`, then `lock_item` of its item, in one round trip, and the item's
+        latest prediction (on PostgreSQL in the same round trip)."""
+
     def lock_item(self, item_id: int) -> LockedItem: ...
     def lock_annotation(self, annotation_id: int) -> LockedAnnotation | None: ...
     def revision_of(self, annotation_id: int) -> int: ...

@@ -32,6 +32,7 @@ from labelwise.db.labeling.rows import (
     AssignmentState,
     Count,
     Feedback,
+    ForSubmit,
     HeldLease,
     InForce,
     ItemShown,
@@ -267,15 +268,27 @@ _LOCK_ITEM = Prepared(
     .with_for_update(of=ITEMS),
     LockedItem,
 )
-# Both in one statement, for submit: PostgreSQL locks the rows in the order of `of`.
-_LOCK_BOTH = Prepared(
+# Both in one statement, for submit: PostgreSQL locks the rows in the order of `of`. Its rows
+# are split into their parts by `for_submit`.
+LOCK_BOTH = (
     select(*_ASSIGNMENT_COLUMNS, *_ITEM_COLUMNS)
     .select_from(_WITH_ROLE.join(_WITH_SPEC, ITEMS.c.id == ASSIGNMENTS.c.item_id))
     .where(ASSIGNMENTS.c.id == bindparam("assignment"))
-    .with_for_update(of=[ASSIGNMENTS, ITEMS]),
-    tuple,  # split into its two rows by the store
+    .with_for_update(of=[ASSIGNMENTS, ITEMS])
 )
 _SPLIT = len(_ASSIGNMENT_COLUMNS)
+_SUGGESTION_AT = _SPLIT + len(_ITEM_COLUMNS)
+
+
+def for_submit(row: tuple[Any, ...]) -> ForSubmit:
+    """A row of LOCK_BOTH, with the prediction's columns after the item's (NULL: none)."""
+    found = row[_SUGGESTION_AT:]
+    prediction = PredictionShown(*found) if found and found[0] is not None else None
+    return ForSubmit(
+        LockedAssignment(*row[:_SPLIT]), LockedItem(*row[_SPLIT:_SUGGESTION_AT]), prediction
+    )
+
+
 _LOCK_ANNOTATION = Prepared(
     select(
         ANNOTATIONS.c.id,
@@ -421,15 +434,6 @@ class CommonStore:
 
     def lock_assignment(self, assignment_id: int) -> LockedAssignment | None:
         return _LOCK_ASSIGNMENT.first(self.connection, {"assignment": assignment_id})
-
-    def lock_assignment_and_item(
-        self, assignment_id: int
-    ) -> tuple[LockedAssignment, LockedItem] | None:
-        """`lock_assignment`, then `lock_item` of its item, in one round trip."""
-        row = _LOCK_BOTH.first(self.connection, {"assignment": assignment_id})
-        if row is None:
-            return None
-        return LockedAssignment(*row[:_SPLIT]), LockedItem(*row[_SPLIT:])
 
     def lock_item(self, item_id: int) -> LockedItem:
         return _LOCK_ITEM.one(self.connection, {"item": item_id})

@@ -35,6 +35,7 @@ from labelwise.db.audit_chain import GENESIS, around_seq
 from labelwise.db.labeling import _common as common
 from labelwise.db.labeling.rows import (
     AnnotationState,
+    ForSubmit,
     HeldLease,
     Leased,
     Prelabel,
@@ -208,6 +209,12 @@ def _new_annotation() -> Prepared[AnnotationState]:
 
 
 _NEW_ANNOTATION = _new_annotation()
+# Submit's first statement: the assignment and its item locked, and the item's latest
+# prediction (one index probe, `LATERAL`) in the same round trip.
+_SUGGESTED = common.latest_prediction(common.ITEMS.c.id).lateral("suggestion")
+_LOCK_FOR_SUBMIT = Prepared(
+    common.LOCK_BOTH.add_columns(*_SUGGESTED.c).outerjoin(_SUGGESTED, true()), tuple
+)
 _EVENTS, _HEADS = common.EVENTS, common.HEADS
 
 
@@ -306,6 +313,10 @@ class PostgreSQLStore(common.CommonStore):
         whether asked for or not: it costs no round trip."""
         params = {"project": project_id, "user": user_id, "overlap": overlap, "expires": expires_at}
         return _LEASE_FIRST_FREE.first(self.connection, params, commit=True)
+
+    def lock_for_submit(self, assignment_id: int) -> ForSubmit | None:
+        row = _LOCK_FOR_SUBMIT.first(self.connection, {"assignment": assignment_id})
+        return None if row is None else common.for_submit(row)
 
     def new_annotation(
         self,

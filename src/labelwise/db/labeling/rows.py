@@ -88,6 +88,15 @@ class LockedItem(NamedTuple):
     spec: str
 
 
+class ForSubmit(NamedTuple):
+    """What a submit locks and reads first: the assignment, its item, and the item's latest
+    prediction (None: it has none)."""
+
+    assignment: LockedAssignment
+    item: LockedItem
+    prediction: PredictionShown | None
+
+
 class LockedAnnotation(NamedTuple):
     id: int
     project_id: int

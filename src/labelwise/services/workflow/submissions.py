@@ -22,6 +22,7 @@ from labelwise.db.labeling import (
     LockedAnnotation,
     LockedAssignment,
     LockedItem,
+    PredictionShown,
     Prelabel,
     store,
 )
@@ -134,16 +135,17 @@ def submit(
     `source`: who wrote the answers, as the audit trail records it."""
     with db.write() as session:
         labeling = store(session)
-        locked = labeling.lock_assignment_and_item(assignment_id)
+        locked = labeling.lock_for_submit(assignment_id)
         if locked is None:
             raise _missing(assignment_id)
-        assignment = _checked(locked[0], permit, assignment_id)
-        item = _Item.of(locked[1])
+        assignment = _checked(locked.assignment, permit, assignment_id)
+        item = _Item.of(locked.item)
         if assignment.kind == _K.REVIEW:
             raise InvalidInput("this is a review assignment: send a verdict instead")
         clean = _validated(item.spec, answers, item.data)
+        latest = _Offer.of(item.spec, locked.prediction)
         if assignment.status == _A.SUBMITTED:
-            return _retry(labeling, assignment, item, clean)
+            return _retry(labeling, assignment, item, clean, latest)
         before = (item.status, item.slots_used)
         annotation_id: int | None = None
         revision: int | None = None
@@ -153,7 +155,7 @@ def submit(
             event = _adjudicate(labeling, assignment, item, clean)
         else:
             if assignment.status != _A.REWORK:  # a first answer: the suggestion counts
-                offer = _offered(labeling, item)
+                offer = latest
                 judged = None if offer.shown is None else judge(item.spec, offer.shown, clean)
             answer = _Answer(clean, time_ms, _source(source, clean, offer))
             annotation_id, revision, event = _annotate(session, assignment, item, answer, judged)
@@ -179,6 +181,11 @@ class _Offer:
     mode: str
     suggestion: Suggestion | None
 
+    @classmethod
+    def of(cls, spec: ProjectSpec, latest: PredictionShown | None) -> _Offer:
+        mode = spec.workflow.prelabels
+        return cls(mode, None if mode == "hide" else suggestion_of(latest))
+
     @property
     def shown(self) -> Suggestion | None:
         return self.suggestion if self.mode == "show" else None
@@ -186,13 +193,6 @@ class _Offer:
     @property
     def after_submit(self) -> Suggestion | None:
         return self.suggestion if self.mode == "after_submit" else None
-
-
-def _offered(labeling: LabelingStore, item: _Item) -> _Offer:
-    """One index probe, unless the project hides predictions."""
-    mode = item.spec.workflow.prelabels
-    found = None if mode == "hide" else suggestion_of(labeling.latest_prediction(item.id))
-    return _Offer(mode, found)
 
 
 def _source(given: AnswerSource, answers: dict[str, Any], offer: _Offer) -> AnswerSource:
@@ -209,7 +209,11 @@ def _shown(item: _Item, kind: str, user_id: int) -> str:
 
 
 def _retry(
-    labeling: LabelingStore, assignment: LockedAssignment, item: _Item, answers: dict[str, Any]
+    labeling: LabelingStore,
+    assignment: LockedAssignment,
+    item: _Item,
+    answers: dict[str, Any],
+    latest: _Offer,
 ) -> Submitted:
     """A repeated submit: the first submit's annotation and revision, the item as it is now,
     if it sends what was saved. Other answers were not saved: the client must not think so."""
@@ -229,7 +233,7 @@ def _retry(
         )
     revision = labeling.revision_of(annotation_id)
     status = _shown(item, assignment.kind, assignment.user_id)
-    late = _offered(labeling, item).after_submit
+    late = latest.after_submit
     return Submitted(assignment.id, annotation_id, revision, item.id, status, suggestion=late)
 
 
