@@ -79,3 +79,8 @@ def test_after_submit_shows_the_suggestion_once_the_answer_is_in(site: Site) -> 
     assert f"On item {label} the model router@3 had suggested:" in shown.inner_text()
     assert "account" in shown.inner_text()
     assert not page.is_checked("[data-question='team'] input[value='account']")
+    second = page.inner_text("#item-label").removeprefix("Item ")
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".empty-state")  # nothing left: the note shows there too
+    assert f"On item {second} the model" in page.inner_text(".empty-state #suggestion-after")

@@ -108,7 +108,9 @@ function showEmpty() {
     h("h2", {}, "Nothing to label right now"),
     h("p", {}, "Every item open to you is taken by someone else, finished, or waiting for ",
       "an answer to a question. This page checks again every 20 seconds.")];
-  page.screen.replaceChildren(h("section", { class: "card empty-state" }, why,
+  const after = lastSuggestion ? afterSubmitNote(lastSuggestion) : "";
+  lastSuggestion = null;
+  page.screen.replaceChildren(h("section", { class: "card empty-state" }, after, why,
     h("p", {}, button("Check now", "R", loadNext), " ",
       h("a", { href: `/projects/${page.slug}` }, "Back to the project"))),
   h("div", { class: "item-column" }, guidelines, feedback));
