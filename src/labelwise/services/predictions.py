@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import orjson
 from pydantic import Field
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
@@ -245,5 +245,26 @@ def _replace(session: Session, project_id: int, stored: list[dict[str, Any]]) ->
         .returning(Prediction.id)
     )
     replaced = len(gone.all())
-    session.execute(insert(Prediction), stored)
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    # Straight to the driver's executemany, the JSON serialised here: SQLAlchemy's per-row
+    # parameter handling took half of an import's time.
+    connection.exec_driver_sql(_INSERT.format(mark=mark), [_driver_row(row) for row in stored])
     return replaced
+
+
+_INSERT = (
+    "INSERT INTO predictions (project_id, item_id, model, answers, scores) "
+    "VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
+)
+
+
+def _driver_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    scores = row["scores"]
+    return (
+        row["project_id"],
+        row["item_id"],
+        row["model"],
+        orjson.dumps(row["answers"]).decode(),
+        None if scores is None else orjson.dumps(scores).decode(),
+    )
