@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -34,6 +34,8 @@ MAX_MODEL = 200
 # name@version: a model is named with the version that made the predictions.
 _MODEL = re.compile(r"[^@\s]+@[^@\s]+")
 _LABEL_SCORES = frozenset({"single_label", "multi_label"})
+# Told of each bad row (its position, the problem): fails the import, or notes it as skipped.
+Refuse = Callable[[int, str], None]
 
 
 @dataclass
@@ -109,7 +111,7 @@ def import_predictions(
     return summary
 
 
-def _batches(rows: Iterable[ParsedRow], refuse: Any) -> Iterator[list[_Row]]:
+def _batches(rows: Iterable[ParsedRow], refuse: Refuse) -> Iterator[list[_Row]]:
     batch: list[_Row] = []
     for position, value, error in rows:
         try:
@@ -152,7 +154,7 @@ def _model(raw: Any) -> str:
 
 
 def _checked(
-    session: Session, project_id: int, spec: ProjectSpec, batch: list[_Row], refuse: Any
+    session: Session, project_id: int, spec: ProjectSpec, batch: list[_Row], refuse: Refuse
 ) -> list[dict[str, Any]]:
     """The batch's rows as stored, each (item, model) once (the last row given wins)."""
     wanted = {row.external_id for row in batch}
