@@ -67,6 +67,12 @@ ENDPOINTS = [
         "POST", "/api/v1/projects/secret/items", _row(200, 200, 403, 403, 403, 404, 200), ITEM
     ),
     Endpoint(
+        "POST",
+        "/api/v1/projects/secret/predictions",
+        _row(200, 200, 403, 403, 403, 404, 200),
+        [{"id": "s-1", "model": "router@1", "answers": {"q": "a"}}],
+    ),
+    Endpoint(
         "PUT",
         "/api/v1/projects/secret/priorities",
         _row(200, 200, 403, 403, 403, 404, 200),

@@ -34,6 +34,7 @@ class Action(StrEnum):
     VIEW_MEMBERS = "see the members"
     MANAGE_MEMBERS = "manage members"
     IMPORT_ITEMS = "import items"
+    IMPORT_PREDICTIONS = "import model predictions"
     SET_PRIORITIES = "set item priorities"
     LIST_ITEMS = "list items"
     EXPORT = "export the data"
@@ -71,6 +72,7 @@ _MANAGE = (
         Action.UPDATE_PROJECT,
         Action.MANAGE_MEMBERS,
         Action.IMPORT_ITEMS,
+        Action.IMPORT_PREDICTIONS,
         Action.SET_PRIORITIES,
         Action.ANNOTATE,
         Action.ANSWER_ESCALATIONS,

@@ -26,7 +26,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from labelwise.states import AssignmentKind, AssignmentStatus, ItemStatus, ReviewStatus, Verdict
+from labelwise.states import (
+    AssignmentKind,
+    AssignmentStatus,
+    ItemStatus,
+    PrelabelOutcome,
+    ReviewStatus,
+    Verdict,
+)
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -184,11 +191,39 @@ class Annotation(Base):
     review_status: Mapped[str] = mapped_column(String(12), server_default="submitted")
     # The project's guideline version in force when this revision was made; None: none yet.
     guideline_version: Mapped[int | None] = mapped_column(Integer)
+    # The model whose prediction was shown pre-filled when the first answer was given, what the
+    # labeler made of it, and per question {"outcome", "predicted", "labels"} (migration 0011);
+    # all None when no suggestion was shown.
+    prelabel_model: Mapped[str | None] = mapped_column(String(200))
+    prelabel_outcome: Mapped[str | None] = mapped_column(String(10))
+    prelabel: Mapped[Any] = mapped_column(JSONText, nullable=True)
     __table_args__ = (
         _one_of("annotations", "review_status", ReviewStatus),
+        _one_of("annotations", "prelabel_outcome", PrelabelOutcome),
         Index("uq_annotations_item_user", "item_id", "user_id", unique=True),
         Index("ix_annotations_project_item", "project_id", "item_id", "id"),
         Index("ix_annotations_project_user", "project_id", "user_id"),
+    )
+
+
+class Prediction(Base):
+    """A model's answers to an item, shown to labelers as a suggestion: one per (item, model);
+    a re-import replaces it with a new row, so the highest id is the latest import."""
+
+    __tablename__ = "predictions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(200))  # name@version
+    answers: Mapped[Any] = mapped_column(JSONText)
+    # Per question: a confidence in [0, 1], or a label -> probability object.
+    scores: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    created_at: Mapped[datetime] = _now()
+    __table_args__ = (
+        Index("uq_predictions_item_model", "item_id", "model", unique=True),
+        # The labeling path's one lookup: an item's latest prediction.
+        Index("ix_predictions_item_latest", "item_id", "id"),
+        Index("ix_predictions_project", "project_id"),
     )
 
 

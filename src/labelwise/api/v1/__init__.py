@@ -12,6 +12,7 @@ from labelwise.api.v1 import (
     gold,
     guidelines,
     items,
+    predictions,
     projects,
     quality,
     releases,
@@ -21,6 +22,7 @@ from labelwise.api.v1 import (
 router = APIRouter(prefix="/api/v1")
 router.include_router(projects.router)
 router.include_router(items.router)
+router.include_router(predictions.router)
 router.include_router(workflow.router)
 router.include_router(discussion.router)
 router.include_router(files.router)

@@ -19,7 +19,7 @@ The triggers are not in the models (SQLAlchemy declares none); `tests/test_dashb
 that the counts follow inserts, updates and deletes on both databases.
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0015
 Create Date: 2026-12-03
 """
 
