@@ -32,6 +32,9 @@ FormatOption = Annotated[
 ]
 
 
+_PII_DONE = {"mask": "masked", "pseudonymise": "pseudonymised", "flag": "flagged"}
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -56,19 +59,22 @@ def import_command(
     """Import items into SLUG from FILE. All or nothing, unless --skip-invalid."""
     fmt = get_format(format, for_export=False) if format else format_for_path(file)
     assert fmt.read is not None
-    db = open_db(load_settings(data_dir))
+    settings = load_settings(data_dir)
+    db = open_db(settings)
     project = projects.get(db, slug)
+    spec = projects.spec_of(project)
     with file.open("rb") as handle, _progress() as progress:
         task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
         summary = imports.import_items(
             db,
             project.id,
-            projects.spec_of(project),
+            spec,
             fmt.read(handle),
             source=file.name,
             position_name=fmt.position,
             skip_invalid=skip_invalid,
             progress=lambda _rows: progress.update(task, completed=handle.tell()),
+            pii_key=settings.load_pii_key,
         )
     for problem in summary.skipped:
         err_console.print(
@@ -81,6 +87,10 @@ def import_command(
         f"{len(summary.skipped)} skipped",
         highlight=False,
     )
+    for field, counts in summary.pii.items():
+        found = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+        done = _PII_DONE[spec.privacy.pii.mode] if spec.privacy.pii else "found"
+        console.print(f"PII in {field} ({done}): {found}", highlight=False)
     if summary.priority_unchanged:
         err_console.print(
             f"note: {summary.priority_unchanged} rows give another priority to an item already "
