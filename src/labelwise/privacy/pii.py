@@ -17,6 +17,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from string import ascii_uppercase
 
 EMAIL, PHONE, IBAN, CREDIT_CARD, IP = "email", "phone", "iban", "credit_card", "ip"
 KINDS = (EMAIL, PHONE, IBAN, CREDIT_CARD, IP)
@@ -155,7 +156,7 @@ class Detector:
                 if PHONE in kinds and (phone := _phone(match.group(), start)) is not None:
                     yield phone
             elif kind == "ipv4":
-                if IP in kinds and (address := _ip(match.group())) is not None:
+                if IP in kinds and _is_ipv4(address := match.group()):
                     yield Found(IP, start, match.end(), address)
             elif IBAN in kinds and (iban := _iban(text, start, match.group())) is not None:
                 yield iban
@@ -214,15 +215,17 @@ def _phone(run: str, start: int) -> Found | None:
 
 
 def _card(run: str, start: int) -> Found | None:
-    """The longest, then first, stretch of whole digit groups that is a card number: the run
-    may hold other digits around it ("ref 12 4111 1111 1111 1111 exp 12/29")."""
+    """The card number in a run of digit groups: the whole run, else the longest (then first)
+    stretch of whole groups, since the run may hold other digits around the card ("ref 12
+    4111 1111 1111 1111")."""
+    digits = _NOT_DIGITS.sub("", run)
+    if len(digits) in CARD_DIGITS and _is_card(digits):
+        return Found(CREDIT_CARD, start, start + len(run), digits)
     groups = [(group.start(), group.end()) for group in _DIGIT_GROUPS.finditer(run)]
     best: tuple[int, int, str] | None = None
     for first, (begin, _) in enumerate(groups):
         digits = ""
         for last in range(first, len(groups)):
-            if last > first and run[groups[last - 1][1] : groups[last][0]] not in (" ", "-"):
-                break
             digits += run[groups[last][0] : groups[last][1]]
             if len(digits) >= CARD_DIGITS.stop:
                 break
@@ -239,15 +242,13 @@ def _is_card(digits: str) -> bool:
     return digits[0] in CARD_FIRST_DIGITS and luhn_valid(digits)
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # the digit sum of twice each digit
+
+
 def luhn_valid(digits: str) -> bool:
-    """The Luhn (mod 10) check of ISO/IEC 7812."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if position % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+    """The Luhn (mod 10) check of ISO/IEC 7812: from the right, every second digit doubled."""
+    doubled = digits[-2::-2].translate(_DOUBLED)
+    return (sum(map(int, digits[::-2])) + sum(map(int, doubled))) % 10 == 0
 
 
 # --- IBAN ------------------------------------------------------------------------------------
@@ -255,38 +256,44 @@ def luhn_valid(digits: str) -> bool:
 
 def _iban(text: str, start: int, candidate: str) -> Found | None:
     """The IBAN at the head of `candidate`: its country's length of characters (spaces
-    between them allowed), ending where the text's word ends, and passing mod 97."""
+    between groups allowed), ending where the text's word ends, and passing mod 97."""
     length = IBAN_LENGTHS.get(candidate[:2])
     if length is None:
         return None
-    compact, end = "", 0
-    while end < len(candidate) and len(compact) < length:
-        if candidate[end] != " ":
-            compact += candidate[end]
-        end += 1
-    following = text[start + end : start + end + 1]
-    if len(compact) < length or following.isalnum():
+    taken = end = 0
+    for group in candidate.split(" "):
+        if taken + len(group) >= length:  # the group holding the IBAN's last character
+            end += length - taken
+            taken = length
+            break
+        taken += len(group)
+        end += len(group) + 1
+    if taken < length or text[start + end : start + end + 1].isalnum():
         return None
+    compact = candidate[:end].replace(" ", "")
     return Found(IBAN, start, start + end, compact) if iban_valid(compact) else None
+
+
+_LETTER_VALUES = {ord(letter): str(value) for value, letter in enumerate(ascii_uppercase, 10)}
 
 
 def iban_valid(iban: str) -> bool:
     """ISO 13616 check digits: the country code and check digits moved to the end, letters
     as 10 to 35, the number mod 97 is 1."""
-    if IBAN_LENGTHS.get(iban[:2]) != len(iban) or not iban.isalnum() or not iban.isascii():
+    if IBAN_LENGTHS.get(iban[:2]) != len(iban) or not (iban.isascii() and iban.isalnum()):
         return False
-    rearranged = iban[4:] + iban[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+    return int((iban[4:] + iban[:4]).upper().translate(_LETTER_VALUES)) % 97 == 1
 
 
 # --- IP addresses ----------------------------------------------------------------------------
 
 
-def _ip(candidate: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:  # an octet over 255, a leading zero, not an address at all
-        return None
+def _is_ipv4(dotted: str) -> bool:
+    """Four octets up to 255, none with a leading zero (which some read as octal): the form
+    is then the address's one normal form."""
+    return all(
+        int(octet) <= 255 and (octet[0] != "0" or octet == "0") for octet in dotted.split(".")
+    )
 
 
 def _ipv6(text: str) -> Iterator[Found]:
