@@ -155,6 +155,7 @@ class Detector:
             elif kind == "phone":
                 if PHONE in kinds and (phone := _phone(match.group(), start)) is not None:
                     yield phone
+                    position = phone.end  # digits after it may be something else
             elif kind == "ipv4":
                 if IP in kinds and _is_ipv4(address := match.group()):
                     yield Found(IP, start, match.end(), address)
@@ -207,10 +208,19 @@ def _email_at(text: str, at: int) -> Found | None:
 
 
 def _phone(run: str, start: int) -> Found | None:
-    """An international number: '+', a country code (not 0), 7 to 15 digits in all."""
+    """An international number: '+', a country code (not 0), 7 to 15 digits in all; the
+    longest such head of the run, which may go on with other numbers ("+44 20 7946 0958 2
+    times")."""
     digits = _NOT_DIGITS.sub("", run)
-    if len(digits) in PHONE_DIGITS and digits[0] != "0":
+    if digits[0] == "0" or len(digits) < PHONE_DIGITS.start:
+        return None
+    if len(digits) in PHONE_DIGITS:
         return Found(PHONE, start, start + len(run), "+" + digits)
+    ends = [group.end() for group in _DIGIT_GROUPS.finditer(run)]
+    for end in reversed(ends[:-1]):
+        digits = _NOT_DIGITS.sub("", run[:end])
+        if len(digits) in PHONE_DIGITS:
+            return Found(PHONE, start, start + end, "+" + digits)
     return None
 
 
