@@ -458,7 +458,8 @@ def _pii_field_problem(name: str, types: Mapping[object, object]) -> str | None:
     kind = types[name]
     if kind in get_args(FieldType) and kind not in PII_FIELD_TYPES:
         return (
-            f"{name!r} is an {kind} field; PII is looked for in {', '.join(PII_FIELD_TYPES)} fields"
+            f"{name!r} is a field of type {kind}; PII is looked for in "
+            f"{', '.join(PII_FIELD_TYPES)} fields"
         )
     return None
 
