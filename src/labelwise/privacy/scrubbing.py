@@ -63,12 +63,19 @@ class Scrubber:
         itself) and what was found, None for nothing."""
         findings: Findings | None = None
         changed: dict[str, Any] | None = None
+        find = self._detector.find
         for name in self.fields:
             value = data.get(name)
-            if value is None:
-                continue
             counts: dict[str, int] = {}
-            clean = self._value(value, counts)
+            if value.__class__ is str:
+                found = find(value)
+                if not found:  # the common case: the look is all it costs
+                    continue
+                clean = self._rewrite(value, found, counts)
+            elif value is None:
+                continue
+            else:
+                clean = self._value(value, counts)
             if counts:
                 findings = findings or {}
                 findings[name] = counts
@@ -80,8 +87,9 @@ class Scrubber:
     def text(self, text: str, counts: dict[str, int]) -> str:
         """`text` with its PII replaced as the mode says; adds what it found to `counts`."""
         found = self._detector.find(text)
-        if not found:
-            return text
+        return self._rewrite(text, found, counts) if found else text
+
+    def _rewrite(self, text: str, found: list[Found], counts: dict[str, int]) -> str:
         for item in found:
             counts[item.kind] = counts.get(item.kind, 0) + 1
         if not self.rewrites:
