@@ -31,7 +31,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=Path("labelwise-data"),
-        description="Holds the SQLite database, the secret key and uploaded files.",
+        description="Holds the SQLite database, the secret key, the PII key and uploaded files.",
     )
     database_url: str | None = Field(
         default=None,
