@@ -61,7 +61,7 @@ class Found:
     value: str
 
 
-# --- the cheap first look -------------------------------------------------------------------
+# --- the cheap first look ---------------------------------------------------------------------
 
 
 def _class_map() -> bytes:
@@ -89,7 +89,7 @@ _HINTS = {
     IP: rb"0\.0{1,3}\.0{1,3}\.0|:[0h]{0,4}:",  # a dotted quad; two colons close together
 }
 
-# --- the full scan ---------------------------------------------------------------------------
+# --- the full scan ----------------------------------------------------------------------------
 
 # Everything made of digits, in one pass. It starts with one character class so that the
 # regex engine skips in C to the next capital, digit, '(' or '+'; each kind then goes on from
@@ -178,7 +178,7 @@ def _without_overlaps(found: list[Found]) -> list[Found]:
     return kept
 
 
-# --- e-mail ----------------------------------------------------------------------------------
+# --- e-mail -----------------------------------------------------------------------------------
 
 
 def _emails(text: str) -> Iterator[Found]:
@@ -204,7 +204,7 @@ def _email_at(text: str, at: int) -> Found | None:
     return Found(EMAIL, start, domain.end(), f"{name}@{domain.group()}".lower())
 
 
-# --- phone numbers, payment cards ------------------------------------------------
+# --- phone numbers, payment cards -------------------------------------------------------------
 
 
 def _phone(run: str, start: int) -> Found | None:
@@ -261,7 +261,7 @@ def luhn_valid(digits: str) -> bool:
     return (sum(map(int, digits[::-2])) + sum(map(int, doubled))) % 10 == 0
 
 
-# --- IBAN ------------------------------------------------------------------------------------
+# --- IBAN -------------------------------------------------------------------------------------
 
 
 def _iban(text: str, start: int, candidate: str) -> Found | None:
@@ -295,7 +295,7 @@ def iban_valid(iban: str) -> bool:
     return int((iban[4:] + iban[:4]).upper().translate(_LETTER_VALUES)) % 97 == 1
 
 
-# --- IP addresses ----------------------------------------------------------------------------
+# --- IP addresses -----------------------------------------------------------------------------
 
 
 def _is_ipv4(dotted: str) -> bool:
