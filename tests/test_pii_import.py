@@ -159,7 +159,11 @@ def test_pseudonymised_tokens_hold_across_imports_api_and_cli_but_not_across_pro
 
 
 def test_cli_flag_keeps_the_text_marks_the_items_and_prints_the_report(
-    client: TestClient, db: Database, run: Callable[..., Result], tmp_path: Path
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    run: Callable[..., Result],
+    tmp_path: Path,
 ) -> None:
     make(db, "flagged", "flag", detect=["email", "iban", "ip"])
     manager = manager_of(db, "flagged")
@@ -180,6 +184,7 @@ def test_cli_flag_keeps_the_text_marks_the_items_and_prints_the_report(
         "t-2": {"contact": {"iban": 1}},
         "t-4": {"text": {"ip": 2}},
     }
+    assert not (settings.data_dir / PII_KEY_FILE).exists()  # flagging needs no key
 
 
 def test_rows_differing_only_in_their_pii_stay_two_items_and_a_reimport_adds_none(

@@ -104,7 +104,7 @@ def import_items(
     the project's PII rule rewrites values, which needs it.
     """
     summary = ImportSummary(source, position_name)
-    rule = pii_rule(spec, project_id, pii_key)
+    rule = _pii_rule(spec, project_id, pii_key)
     batches = _batches(
         rows, _row_checker(spec.fields, rule, summary.add_pii), summary, skip_invalid
     )
@@ -239,7 +239,7 @@ class _ReadAhead(Generic[T]):
 
 
 @dataclass(frozen=True)
-class PiiRule:
+class _PiiRule:
     """A project's PII rule as an import applies it."""
 
     scrubber: Scrubber
@@ -247,23 +247,24 @@ class PiiRule:
     hash_key: bytes | None
 
 
-def pii_rule(
+def _pii_rule(
     spec: ProjectSpec, project_id: int, data_key: Callable[[], bytes] | None
-) -> PiiRule | None:
+) -> _PiiRule | None:
+    """The spec's rule, None without one; flagging needs no key, so it reads none."""
     pii = spec.privacy.pii
     if pii is None:
         return None
     if pii.mode == "flag":
-        return PiiRule(Scrubber(pii.fields, pii.detect, pii.mode), None)
+        return _PiiRule(Scrubber(pii.fields, pii.detect, pii.mode), None)
     if data_key is None:
         raise ValueError(f"the project's PII mode is {pii.mode}: the import needs the PII key")
     key = data_key()
     scrubber = Scrubber(pii.fields, pii.detect, pii.mode, project_key(key, project_id))
-    return PiiRule(scrubber, content_key(key, project_id))
+    return _PiiRule(scrubber, content_key(key, project_id))
 
 
 def _row_checker(
-    fields: Iterable[FieldSpec], pii: PiiRule | None, found: Callable[[Findings], None]
+    fields: Iterable[FieldSpec], pii: _PiiRule | None, found: Callable[[Findings], None]
 ) -> Callable[[Any], ItemRow]:
     """A function that checks one row and returns what to store.
 
