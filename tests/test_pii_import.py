@@ -23,6 +23,7 @@ from labelwise.services import gold, imports, projects
 from labelwise.settings import PII_KEY_FILE, Settings
 from labelwise.spec import parse_spec
 from tests.conftest import bearer, make_token
+from tests.test_web import log_in
 
 
 def spec(slug: str, mode: str | None, **pii: Any) -> dict[str, Any]:
@@ -185,6 +186,24 @@ def test_cli_flag_keeps_the_text_marks_the_items_and_prints_the_report(
         "t-4": {"text": {"ip": 2}},
     }
     assert not (settings.data_dir / PII_KEY_FILE).exists()  # flagging needs no key
+
+
+def test_the_browser_upload_masks_and_reports(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    make(db, "web", "mask")
+    manager = manager_of(db, "web")
+    csrf = log_in(client, "mia")
+    rows = "".join(json.dumps(row) + "\n" for row in ROWS).encode()
+    upload = {"file": ("items.jsonl", rows, "application/x-ndjson")}
+    answer = client.post("/projects/web/import", data={"csrf_token": csrf}, files=upload)
+    assert answer.status_code == 200, answer.text
+    assert "3 new, 0 already present" in answer.text
+    assert "PII in text: 1 email, 1 phone" in answer.text
+    assert "PII in contact: 1 iban" in answer.text
+    texts = data_of(listed(client, manager, "web"))
+    assert texts["t-1"]["text"] == "Mail [EMAIL] or call [PHONE]"
+    assert (settings.data_dir / PII_KEY_FILE).exists()
 
 
 def test_rows_differing_only_in_their_pii_stay_two_items_and_a_reimport_adds_none(
