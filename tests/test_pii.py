@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from typing import get_args
@@ -285,3 +286,25 @@ def test_a_mode_that_needs_a_key_refuses_to_run_without_one() -> None:
         Scrubber(["text"], KINDS, "pseudonymise")
     with pytest.raises(ValueError, match="unknown PII mode"):
         Scrubber(["text"], KINDS, "hide")
+
+
+# --- any text -------------------------------------------------------------------------------
+
+VALUES = ["ana@example.org", "+44 20 7946 0958", "DE89 3704 0044 0532 0130 00", "10.0.0.1"]
+PIECES = st.sampled_from(
+    [*VALUES, "4111 1111 1111 1111", "fe80::1", " ", ".", "@", ":", "+", "(", ")", "-", "0", "12"]
+)
+
+
+@given(st.lists(st.one_of(PIECES, st.text(max_size=8)), max_size=30).map("".join))
+def test_any_text_gives_ordered_disjoint_values_and_masking_keeps_the_rest(text: str) -> None:
+    values = ALL.find(text)
+    assert all(0 <= a.start < a.end <= len(text) for a in values)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(values))
+    masked, findings = Scrubber(["text"], KINDS, "mask").scrub({"text": text})
+    assert (findings is None) == (not values)
+    expected, last = "", 0
+    for value in values:
+        expected += text[last : value.start] + f"[{value.kind.upper()}]"
+        last = value.end
+    assert masked["text"] == expected + text[last:]
