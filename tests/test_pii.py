@@ -234,7 +234,7 @@ def test_mask_writes_each_value_as_its_kind_and_counts_it() -> None:
 
 
 def tokens(text: str) -> list[str]:
-    return re.findall(r"<[A-Z_]+_[0-9a-f]{12}>", text)
+    return re.findall(r"<[A-Z_]+_[0-9a-f]{16}>", text)
 
 
 def test_pseudonymise_gives_one_token_per_value_and_project() -> None:

@@ -47,7 +47,7 @@ ROWS = [
     {"id": "t-3", "text": "Order 123456 is late (ticket 7)", "contact": "phone"},
 ]
 FOUND = {"text": {"email": 1, "phone": 1}, "contact": {"iban": 1}}
-TOKEN = re.compile(r"<[A-Z_]+_[0-9a-f]{12}>")
+TOKEN = re.compile(r"<[A-Z_]+_[0-9a-f]{16}>")
 
 
 def make(db: Database, slug: str, mode: str | None, **pii: Any) -> Project:

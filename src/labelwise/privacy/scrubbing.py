@@ -1,10 +1,10 @@
 """What a project does with the PII found in an item: mask it, pseudonymise it, or flag it.
 
-Masking writes the kind in place of the value (`[EMAIL]`); pseudonymising writes a token
-keyed by the project (`<EMAIL_3f9a1c04be7d>`, HMAC-SHA256 of the value's normal form), so the
-same person's address gives the same token everywhere in the project and nothing that can be
-reversed without the key; flagging leaves the text as it was. Every mode reports what it
-found, per field and kind, for the item's marker and the import's summary.
+Masking writes the kind in place of the value (`[EMAIL]`). Pseudonymising writes a token keyed
+by the project (`<EMAIL_3f9a1c04be7d5e21>`, an HMAC-SHA256 of the value's normal form): the same
+person's address gives the same token throughout the project, and without the key nobody can
+check a token against a guessed value. Flagging leaves the text as it was. Every mode reports
+what it found, per field and kind, for the item's marker and the import's summary.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from labelwise.privacy.pii import KINDS, Detector, Found
 
 MASK, PSEUDONYMISE, FLAG = "mask", "pseudonymise", "flag"
 MODES = (MASK, PSEUDONYMISE, FLAG)
-TOKEN_HEX = 12  # 48 bits: no two values of one project meet on a token in practice
+# 64 bits: a million distinct values of one project share a token with odds of 1 in 30 million.
+TOKEN_HEX = 16
 _MASKS = {kind: f"[{kind.upper()}]" for kind in KINDS}
 
 # What an item's fields held: {field: {kind: count}}.
@@ -38,6 +39,7 @@ def content_key(data_key: bytes, project_id: int) -> bytes:
 
 
 def token(key: bytes, found: Found) -> str:
+    """The value's pseudonym under the project's key: its kind and an HMAC of its normal form."""
     digest = hmac.digest(key, f"{found.kind}:{found.value}".encode(), "sha256")
     return f"<{found.kind.upper()}_{digest.hex()[:TOKEN_HEX]}>"
 
