@@ -17,7 +17,7 @@ from labelwise.privacy.pii import KINDS, Detector, Found
 
 MASK, PSEUDONYMISE, FLAG = "mask", "pseudonymise", "flag"
 MODES = (MASK, PSEUDONYMISE, FLAG)
-# 64 bits: a million distinct values of one project share a token with odds of about 1 in 37 million.
+# 64 bits: two of a million distinct values in a project share one with odds of 1 in 37 million.
 TOKEN_HEX = 16
 _MASKS = {kind: f"[{kind.upper()}]" for kind in KINDS}
 
