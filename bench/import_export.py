@@ -1,6 +1,6 @@
 """Benchmark: import and export of N synthetic text items, on SQLite and on PostgreSQL.
 
-    python bench/import_export.py [--n 1000000] [--pg-url URL | --no-pg] [--seed 7]
+    python bench/import_export.py [--n 1000000] [--pg-url URL | --no-pg] [--seed 7] [--pii]
 
 The items are support tickets: about 200 characters of text made of ticket-like sentences
 (each item unique), a `channel` and a `language`, and an external id. They are written once
@@ -11,6 +11,9 @@ as JSONL and as Parquet. Then, on each backend, each step runs in its own fresh 
     re-import JSONL         the same file again: every item already there (the idempotent path)
     import Parquet          the same items into a second, empty project
     export JSONL, Parquet   the first project to a file
+
+With --pii, `pii.py` follows: the same kind of items, one in ten with PII, imported with PII
+detection off and in each mode.
 
 Timed is the work of the service the CLI calls (`imports.import_items` reading the file,
 `exports.export` writing one), from opening the database to the last byte written; not timed
@@ -418,6 +421,9 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs, each on a fresh database; the best is shown"
     )
+    parser.add_argument(
+        "--pii", action="store_true", help="then import with PII detection off and on (pii.py)"
+    )
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"{args.n:,} items; {os.cpu_count()} CPUs; load average {load[0]:.1f}", flush=True)
@@ -438,7 +444,19 @@ def main() -> None:
                 server = os.environ.get("LABELWISE_TEST_DATABASE_URL", DEFAULT_PG_SERVER)
                 with scratch_pg_database(server) as url:
                     rows += bench_backend("PostgreSQL", url, args.n, files)
-    report(rows, os.getloadavg()[0])
+        report(rows, os.getloadavg()[0])
+        if args.pii:
+            import pii
+
+            print("\nPII detection at import (bench/pii.py):", flush=True)
+            pii.run(
+                args.n,
+                args.seed,
+                directory,
+                repeat=args.repeat,
+                pg_url=args.pg_url,
+                no_pg=args.no_pg,
+            )
 
 
 if __name__ == "__main__":

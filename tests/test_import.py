@@ -408,9 +408,21 @@ def test_api_imports_an_ndjson_body(
     headers = {**manager, "content-type": "application/x-ndjson"}
     answer = client.post(URL, content=body, headers=headers)
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"created": 3, "existing": 0, "priority_unchanged": 0, "skipped": []}
+    assert answer.json() == {
+        "created": 3,
+        "existing": 0,
+        "priority_unchanged": 0,
+        "skipped": [],
+        "pii": {},
+    }
     again = client.post(URL, content=body, headers=headers)
-    assert again.json() == {"created": 0, "existing": 3, "priority_unchanged": 0, "skipped": []}
+    assert again.json() == {
+        "created": 0,
+        "existing": 3,
+        "priority_unchanged": 0,
+        "skipped": [],
+        "pii": {},
+    }
     assert count(db, project) == 3
 
 

@@ -123,7 +123,13 @@ def test_re_import_keeps_existing_items_and_says_which_priorities_it_left(
     ndjson = "\n".join(json.dumps(row) for row in changed[:1]).encode()
     headers = {**team.auth("boss"), "content-type": "application/x-ndjson"}
     answer = team.client.post("/api/v1/projects/t/items", content=ndjson, headers=headers)
-    assert answer.json() == {"created": 0, "existing": 1, "priority_unchanged": 1, "skipped": []}
+    assert answer.json() == {
+        "created": 0,
+        "existing": 1,
+        "priority_unchanged": 1,
+        "skipped": [],
+        "pii": {},
+    }
 
 
 def test_the_bulk_endpoint_reorders_the_queue(client: TestClient, db: Database) -> None:

@@ -53,7 +53,7 @@ quality:
 """  # noqa: E501 (kept verbatim)
 
 ROOT_KEYS = (
-    "name, slug, goal, fields, questions, workflow, quality, guidelines, guidelines_file, "
+    "name, slug, goal, fields, questions, workflow, quality, privacy, guidelines, guidelines_file, "
     "guidelines_note"
 )
 SLUG_RULE = "must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"

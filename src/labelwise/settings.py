@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
@@ -16,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 from labelwise.errors import InvalidInput
 
 SECRET_KEY_FILE = "secret_key"
+PII_KEY_FILE = "pii_key"
 ENV_PREFIX = "LABELWISE_"
 # The databases labelwise runs on, as SQLAlchemy names their drivers.
 DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
@@ -28,7 +31,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=Path("labelwise-data"),
-        description="Holds the SQLite database, the secret key and uploaded files.",
+        description="Holds the SQLite database, the secret key, the PII key and uploaded files.",
     )
     database_url: str | None = Field(
         default=None,
@@ -125,21 +128,33 @@ class Settings(BaseSettings):
         """The configured key, else the one stored in the data dir, created on first use."""
         if self.secret_key:
             return self.secret_key
+        return self._key_file(SECRET_KEY_FILE, lambda: secrets.token_urlsafe(48))
+
+    def load_pii_key(self) -> bytes:
+        """The data dir's key for PII pseudonyms, created on first use: each project's key is
+        derived from it (`labelwise.privacy`), so a value gives the same token in a project."""
+        return bytes.fromhex(self._key_file(PII_KEY_FILE, lambda: secrets.token_hex(32)))
+
+    def _key_file(self, name: str, make: Callable[[], str]) -> str:
+        """The key in DATA_DIR/`name`, written there first (mode 0600) if it is not yet."""
         self.ensure_data_dir()
-        path = self.data_dir / SECRET_KEY_FILE
+        path = self.data_dir / name
         try:
             return path.read_text().strip()
         except FileNotFoundError:
             pass
-        key = secrets.token_urlsafe(48)
-        # O_EXCL: two processes starting at once must agree on one key.
+        # Written whole under another name, then linked into place: two processes starting at
+        # once agree on one key, and neither can read a file the other has not written yet.
+        fd, draft = tempfile.mkstemp(dir=self.data_dir, prefix=f".{name}.")  # mode 0600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make())
+            os.link(draft, path)
         except FileExistsError:
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key)
-        return key
+            pass
+        finally:
+            os.unlink(draft)
+        return path.read_text().strip()
 
 
 def from_env() -> Settings:

@@ -29,6 +29,7 @@ from labelwise.policies import EVERYTHING
 from labelwise.services import exports, image_import, imports, projects, releases
 from labelwise.services.file_store import ContentStore, project_folder
 from labelwise.settings import Settings
+from labelwise.spec import ProjectSpec
 
 IMAGE_NAMES = sorted(suffix.lstrip(".") for suffix in IMAGE_SUFFIXES)
 
@@ -36,6 +37,9 @@ FormatOption = Annotated[
     str | None,
     typer.Option("--format", help="jsonl, json, csv or parquet (default: by extension)."),
 ]
+
+
+_PII_DONE = {"mask": "masked", "pseudonymise": "pseudonymised", "flag": "flagged"}
 
 
 def _progress() -> Progress:
@@ -87,21 +91,24 @@ def import_command(
         raise fail(f"--{'field' if field else 'metadata'}: only for a folder of images", 2)
     fmt = get_format(format, for_export=False) if format else format_for_path(path)
     assert fmt.read is not None
-    db = open_db(load_settings(data_dir))
+    settings = load_settings(data_dir)
+    db = open_db(settings)
     project = projects.get(db, slug)
+    spec = projects.spec_of(project)
     with path.open("rb") as handle, _progress() as progress:
         task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
         summary = imports.import_items(
             db,
             project.id,
-            projects.spec_of(project),
+            spec,
             fmt.read(handle),
             source=path.name,
             position_name=fmt.position,
             skip_invalid=skip_invalid,
             progress=lambda _rows: progress.update(task, completed=handle.tell()),
+            pii_key=settings.load_pii_key,
         )
-    _report(summary, f"{path.name}, {fmt.position} ", "")
+    _report(summary, spec, f"{path.name}, {fmt.position} ", "")
 
 
 def _import_folder(
@@ -128,15 +135,17 @@ def _import_folder(
             metadata=metadata,
             skip_invalid=skip_invalid,
             progress=lambda seen: status.update(f"importing images from {folder.name}: {seen}"),
+            pii_key=settings.load_pii_key,
         )
     _report(
         result.summary,
+        spec,
         f"{folder.name}/",
         f", {result.other_files} other files left out (not {'/'.join(IMAGE_NAMES)})",
     )
 
 
-def _report(summary: imports.ImportSummary, where: str, tail: str) -> None:
+def _report(summary: imports.ImportSummary, spec: ProjectSpec, where: str, tail: str) -> None:
     for problem in summary.skipped:
         err_console.print(
             f"skipped {where}{problem.position}: {problem.message}",
@@ -149,6 +158,10 @@ def _report(summary: imports.ImportSummary, where: str, tail: str) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    for field, counts in summary.pii.items():
+        found = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+        done = _PII_DONE[spec.privacy.pii.mode] if spec.privacy.pii else "found"
+        console.print(f"PII in {field} ({done}): {found}", highlight=False)
     if summary.priority_unchanged:
         err_console.print(
             f"note: {summary.priority_unchanged} rows give another priority to an item already "

@@ -158,6 +158,8 @@ class Item(Base):
     final_by: Mapped[int | None] = mapped_column(Id)
     # When the item last became done (None while it is not): the dashboard's progress by day.
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the project's PII rule found at import, {field: {kind: count}}; None: nothing.
+    pii: Mapped[Any] = mapped_column(JSONText, nullable=True)
     __table_args__ = (
         _one_of("items", "status", ItemStatus),
         # The annotation queue: open items by priority, then import order.
@@ -170,6 +172,14 @@ class Item(Base):
             unique=True,
             sqlite_where=text("external_id IS NULL"),
             postgresql_where=text("external_id IS NULL"),
+        ),
+        # The items marked with PII (filtered on by the listing); there are few.
+        Index(
+            "ix_items_pii",
+            "project_id",
+            "id",
+            sqlite_where=text("pii IS NOT NULL"),
+            postgresql_where=text("pii IS NOT NULL"),
         ),
     )
 

@@ -77,8 +77,10 @@ def import_folder(
     metadata: Path | None = None,
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
+    pii_key: Callable[[], bytes] | None = None,
 ) -> FolderSummary:
-    """Import the images under `folder` (progress: called with the images seen so far)."""
+    """Import the images under `folder` (progress: called with the images seen so far;
+    `pii_key`: as for `imports.import_items`, for the metadata's text)."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder}: not a folder")
     extra = _metadata(metadata, field_name) if metadata is not None else {}
@@ -92,6 +94,7 @@ def import_folder(
         source=folder.name,
         position_name="file",
         skip_invalid=skip_invalid,
+        pii_key=pii_key,
     )
     return FolderSummary(summary, counts.images, counts.other_files)
 

@@ -31,6 +31,7 @@ from labelwise.db.labeling import ItemRow, store
 from labelwise.db.models import Item
 from labelwise.errors import InvalidInput
 from labelwise.formats import ParsedRow
+from labelwise.privacy import Findings, Scrubber, content_key, project_key
 from labelwise.spec import FieldSpec, ProjectSpec
 
 # Rows per insert; fewer when they hold over BATCH_BYTES of data, so that memory and the
@@ -61,6 +62,9 @@ class ImportSummary:
     # Rows of items already there that gave another priority than the item's: not applied.
     priority_unchanged: int = 0
     skipped: list[RowProblem] = field(default_factory=list)
+    # PII the project's rule found in the rows read, {field: {kind: count}}: in rows of items
+    # already there too (those items are left as they were).
+    pii: Findings = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,7 +72,14 @@ class ImportSummary:
             "existing": self.existing,
             "priority_unchanged": self.priority_unchanged,
             "skipped": [{self.position_name: p.position, "error": p.message} for p in self.skipped],
+            "pii": self.pii,
         }
+
+    def add_pii(self, findings: Findings) -> None:
+        for name, counts in findings.items():
+            total = self.pii.setdefault(name, {})
+            for kind, count in counts.items():
+                total[kind] = total.get(kind, 0) + count
 
 
 class RowInvalid(ValueError):
@@ -85,10 +96,18 @@ def import_items(
     position_name: str = "line",
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
+    pii_key: Callable[[], bytes] | None = None,
 ) -> ImportSummary:
-    """Import every row or, on the first bad one, nothing (unless `skip_invalid`)."""
+    """Import every row or, on the first bad one, nothing (unless `skip_invalid`).
+
+    `pii_key` loads the data dir's PII key (`Settings.load_pii_key`); it is called only when
+    the project's PII rule rewrites values, which needs it.
+    """
     summary = ImportSummary(source, position_name)
-    batches = _batches(rows, _row_checker(spec.fields), summary, skip_invalid)
+    rule = _pii_rule(spec, project_id, pii_key)
+    batches = _batches(
+        rows, _row_checker(spec.fields, rule, summary.add_pii), summary, skip_invalid
+    )
     with _ReadAhead(batches, READ_AHEAD) as ready, db.write() as session:
         labeling = store(session)
         labeling.begin_import(project_id)
@@ -219,7 +238,34 @@ class _ReadAhead(Generic[T]):
             yield item  # type: ignore[misc]
 
 
-def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], ItemRow]:
+@dataclass(frozen=True)
+class _PiiRule:
+    """A project's PII rule as an import applies it."""
+
+    scrubber: Scrubber
+    # Rewriting modes hash each row as it came, with this key (`privacy.content_key`).
+    hash_key: bytes | None
+
+
+def _pii_rule(
+    spec: ProjectSpec, project_id: int, data_key: Callable[[], bytes] | None
+) -> _PiiRule | None:
+    """The spec's rule, None without one; flagging needs no key, so it reads none."""
+    pii = spec.privacy.pii
+    if pii is None:
+        return None
+    if pii.mode == "flag":
+        return _PiiRule(Scrubber(pii.fields, pii.detect, pii.mode), None)
+    if data_key is None:
+        raise ValueError(f"the project's PII mode is {pii.mode}: the import needs the PII key")
+    key = data_key()
+    scrubber = Scrubber(pii.fields, pii.detect, pii.mode, project_key(key, project_id))
+    return _PiiRule(scrubber, content_key(key, project_id))
+
+
+def _row_checker(
+    fields: Iterable[FieldSpec], pii: _PiiRule | None, found: Callable[[Findings], None]
+) -> Callable[[Any], ItemRow]:
     """A function that checks one row and returns what to store.
 
     It runs once per row, so the common case is kept to a type test per field; anything
@@ -228,6 +274,8 @@ def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], ItemRow]:
     checks = [(f.name, _plain_types(f), f.type, f.required) for f in fields]
     dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
     blake2b = hashlib.blake2b
+    scrub = None if pii is None else pii.scrubber.scrub
+    hash_key = None if pii is None else pii.hash_key
 
     def check(value: Any) -> ItemRow:
         if not isinstance(value, dict):
@@ -238,12 +286,22 @@ def _row_checker(fields: Iterable[FieldSpec]) -> Callable[[Any], ItemRow]:
             item = value.get(name)
             if item.__class__ not in plain or item == "":
                 _check_field(value, name, kind, required)
+        stored, findings = (value, None) if scrub is None else scrub(value)
         try:
-            encoded = dumps(value, option=sort_keys)
+            encoded = dumps(stored, option=sort_keys)
         except TypeError as error:
             raise RowInvalid(f"value cannot be stored as JSON ({error})") from None
-        content_hash = None if external_id else blake2b(encoded, digest_size=16).hexdigest()
-        return external_id, content_hash, encoded.decode(), priority
+        if external_id:
+            content_hash = None
+        elif hash_key is None:
+            content_hash = blake2b(encoded, digest_size=16).hexdigest()
+        else:
+            given = encoded if stored is value else dumps(value, option=sort_keys)
+            content_hash = blake2b(given, digest_size=16, key=hash_key).hexdigest()
+        if findings is None:
+            return external_id, content_hash, encoded.decode(), priority, None
+        found(findings)
+        return external_id, content_hash, encoded.decode(), priority, dumps(findings).decode()
 
     return check
 

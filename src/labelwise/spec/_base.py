@@ -175,7 +175,7 @@ class SpecModel(BaseModel):
             return error["msg"]
         if kind == "extra_forbidden":
             return f"unknown key; expected one of {', '.join(cls.model_fields)}"
-        if kind == "literal_error" and len(loc) == 1 and loc[0] in cls.model_fields:
+        if kind == "literal_error" and loc and loc[0] in cls.model_fields:  # or a list's entry
             values = _literal_values(cls.model_fields[str(loc[0])].annotation)
             return f"expected one of {', '.join(map(str, values))}; got {show(got)}"
         template = _MESSAGES.get(kind)

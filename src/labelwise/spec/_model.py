@@ -30,6 +30,11 @@ AgreementMetric = Literal["krippendorff_alpha", "fleiss_kappa", "cohen_kappa", "
 # When the labeling page shows a model's prediction: pre-filled in the form, never, or in the
 # submit's reply only, once the labeler has answered on their own.
 PrelabelMode = Literal["show", "hide", "after_submit"]
+# The detectors of labelwise.privacy.pii (a test keeps the two lists equal).
+PiiKind = Literal["email", "phone", "iban", "credit_card", "ip"]
+PiiMode = Literal["mask", "pseudonymise", "flag"]
+# Fields whose values hold text to look through; an image field holds a path or a URL.
+PII_FIELD_TYPES = ("text", "markdown", "metadata", "chat", "pair")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -364,6 +369,33 @@ class QualitySpec(SpecModel):
     checks: ChecksSpec = Field(default_factory=ChecksSpec)
 
 
+class PiiSpec(SpecModel):
+    """Personal data to look for in items as they are imported, and what to do with it:
+    replace it by its kind (mask), by a keyed token (pseudonymise), or keep it and mark the
+    item (flag)."""
+
+    fields: list[str] = Field(min_length=1)
+    detect: list[PiiKind] = Field(default_factory=lambda: list(get_args(PiiKind)), min_length=1)
+    mode: PiiMode = "mask"
+
+    @field_validator("fields", "detect")
+    @classmethod
+    def _each_once(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        seen: dict[str, int] = {}
+        problems: list[Problem] = []
+        for index, name in enumerate(value):
+            if name in seen:
+                problems.append(((index,), f"{name!r} is listed twice (see [{seen[name]}])"))
+            seen.setdefault(name, index)
+        if problems:
+            raise_problems(str(info.field_name), problems)
+        return value
+
+
+class PrivacySpec(SpecModel):
+    pii: PiiSpec | None = None
+
+
 class ProjectSpec(SpecModel):
     """A whole project as code: applying the same spec twice changes nothing."""
 
@@ -374,6 +406,7 @@ class ProjectSpec(SpecModel):
     questions: list[QuestionSpec] = Field(min_length=1)
     workflow: WorkflowSpec = Field(default_factory=WorkflowSpec)
     quality: QualitySpec = Field(default_factory=QualitySpec)
+    privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     # The guidelines as markdown, or a markdown file relative to the spec file: applying the
     # spec publishes them as a new guidelines version when they differ from the current one,
     # with this changelog note.
@@ -445,6 +478,10 @@ class ProjectSpec(SpecModel):
                     ("workflow", "order"),
                     ("'uncertainty' needs a single_label question and a text field to learn from"),
                 )
+        for index, name in _pii_fields(data.get("privacy")):
+            problem = _pii_field_problem(name, types)
+            if problem:
+                yield ("privacy", "pii", "fields", index), problem
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
@@ -524,6 +561,25 @@ def _response_references(
 
 def _no_such_field(name: str, types: Mapping[object, object]) -> str:
     return f"no field named {name!r}; fields are {', '.join(map(str, types))}"
+
+
+def _pii_fields(privacy: object) -> Iterator[tuple[int, str]]:
+    pii = privacy.get("pii") if isinstance(privacy, dict) else None
+    names = pii.get("fields") if isinstance(pii, dict) else None
+    if isinstance(names, list):
+        yield from ((i, name) for i, name in enumerate(names) if isinstance(name, str))
+
+
+def _pii_field_problem(name: str, types: Mapping[object, object]) -> str | None:
+    if name not in types:
+        return _no_such_field(name, types)
+    kind = types[name]
+    if kind in get_args(FieldType) and kind not in PII_FIELD_TYPES:
+        return (
+            f"{name!r} is a field of type {kind}; PII is looked for in "
+            f"{', '.join(PII_FIELD_TYPES)} fields"
+        )
+    return None
 
 
 def _stratified_slice(workflow: object) -> str | None:

@@ -21,6 +21,7 @@ from labelwise.formats import format_for_path
 from labelwise.policies import Action
 from labelwise.services import comments, guidelines, imports, item_views, projects, releases
 from labelwise.services.workflow import escalations
+from labelwise.settings import Settings
 from labelwise.web.rendering import PageRoute, ProjectAccess, SessionUser, project_access, render
 from labelwise.web.security import CSRF_FIELD, check_csrf
 
@@ -81,9 +82,7 @@ async def import_upload(
     result: dict[str, Any] = {}
     status = 200
     try:
-        result["import_summary"] = await _import_form(
-            request, db, access, settings.max_upload_bytes
-        )
+        result["import_summary"] = await _import_form(request, db, access, settings)
     except LabelwiseError as error:
         if error.status_code == 403:
             raise
@@ -93,8 +92,9 @@ async def import_upload(
 
 
 async def _import_form(
-    request: Request, db: Database, access: ProjectAccess, limit: int
+    request: Request, db: Database, access: ProjectAccess, settings: Settings
 ) -> imports.ImportSummary:
+    limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the upload is {int(declared)} bytes; the limit is {limit} bytes")
@@ -116,6 +116,7 @@ async def _import_form(
             source=upload.filename,
             position_name=fmt.position,
             skip_invalid=form.get("skip_invalid") == "on",
+            pii_key=settings.load_pii_key,
         )
 
 

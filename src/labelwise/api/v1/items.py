@@ -54,6 +54,7 @@ async def import_items(
             fmt.read(body),
             source="request body",
             skip_invalid=skip_invalid,
+            pii_key=settings.load_pii_key,
         )
     return ImportOut(**summary.as_dict())
 
@@ -116,11 +117,14 @@ def list_items(
     actor: ActorDep,
     cursor: CursorQuery = None,
     limit: int = Query(100, ge=1, le=1000),
+    pii: bool | None = Query(
+        None, description="true: only items PII detection found something in; false: the others."
+    ),
 ) -> ItemPage:
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.LIST_ITEMS, role)
     view = field_view(actor, role, projects.spec_of(project))
-    items = projects.page_items(db, project, after=after_key(cursor), limit=limit)
+    items = projects.page_items(db, project, after=after_key(cursor), limit=limit, pii=pii)
     return ItemPage(
         items=[
             ItemOut(
@@ -129,6 +133,7 @@ def list_items(
                 status=i.status,
                 data=view.data(i.data),
                 created_at=i.created_at,
+                pii=i.pii,
             )
             for i in items
         ],

@@ -45,6 +45,10 @@ class ImportOut(BaseModel):
     skipped: list[dict[str, Any]] = Field(
         description="With skip_invalid: each bad row, by line, with its error."
     )
+    pii: dict[str, dict[str, int]] = Field(
+        description="PII the project's rule found in the rows, {field: {kind: count}}; "
+        "rows of items already there are counted too (those items stay as they were)."
+    )
 
 
 class ItemOut(BaseModel):
@@ -53,6 +57,9 @@ class ItemOut(BaseModel):
     status: str
     data: dict[str, Any]
     created_at: datetime
+    pii: dict[str, dict[str, int]] | None = Field(
+        description="What PII detection found at import, {field: {kind: count}}; null: none."
+    )
 
 
 class ItemPage(BaseModel):

@@ -77,8 +77,8 @@ PREDICTIONS = cast(Table, Prediction.__table__)
 HEADS = cast(Table, AuditHead.__table__)
 _A, _I = AssignmentStatus, ItemStatus
 # An item as an import hands it over: (external id, content hash, data as JSON text, priority
-# or None for the default).
-ItemRow = tuple[str | None, str | None, str, float | None]
+# or None for the default, what PII detection found as JSON text or None).
+ItemRow = tuple[str | None, str | None, str, float | None, str | None]
 
 # --- routing -------------------------------------------------------------------------------
 

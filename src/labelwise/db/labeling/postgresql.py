@@ -353,18 +353,18 @@ class PostgreSQLStore(common.CommonStore):
         cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_rows "
-            "(n bigint, external_id text, content_hash text, data text, priority float8) "
-            "ON COMMIT DROP"
+            "(n bigint, external_id text, content_hash text, data text, priority float8, "
+            "pii text) ON COMMIT DROP"
         )
         cursor.execute("TRUNCATE import_rows")
         with cursor.copy(
-            "COPY import_rows (n, external_id, content_hash, data, priority) FROM STDIN"
+            "COPY import_rows (n, external_id, content_hash, data, priority, pii) FROM STDIN"
         ) as copy:
             for n, row in enumerate(batch):
                 copy.write_row((n, *row))
         cursor.execute(
-            "INSERT INTO items (project_id, external_id, content_hash, data, priority) "
-            "SELECT %s, external_id, content_hash, data, coalesce(priority, 0) "
+            "INSERT INTO items (project_id, external_id, content_hash, data, priority, pii) "
+            "SELECT %s, external_id, content_hash, data, coalesce(priority, 0), pii "
             "FROM import_rows ORDER BY n "
             "ON CONFLICT DO NOTHING",
             (project_id,),

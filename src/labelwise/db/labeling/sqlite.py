@@ -71,9 +71,10 @@ _SET_HEAD_HASH = Prepared(
 # in Python than executemany, and the GIL is free while SQLite works.
 # (`WHERE true` settles a parsing ambiguity between INSERT ... SELECT and ON CONFLICT.)
 _INSERT_ITEMS = (
-    "INSERT INTO items (project_id, external_id, content_hash, data, priority) "
+    "INSERT INTO items (project_id, external_id, content_hash, data, priority, pii) "
     "SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]'), coalesce(json_extract(value, '$[3]'), 0) "
+    "json_extract(value, '$[2]'), coalesce(json_extract(value, '$[3]'), 0), "
+    "json_extract(value, '$[4]') "
     "FROM json_each(?) WHERE true ON CONFLICT DO NOTHING"
 )
 # Priorities: the batch as one JSON array of [external id, priority] pairs, looked up pair by
