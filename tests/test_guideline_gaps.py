@@ -62,7 +62,7 @@ def test_the_confused_pair_its_section_and_agreement_per_version(
     assert report["guideline_version"] == 2
     (gap,) = report["gaps"]
     assert gap["question"] == "team" and gap["labels"] == ["billing", "tech"]
-    assert gap["disagreements"] == 2 and gap["adjudicated"] == 0
+    assert gap["disagreements"] == 2 and gap["adjudicated"] == 0 and gap["model_errors"] == 0
     assert gap["examples"] == ["t-0", "t-1"]
     assert gap["guideline_section"] == "Billing or tech?"
     assert gap["by_version"] == [
@@ -103,3 +103,17 @@ def test_the_page_shows_the_gap_to_a_viewer(client: TestClient, db: Database) ->
     assert page.status_code == 200
     assert "billing / tech" in page.text and "Billing or tech?" in page.text
     assert "v1: 33% of 3; v2: 100% of 3" in page.text
+
+
+def test_a_suggestion_the_labeler_changed_is_a_model_error(
+    client: TestClient, db: Database
+) -> None:
+    team = Team(client, db, 2)
+    team.member("boss", Role.MANAGER)
+    team.member("ana")
+    rows = [{"id": f"t-{i}", "model": "router@1", "answers": {"team": "tech"}} for i in (0, 1)]
+    assert team.post("boss", "/api/v1/projects/t/predictions", rows).status_code == 200
+    _label(team, "ana", ["billing", "tech"])  # t-0 rejects the suggestion, t-1 accepts it
+    (gap,) = client.get("/api/v1/projects/t/gaps", headers=team.auth("boss")).json()["gaps"]
+    assert gap["labels"] == ["billing", "tech"] and gap["model_errors"] == 1
+    assert gap["disagreements"] == 0 and gap["examples"] == ["t-0"]

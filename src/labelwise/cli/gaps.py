@@ -30,7 +30,7 @@ def gaps_command(
         return
     title = f"Guideline gaps (sections of guidelines v{report.guideline_version or '-'})"
     table = Table(title=title)
-    for column in ("question", "labels", "disagree", "adjudicated", "examples", "section"):
+    for column in ("question", "labels", "disagree", "adjudicated", "model", "examples", "section"):
         table.add_column(column)
     table.add_column("agreement by guideline version")
     for gap in report.gaps:
@@ -43,6 +43,7 @@ def gaps_command(
             " / ".join(gap.labels),
             str(gap.disagreements),
             str(gap.adjudicated),
+            str(gap.model_errors),
             ", ".join(gap.examples),
             gap.guideline_section,
             by_version,

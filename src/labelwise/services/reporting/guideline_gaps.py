@@ -1,7 +1,8 @@
 """The guideline-gaps report: which labels people confuse, and whether the guidelines say.
 
-Per single-label question, every pair of labels that two annotators of one item gave, or that
-an annotator and the adjudicator's ruling gave, counts as a confusion of that pair. The most
+Per single-label question, every pair of labels that two annotators of one item gave, that an
+annotator and the adjudicator's ruling gave, or that a model suggested and the labeler rejected
+for the other (model errors, `workflow.prelabels`), counts as a confusion of that pair. The most
 confused pairs come with example items, the section of the current guidelines that names both
 labels (or "not covered"), and the agreement on the pair under each guideline version: of the
 pairs of answers to one item made under one version where either label was given, the share
@@ -16,14 +17,16 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Item, Project
+from labelwise.db.models import Annotation, Item, Project
 from labelwise.services import guidelines
 from labelwise.services.projects import spec_of
 from labelwise.services.reporting.quality_data import LabelColumns, codes, load
 from labelwise.spec import QuestionSpec
+from labelwise.states import PrelabelOutcome
 
 EXAMPLES = 3
 NOT_COVERED = "not covered"
@@ -42,6 +45,7 @@ class LabelGap:
     labels: tuple[str, str]
     disagreements: int  # pairs of annotators of one item who gave the two labels
     adjudicated: int  # answers with one label that the adjudicator ruled the other
+    model_errors: int  # a model's suggestion of one label that the labeler changed to the other
     examples: list[str]  # external ids (or "#id") of items where they were confused
     guideline_section: str  # the heading of the section naming both labels, or NOT_COVERED
     by_version: list[VersionAgreement]
@@ -58,6 +62,7 @@ class GapsReport:
 class _Pairs:
     disagreements: Counter[tuple[int, int]] = field(default_factory=Counter)
     adjudicated: Counter[tuple[int, int]] = field(default_factory=Counter)
+    model_errors: Counter[tuple[int, int]] = field(default_factory=Counter)
     examples: dict[tuple[int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     # Answer pairs of one item under one version, which give a pair's agreement per version:
     # by (label, version) those with the label at all, and those where both gave it; by
@@ -77,8 +82,10 @@ def gaps(db: Database, project: Project, limit: int = 10) -> GapsReport:
         answers = columns.answers[question.name]
         assert isinstance(answers, LabelColumns)
         pairs = _confusions(answers, columns.items.final_answers, question.name)
-        found.extend((question, pair, pairs) for pair in pairs.disagreements | pairs.adjudicated)
-    found.sort(key=lambda f: -(f[2].disagreements[f[1]] + f[2].adjudicated[f[1]]))
+        _model_errors(db, project.id, question, answers, codes(columns.items.ids), pairs)
+        confused = pairs.disagreements | pairs.adjudicated | pairs.model_errors
+        found.extend((question, pair, pairs) for pair in confused)
+    found.sort(key=lambda f: -(f[2].disagreements + f[2].adjudicated + f[2].model_errors)[f[1]])
     found = found[:limit]
     ids = codes(columns.items.ids)
     wanted = {int(ids[code]) for _, pair, pairs in found for code in pairs.examples[pair]}
@@ -134,6 +141,35 @@ def _confusions(
     return pairs
 
 
+def _model_errors(
+    db: Database,
+    project_id: int,
+    question: QuestionSpec,
+    answers: LabelColumns,
+    item_ids: npt.NDArray[np.intp],
+    pairs: _Pairs,
+) -> None:
+    """Suggestions of one label the labeler rejected for another, from each annotation's
+    recorded outcome (`annotations.prelabel`); examples by item code (`item_ids` ascending)."""
+    query = select(Annotation.item_id, Annotation.answers, Annotation.prelabel).where(
+        Annotation.project_id == project_id, Annotation.prelabel.is_not(None)
+    )
+    with db.read() as session:
+        rows = session.execute(query).all()
+    for item_id, given, judged in rows:
+        verdict = judged.get(question.name) if isinstance(judged, dict) else None
+        if not isinstance(verdict, dict) or verdict.get("outcome") != PrelabelOutcome.REJECTED:
+            continue
+        predicted, chosen = (
+            answers.code(verdict.get("predicted")),
+            answers.code(given.get(question.name)),
+        )
+        if predicted is not None and chosen is not None and predicted != chosen:
+            pair = (min(predicted, chosen), max(predicted, chosen))
+            pairs.model_errors[pair] += 1
+            _example(pairs, pair, int(np.searchsorted(item_ids, item_id)))
+
+
 def _name(names: dict[int, str | None], item_id: int) -> str:
     return names.get(item_id) or f"#{item_id}"
 
@@ -157,6 +193,7 @@ def _gap(
         (a, b),
         pairs.disagreements[pair],
         pairs.adjudicated[pair],
+        pairs.model_errors[pair],
         examples,
         _section(sections, a, b),
         _by_version(pairs, pair),
