@@ -76,6 +76,22 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/projects/secret/export", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/activity", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/quality", _row(200, 200, 200, 403, 200, 404, 200)),
+    # Scorecards: anyone's for readers of quality; an annotator only their own.
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/annotators/annotator",
+        _row(200, 200, 200, 200, 200, 404, 200),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/annotators/reviewer",
+        _row(200, 200, 200, 404, 200, 404, 200),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/annotators/target",
+        _row(404, 404, 404, 404, 404, 404, 404),
+    ),
     Endpoint(
         "GET",
         "/api/v1/projects/secret/history/project/1",

@@ -13,6 +13,7 @@ from labelwise.api.v1 import (
     projects,
     quality,
     releases,
+    scorecards,
     workflow,
 )
 
@@ -26,5 +27,6 @@ router.include_router(gold.router)
 router.include_router(checks.router)
 router.include_router(activity.router)
 router.include_router(quality.router)
+router.include_router(scorecards.router)
 router.include_router(guidelines.router)
 router.include_router(releases.router)
