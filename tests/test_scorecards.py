@@ -15,6 +15,7 @@ from labelwise.quality import wilson_interval
 from labelwise.services import gold, projects
 from labelwise.spec import parse_spec
 from tests.teams import Team, spec
+from tests.test_web import log_in
 
 # Who answers what on items t-0 .. t-3 (team, urgency), and how long each takes (ms).
 ANSWERS = {
@@ -167,3 +168,22 @@ def test_verdicts_and_feedback_received(client: TestClient, db: Database) -> Non
     ]
     notes = [(r["verdict"], r["feedback"]) for r in feedback["recent_reviews"]]
     assert sorted(notes, key=str) == sorted([("reject", "It is tech."), ("correct", None)], key=str)
+
+
+def test_the_page_draws_the_same_figures(labeled: Team) -> None:
+    log_in(labeled.client, "viv")
+    page = labeled.client.get("/projects/t/annotators/ben")
+    assert page.status_code == 200, page.text
+    assert "Scorecard: ben" in page.text and 'role="img"' in page.text
+    assert "0.0%" in page.text  # his gold accuracy, 0 of 1
+    assert "style=" not in page.text
+    project = labeled.client.get("/projects/t").text
+    assert 'href="/projects/t/annotators/ben"' in project
+
+
+def test_an_annotators_page_is_their_own_only(labeled: Team) -> None:
+    log_in(labeled.client, "ana")
+    assert 'href="/projects/t/annotators/ana"' in labeled.client.get("/projects/t").text
+    assert labeled.client.get("/projects/t/annotators/ana").status_code == 200
+    other = labeled.client.get("/projects/t/annotators/ben")
+    assert other.status_code == 404 and "text/html" in other.headers["content-type"]
