@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from labelwise.db.engine import Database
 from labelwise.policies import Role
 from labelwise.quality import wilson_interval
-from labelwise.services import gold, projects
+from labelwise.services import gold
 from labelwise.spec import parse_spec
 from tests.teams import Team, spec
 from tests.test_web import log_in
@@ -187,3 +187,13 @@ def test_an_annotators_page_is_their_own_only(labeled: Team) -> None:
     assert labeled.client.get("/projects/t/annotators/ana").status_code == 200
     other = labeled.client.get("/projects/t/annotators/ben")
     assert other.status_code == 404 and "text/html" in other.headers["content-type"]
+
+
+def test_a_member_without_work_has_an_empty_scorecard(labeled: Team) -> None:
+    found = scorecard(labeled, "viv", "viv")
+    assert (found["annotations"], found["gold_accuracy"], found["speed"]) == (0, None, [])
+    assert [(q["answers"], q["consensus"], q["peers"]) for q in found["questions"]] == [
+        (0, None, []),
+        (0, None, []),
+    ]
+    assert found["verdicts"]["accepted"] is None and found["trend"] == []

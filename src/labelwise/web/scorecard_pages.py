@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from labelwise.api.deps import DbDep
 from labelwise.policies import Action
 from labelwise.services.reporting import scorecard
+from labelwise.services.reporting.scorecard_model import Scorecard
 from labelwise.web import sparkline
 from labelwise.web.rendering import PageRoute, SessionUser, project_access, render
 
@@ -24,12 +26,10 @@ def scorecard_page(
     return render(request, "scorecard.html", context)
 
 
-def _charts(card: scorecard.Scorecard) -> dict[str, object]:
+def _charts(card: Scorecard) -> dict[str, Markup]:
     weeks = card.trend
     return {
-        "annotations": sparkline.bars(
-            [w.annotations for w in weeks], "annotations per week"
-        ),
+        "annotations": sparkline.bars([w.annotations for w in weeks], "annotations per week"),
         "gold": sparkline.line([w.gold_accuracy for w in weeks], "gold accuracy per week"),
         "consensus": sparkline.line(
             [w.consensus for w in weeks], "agreement with consensus per week"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,11 +23,11 @@ from sqlalchemy import Connection, exists, func, select
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Comment, Membership, Project, Review, User
 from labelwise.db.pages import keyset_pages, read_on
-from labelwise.quality import UNRESOLVED, cohen_kappa, majority_vote, wilson_interval
 from labelwise.policies import Actor, Role, authorize_scorecard
+from labelwise.quality import UNRESOLVED, KappaWeights, cohen_kappa, majority_vote, wilson_interval
 from labelwise.services import item_views
-from labelwise.services.projects import spec_of
 from labelwise.services.gold import is_correct
+from labelwise.services.projects import spec_of
 from labelwise.services.reporting.quality_data import (
     PAGE,
     ItemColumns,
@@ -190,7 +190,7 @@ def _peers(
     k: int,
 ) -> list[PeerAgreement]:
     """Raw agreement and Cohen's kappa with each of the most frequent co-annotators."""
-    weights = "linear" if question.kind.level == "ordinal" else None
+    weights: KappaWeights | None = "linear" if question.kind.level == "ordinal" else None
     found, shared = np.unique(peers, return_counts=True)
     top = np.argsort(-shared, kind="stable")[:PEERS]
     result = []
@@ -283,7 +283,7 @@ def _own_pass(
     return own
 
 
-def _types_answered(answers: dict[str, Any], types: dict[str, str]) -> set[str]:
+def _types_answered(answers: dict[str, Any], types: Mapping[str, str]) -> set[str]:
     return {types[name] for name, value in answers.items() if value is not None and name in types}
 
 
