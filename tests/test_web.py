@@ -55,6 +55,7 @@ def _pages(team: Team) -> list[str]:
         "/projects/t/adjudicate",
         "/projects/t/escalations",
         f"/projects/t/items/{item}",
+        "/projects/t/annotators/ann",
     ]
 
 

@@ -89,7 +89,9 @@ def subject(db: Database, project_id: int, username: str) -> tuple[int | None, s
 def build(
     db: Database, project: Project, spec: ProjectSpec, user_id: int, username: str, role: str | None
 ) -> Scorecard:
-    columns = load(db, project.id, spec, spec.questions)
+    # Only questions answered by label are compared; gold is scored on every answer anyway.
+    compared = [q for q in spec.questions if q.kind.coding == "labels"]
+    columns = load(db, project.id, spec, compared)
     me = _code_of(columns, username)
     scores, matches = _questions(spec.questions, columns, me)
     gold_answers = columns.gold_answered[me] if me is not None else 0
@@ -143,7 +145,7 @@ def _questions(
     matches: Counter[int] = Counter()
     matched: Counter[int] = Counter()
     for question in questions:
-        answers = columns.answers[question.name]
+        answers = columns.answers.get(question.name)
         if not isinstance(answers, LabelColumns):
             continue
         score, compared, equal = _question(question, answers, columns.annotator_names, me)
