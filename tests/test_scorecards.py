@@ -14,7 +14,7 @@ from labelwise.policies import Role
 from labelwise.quality import wilson_interval
 from labelwise.services import gold
 from labelwise.spec import parse_spec
-from tests.teams import Team, spec
+from tests.teams import Team, answer_all, spec
 from tests.test_web import log_in
 
 # Who answers what on items t-0 .. t-3 (team, urgency), and how long each takes (ms).
@@ -197,3 +197,28 @@ def test_a_member_without_work_has_an_empty_scorecard(labeled: Team) -> None:
         (0, None, []),
     ]
     assert found["verdicts"]["accepted"] is None and found["trend"] == []
+
+
+def test_an_answer_a_reviewer_corrected_is_not_scored(client: TestClient, db: Database) -> None:
+    team = Team(client, db, 2, overlap=2, review={"policy": "all"})
+    given = {"ana": ("billing", "billing"), "ben": ("tech", "billing")}
+    for who, (first, second) in given.items():
+        team.member(who)
+        answer_all(team, who, {"t-0": {"team": first}, "t-1": {"team": second}})
+    team.member("rev", Role.REVIEWER)
+    while (lease := team.next("rev", "review/")) is not None:
+        wrong = lease["item"]["external_id"] == "t-0" and lease["answers"]["team"] == "billing"
+        body = (
+            {"verdict": "correct", "answers": {"team": "tech"}} if wrong else {"verdict": "accept"}
+        )
+        path = f"/api/v1/assignments/{lease['assignment_id']}/verdict"
+        assert team.post("rev", path, body).status_code == 200
+    # Ana's t-0 now holds the reviewer's answer, not hers: she is compared on t-1 only.
+    ana = scorecard(team, "rev", "ana")
+    assert ana["verdicts"]["correct"] == 1
+    assert [(q["answers"], q["compared"]) for q in ana["questions"][:1]] == [(2, 1)]
+    assert question(ana, "team")["consensus"] == pytest.approx(wilson(1, 1))
+    # Ben is compared with the data as it stands: the correction (tech) on t-0.
+    assert question(scorecard(team, "rev", "ben"), "team")["consensus"] == pytest.approx(
+        wilson(2, 2)
+    )

@@ -49,6 +49,7 @@ from labelwise.services.reporting.scorecard_model import (
     Verdicts,
 )
 from labelwise.spec import ProjectSpec, QuestionSpec
+from labelwise.states import ReviewStatus
 
 # Co-annotators listed per question: those who shared the most items with the annotator.
 PEERS = 8
@@ -93,7 +94,8 @@ def build(
     compared = [q for q in spec.questions if q.kind.coding == "labels"]
     columns = load(db, project.id, spec, compared)
     me = _code_of(columns, username)
-    scores, matches = _questions(spec.questions, columns, me)
+    corrected = _corrected_items(db, project.id, user_id, columns.items)
+    scores, matches = _questions(spec.questions, columns, me, corrected)
     gold_answers = columns.gold_answered[me] if me is not None else 0
     gold_right = columns.gold_correct[me] if me is not None else 0
     with db.snapshot() as session:
@@ -138,8 +140,33 @@ def _wilson(successes: int, trials: int) -> Figure | None:
 Matches = dict[int, tuple[int, int]]
 
 
+def _corrected_items(
+    db: Database, project_id: int, user_id: int, items: ItemColumns
+) -> np.ndarray[Any, Any]:
+    """Codes of the items where a reviewer corrected the annotator: the report's columns hold
+    the correction there, which is not the annotator's answer, so it is not scored."""
+    with db.read() as session:
+        found = session.scalars(
+            select(Annotation.item_id).where(
+                Annotation.project_id == project_id,
+                Annotation.user_id == user_id,
+                Annotation.review_status == ReviewStatus.CORRECTED,
+            )
+        ).all()
+    return np.asarray([c for i in found if (c := _item_code(items, i)) is not None], np.intp)
+
+
+def _item_code(items: ItemColumns, item_id: int) -> int | None:
+    """The item's code in the report's columns; None for an item added since they were read."""
+    code = bisect_left(items.ids, item_id)
+    return code if code < len(items.ids) and items.ids[code] == item_id else None
+
+
 def _questions(
-    questions: Sequence[QuestionSpec], columns: ProjectColumns, me: int | None
+    questions: Sequence[QuestionSpec],
+    columns: ProjectColumns,
+    me: int | None,
+    corrected: np.ndarray[Any, Any],
 ) -> tuple[list[QuestionScore], Matches]:
     scores: list[QuestionScore] = []
     matches: Counter[int] = Counter()
@@ -148,7 +175,9 @@ def _questions(
         answers = columns.answers.get(question.name)
         if not isinstance(answers, LabelColumns):
             continue
-        score, compared, equal = _question(question, answers, columns.annotator_names, me)
+        score, compared, equal = _question(
+            question, answers, columns.annotator_names, me, corrected
+        )
         scores.append(score)
         matches.update(compared)
         matched.update(equal)
@@ -156,15 +185,20 @@ def _questions(
 
 
 def _question(
-    question: QuestionSpec, columns: LabelColumns, names: Sequence[str], me: int | None
+    question: QuestionSpec,
+    columns: LabelColumns,
+    names: Sequence[str],
+    me: int | None,
+    corrected: np.ndarray[Any, Any],
 ) -> tuple[QuestionScore, list[int], list[int]]:
-    """The annotator's answers against the majority vote of everyone else on the same items
-    (the report's `majority_vote`, ties left unresolved and so not counted), and against each
-    co-annotator."""
+    """The annotator's answers (but those a reviewer corrected) against the majority vote of
+    everyone else on the same items (the report's `majority_vote`, ties left unresolved and
+    so not counted), and against each co-annotator."""
     items, who, labels = codes(columns.items), codes(columns.annotators), codes(columns.labels)
-    mine = who == me
+    theirs = who == me
+    mine = theirs & ~np.isin(items, corrected)
     my_items, my_labels = items[mine], labels[mine]  # item codes ascend as the pass runs
-    others = ~mine & np.isin(items, my_items)
+    others = ~theirs & np.isin(items, my_items)
     rows = np.searchsorted(my_items, items[others])
     k = len(columns.choices)
     vote = majority_vote(rows, labels[others], n_items=my_items.size, n_labels=k)
@@ -174,7 +208,7 @@ def _question(
     score = QuestionScore(
         name=question.name,
         type=question.type,
-        answers=int(my_items.size),
+        answers=int(theirs.sum()),
         compared=compared,
         consensus=_wilson(int(equal.sum()), compared),
         peers=_peers(question, rows, who[others], labels[others], my_labels, names, k),
@@ -269,8 +303,8 @@ def _own_pass(
         own.annotations += 1
         week = own.weeks[_monday(created_at)]
         week.annotations += 1
-        code = bisect_left(items.ids, item_id)
-        if code < len(items.ids) and items.ids[code] == item_id:
+        code = _item_code(items, item_id)
+        if code is not None:
             gold = items.gold.get(code)
             if gold is not None:
                 week.gold_answers += 1

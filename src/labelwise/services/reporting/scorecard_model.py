@@ -29,7 +29,9 @@ class QuestionScore:
 
     `consensus` is the share of the annotator's answers equal to the majority vote of the
     *other* annotators of the item (their own vote left out), over items with at least one
-    other answer and no tie among them (`compared`), with its Wilson interval.
+    other answer and no tie among them (`compared`), with its Wilson interval. Answers a
+    reviewer corrected are counted in `answers` but compared nowhere: what the data holds
+    there is the correction, not the annotator's answer.
     """
 
     name: str
