@@ -80,7 +80,8 @@ def main() -> None:
             releases.set_up(url, slug, n, args.seed)
             try:
                 for name in ("scorecard", "quality report"):
-                    wall, cpu, base, peak, detail = steps.in_child(_run, Step(name, url, slug), name)
+                    step = Step(name, url, slug)
+                    wall, cpu, base, peak, detail = steps.in_child(_run, step, name)
                     print(
                         f"| {n:,} | {name} | {wall:.2f} | {cpu:.2f} | {base:.0f} | {peak:.0f} "
                         f"| {detail} |",

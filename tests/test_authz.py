@@ -76,6 +76,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/projects/secret/export", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/activity", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/quality", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint("GET", "/api/v1/projects/secret/gaps", _row(200, 200, 200, 403, 200, 404, 200)),
     # Scorecards: anyone's for readers of quality; an annotator only their own.
     Endpoint(
         "GET",
@@ -208,6 +209,13 @@ ENDPOINTS = [
         "/api/v1/projects/secret/releases/r0/diff/r0",
         _row(200, 200, 200, 403, 200, 404, 200),
     ),
+    # Hard delete: the owner erases item 1; the admin, last, then finds it gone.
+    Endpoint(
+        "DELETE",
+        "/api/v1/projects/secret/items/1?hard=true",
+        _row(200, 403, 403, 403, 403, 404, 404),
+    ),
+    Endpoint("DELETE", "/api/v1/users/target?hard=true", _row(403, 403, 403, 403, 403, 403, 200)),
 ]
 
 

@@ -82,7 +82,7 @@ def test_switched_off_nothing_runs(db: Database, tmp_path: Path) -> None:
         _label_fast(team, 2)
         time.sleep(2.5)
         assert _findings(db) == 0 and _runs(db) == 0
-        assert not (tmp_path / "data" / "checks.lock").exists()
+        assert not (tmp_path / "data" / "background.lock").exists()
 
 
 def test_one_process_per_data_dir_sweeps(client: TestClient, db: Database, tmp_path: Path) -> None:

@@ -71,14 +71,14 @@ def test_content_hash_covers_the_stored_rows_and_verify_notices_an_edit(team: Te
         texts = session.scalars(select(ReleaseRowRecord.row).order_by(ReleaseRowRecord.item_id))
         expected = hashlib.sha256(b"".join(t.encode() + b"\n" for t in texts)).hexdigest()
     assert release.content_hash == expected
-    assert releases.verify(team.db, team.project, "v1") == (True, expected)
+    assert releases.verify(team.db, team.project, "v1") == (True, expected, [])
     with team.db.write() as session:
         session.execute(
             update(ReleaseRowRecord)
             .values(row=ReleaseRowRecord.row + " ")
             .where(ReleaseRowRecord.item_id == team.item("t-1").id)
         )
-    assert releases.verify(team.db, team.project, "v1") == (False, expected)
+    assert releases.verify(team.db, team.project, "v1") == (False, expected, [])
 
 
 def test_a_release_does_not_change_when_the_project_does(team: Team) -> None:

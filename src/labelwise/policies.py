@@ -51,6 +51,7 @@ class Action(StrEnum):
     READ_GUIDELINES = "read and acknowledge the guidelines"
     PUBLISH_GUIDELINES = "publish guidelines and their examples"
     CREATE_RELEASE = "release a dataset version"
+    ERASE_ITEMS = "erase items for good"
 
 
 _READ = {
@@ -82,8 +83,9 @@ _MANAGE = (
 )
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    # The owner answers for what the project releases (PRODUCT.md: roles).
-    Role.OWNER: frozenset(_MANAGE | {Action.CREATE_RELEASE}),
+    # The owner answers for what the project releases (PRODUCT.md: roles), and for a hard
+    # delete, which also takes the item out of the releases.
+    Role.OWNER: frozenset(_MANAGE | {Action.CREATE_RELEASE, Action.ERASE_ITEMS}),
     Role.MANAGER: frozenset(_MANAGE),
     Role.REVIEWER: frozenset(_READ | _QC),
     Role.VIEWER: frozenset(_READ),

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest image file a folder import takes; a larger one is refused by name.",
     )
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Let a model backend URL name a private, loopback or link-local address "
+        "(a model server on this machine or the local network).",
+    )
+    model_timeout_seconds: int = Field(
+        default=30, ge=1, description="How long a model backend has to answer one batch."
+    )
     session_hours: int = Field(default=12, ge=1, description="How long a browser login lasts.")
     secure_cookies: bool = Field(
         default=False,

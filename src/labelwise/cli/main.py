@@ -14,6 +14,8 @@ from labelwise.cli import (
     checks,
     data,
     demo,
+    erasure,
+    gaps,
     gold,
     guidelines,
     items,
@@ -48,9 +50,11 @@ app.add_typer(checks.app, name="checks")
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")
 app.add_typer(releases.app, name="release")
+app.add_typer(erasure.app, name="erase")
 app.command("import")(data.import_command)
 app.command("export")(data.export_command)
 app.command("stats")(stats.stats_command)
+app.command("gaps")(gaps.gaps_command)
 
 HostOption = Annotated[
     str | None, typer.Option("--host", help="Address to listen on.", show_default="127.0.0.1")

@@ -75,13 +75,37 @@ def card(slug: str, name: str, data_dir: DataDirOption = None) -> None:
 @app.command("verify")
 @reports_errors
 def verify(slug: str, name: str, data_dir: DataDirOption = None) -> None:
-    """Recompute release NAME's content hash from its stored rows; exit 1 if they changed."""
+    """Recompute release NAME's content hash from its stored rows; exit 1 if they changed.
+    Rows a recorded erasure took out are reported as such, not as a change."""
     db = open_db(load_settings(data_dir))
-    intact, content_hash = releases.verify(db, projects.get(db, slug), name)
-    if not intact:
-        err_console.print(f"release {name}: stored rows no longer hash to {content_hash}")
+    check = releases.verify(db, projects.get(db, slug), name)
+    erasures = _erasures(check.erasures)
+    if not check.intact:
+        since = f" or to what the erasures left ({erasures})" if erasures else ""
+        err_console.print(
+            f"release {name}: stored rows no longer hash to {check.content_hash}{since}",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
-    console.print(f"release {name} intact: sha256 {content_hash}", highlight=False)
+    console.print(f"release {name} intact: sha256 {check.content_hash}", highlight=False)
+    if erasures:
+        console.print(erasures, highlight=False, soft_wrap=True)
+
+
+def _erasures(notes: list[releases.ErasureNote]) -> str:
+    """ "2 items erased since this release (item t-1 by ana at ..., ...)"; "" for none."""
+    if not notes:
+        return ""
+    removed = sum(n.rows_removed for n in notes)
+    changed = sum(n.rows_changed for n in notes)
+    parts = [f"{removed} item{'s' * (removed != 1)} erased"] if removed else []
+    if changed:
+        parts.append(f"{changed} row{'s' * (changed != 1)} changed by erasures")
+    each = ", ".join(
+        f"{n.erased} by {n.by or 'the CLI'} at {n.at:%Y-%m-%d %H:%M:%S} UTC" for n in notes
+    )
+    return f"{' and '.join(parts)} since this release ({each})"
 
 
 @app.command("diff")

@@ -1,7 +1,8 @@
 """Dataset releases: frozen rows, their content hash and the card written when frozen.
 
-`release_rows.item_id` has no foreign key on purpose: a release must outlive a hard delete
-of the item it froze, or it would no longer export to the same bytes.
+`release_rows.item_id` has no foreign key on purpose: a release outlives its items. A hard
+delete (GDPR erasure) removes the erased item's rows, or a person's answers from the rows, and
+says so in `release_erasures`, with what the rows hash to from then on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from labelwise.db.models import Base, Id, JSONText
 
 NAME = 64
 HASH_HEX = 64
+ERASED_NAME = 300
 
 
 class Release(Base):
@@ -45,3 +47,20 @@ class ReleaseRowRecord(Base):
     )
     item_id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
     row: Mapped[str] = mapped_column(Text)
+
+
+class ReleaseErasure(Base):
+    """Rows of a release an erasure removed or changed: by whom, when, and what the stored
+    rows hash to after it (a release keeps the content hash it was made with)."""
+
+    __tablename__ = "release_erasures"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), index=True
+    )
+    erased: Mapped[str] = mapped_column(String(ERASED_NAME))  # "item t-1", "person erased-3"
+    rows_removed: Mapped[int] = mapped_column(Integer)
+    rows_changed: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(HASH_HEX))
+    erased_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

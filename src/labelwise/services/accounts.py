@@ -290,6 +290,11 @@ class _TokenCache:
 _token_cache = _TokenCache()
 
 
+def forget_cached_actors() -> None:
+    """After tokens, sessions or accounts changed outside this module (an erasure)."""
+    _token_cache.forget()
+
+
 _ACTOR_FOR_SESSION = (
     select(_USERS.c.id, _USERS.c.username, _USERS.c.is_admin)
     .join(_SESSIONS, _SESSIONS.c.user_id == _USERS.c.id)

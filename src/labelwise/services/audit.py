@@ -11,6 +11,11 @@ Each event that writes an annotation's answers also carries the hash of the row 
 (`audit_chain` documents the format), so `verify` compares every annotation as it is now
 with its latest event: a direct UPDATE or DELETE of an annotation row is named too.
 
+A hard delete (`services.erasure`) replaces the content of the events about what it erased
+by markers that keep the content's digest (`audit_chain` documents the form), so the chain
+still verifies; the annotations it removed leave no event vouching for them. A marker that no
+erasure event accounts for is named: content removed behind the application's back.
+
 `record` is called inside the caller's write transaction, so an event is committed together
 with the change it describes, or not at all.
 """
@@ -30,11 +35,13 @@ from labelwise.db.audit_chain import (
     GENESIS,
     HASHED_FIELDS,
     PROJECT_CHAIN,
+    REDACTED_EVENTS,
     SERVER_CHAIN,
     STATE_FIELDS,
     as_utc,
     chain_of,
     event_hash,
+    is_erased,
     state_hash,
 )
 from labelwise.db.audit_models import AuditEvent, AuditHead
@@ -44,6 +51,8 @@ from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.db.pages import keyset_pages, read_on
 
 VERIFY_PAGE = 1000
+# The events that erase content and list the events they redacted (`services.erasure`).
+ERASURE_ACTIONS = frozenset({"item.erased", "person.erased"})
 _EVENTS = cast(Table, AuditEvent.__table__)
 _HEADS = cast(Table, AuditHead.__table__)
 
@@ -117,6 +126,17 @@ class Mismatch:
 
 
 @dataclass(frozen=True)
+class Unrecorded:
+    """An event whose content was erased, but no erasure event says so."""
+
+    chain: str
+    project_id: int | None
+    seq: int
+    event_id: int
+    reason: str = "its content was erased behind the application's back: no erasure lists it"
+
+
+@dataclass(frozen=True)
 class _Written:
     """The latest state an annotation event vouches for."""
 
@@ -137,10 +157,32 @@ class VerifyReport:
     annotations: int = 0
     not_covered: int = 0  # annotations whose events predate the state hash
     mismatches: list[Mismatch] = field(default_factory=list)
+    erased: int = 0  # events whose content an erasure removed
+    unrecorded: list[Unrecorded] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.breaks and not self.mismatches
+        return not self.breaks and not self.mismatches and not self.unrecorded
+
+
+@dataclass
+class _Erasures:
+    """The verified events that carry a marker, and the ids erasure events account for."""
+
+    marked: dict[int, Unrecorded] = field(default_factory=dict)
+    accounted: set[int] = field(default_factory=set)
+
+    def note(self, row: Row[Any]) -> None:
+        if is_erased(row.before) or is_erased(row.after):
+            self.marked[row.id] = Unrecorded(row.chain, row.project_id, row.seq, row.id)
+        if row.action in ERASURE_ACTIONS and isinstance(row.after, dict):
+            listed = row.after.get(REDACTED_EVENTS)
+            self.accounted.update(i for i in listed or () if isinstance(i, int))
+
+    def report(self, report: VerifyReport) -> None:
+        report.erased = len(self.marked)
+        unlisted = sorted(self.marked.keys() - self.accounted)
+        report.unrecorded.extend(self.marked[event_id] for event_id in unlisted)
 
 
 def verify(db: Database) -> VerifyReport:
@@ -149,13 +191,15 @@ def verify(db: Database) -> VerifyReport:
     events carry a state hash (one short record each); the events are read a page at a time."""
     report = VerifyReport()
     written: dict[tuple[int, int], _Written] = {}
+    erasures = _Erasures()
     with db.snapshot() as session:
         for chain, head in _chains(session):
             report.chains += 1
-            broken = _verify_chain(session, chain, head, report, written)
+            broken = _verify_chain(session, chain, head, report, written, erasures)
             if broken is not None:
                 report.breaks.append(broken)
         _verify_annotations(session, written, report)
+    erasures.report(report)
     return report
 
 
@@ -184,6 +228,7 @@ def _verify_chain(
     head: tuple[int, str] | None,
     report: VerifyReport,
     written: dict[tuple[int, int], _Written],
+    erasures: _Erasures,
 ) -> Break | None:
     seq, prev_hash = 0, GENESIS
     for row in _walk(session, chain):
@@ -193,6 +238,7 @@ def _verify_chain(
             return Break(chain, row.project_id, row.seq, row.id, reason)
         seq, prev_hash = row.seq, row.hash
         _note_state(row, written)
+        erasures.note(row)
     return _tail_error(chain, head, seq, prev_hash)
 
 

@@ -9,7 +9,7 @@ the model is retrained after every `workflow.retrain_every` new annotations.
 It runs in its own process at a lower CPU priority: in a thread of the server it held the GIL
 while it validated answers and halved labeling throughput (bench/RESULTS.md). A big project
 also rests ten times its last run's duration before its next. One process per data directory
-sweeps (it holds a `flock` on DATA_DIR/checks.lock); when it stops, another one takes over.
+sweeps (it holds a `flock` on DATA_DIR/background.lock); when it stops, another one takes over.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from labelwise.services.projects import spec_of
 
 log = logging.getLogger(__name__)
 COOL_DOWN = 10  # a project rests this many times its last run's duration between runs
-LOCK_FILE = "checks.lock"
+LOCK_FILE = "background.lock"
 NICENESS = 10  # labeling requests go first when both want the CPU
 STOP_GRACE_SECONDS = 30
 

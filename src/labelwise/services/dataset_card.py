@@ -369,12 +369,24 @@ def _issues(stats: FreezeStats, context: CardContext) -> str:
     if context.open_escalations:
         waiting = context.open_escalations
         lines.append(f"- {waiting:,} open escalations (questions not answered yet)")
-        lines += [
-            f"- open question on `{item}`: {_one_line(q)}" for item, q in context.open_examples
-        ]
+        lines += [open_question_line(item, q) for item, q in context.open_examples]
     for check, count in sorted(context.report.checks.items()):
         lines.append(f"- check `{check}`: {count:,} findings")
     return "\n".join(lines) or "_None known._"
+
+
+def open_question_line(item: str, question: str) -> str:
+    """The card's line for an open question (an erasure takes it out again)."""
+    return f"{open_question_prefix(item)}{_one_line(question)}"
+
+
+def open_question_prefix(item: str) -> str:
+    return f"- open question on `{item}`: "
+
+
+def annotator_row_prefix(name: str) -> str:
+    """How a table row about annotator `name` starts (an erasure renames it)."""
+    return f"| {_cell(name)} |"
 
 
 def _one_line(text: str) -> str:

@@ -2,7 +2,9 @@
 
 A release stores each finished item as canonical JSON text (sorted keys) and the SHA-256 of
 those rows in item order, so it exports to the same bytes at any later time, whatever
-changed in the project since, and `verify` can tell if a stored row was altered.
+changed in the project since, and `verify` can tell if a stored row was altered. A hard delete
+(`services.erasure`) is the one thing that changes stored rows; `verify` reports it apart
+(`release_erasure`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from labelwise.db.audit_chain import as_utc
 from labelwise.db.engine import Database
 from labelwise.db.models import Annotation, Item, Project, User
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
-from labelwise.db.release_models import Release, ReleaseRowRecord
+from labelwise.db.release_models import Release, ReleaseErasure, ReleaseRowRecord
 from labelwise.errors import Conflict, InvalidInput
 from labelwise.formats import Format, get_release_format, write_release
 from labelwise.formats.rows import ReleaseLayout, ReleaseRow
@@ -306,8 +309,26 @@ def rows(db: Database, project: Project, name: str) -> Iterator[ReleaseRow]:
             yield stored_release.parsed(connection, name, item_id, text)
 
 
-def verify(db: Database, project: Project, name: str) -> tuple[bool, str]:
-    """Whether the stored rows still hash to the release's content hash; and that hash.
+@dataclass(frozen=True)
+class ErasureNote:
+    """Rows an erasure took out of the release, or changed (a person's answers removed)."""
+
+    erased: str  # "item t-1", "person erased-3"
+    rows_removed: int
+    rows_changed: int
+    by: str | None  # who erased; None for the CLI
+    at: datetime
+
+
+class ReleaseCheck(NamedTuple):
+    intact: bool  # the stored rows are what the freeze and the erasures since left
+    content_hash: str  # as released
+    erasures: list[ErasureNote]
+
+
+def verify(db: Database, project: Project, name: str) -> ReleaseCheck:
+    """Whether the stored rows still hash to the release's content hash, or to the hash the
+    last erasure since left them at; and the erasures, oldest first.
 
     A row that no longer is a release row at all (its JSON replaced by a number, a column
     of another type) raises Damaged, naming the item.
@@ -319,7 +340,18 @@ def verify(db: Database, project: Project, name: str) -> tuple[bool, str]:
         for item_id, text in _stored(connection, release.id):
             stored_release.parsed(connection, name, item_id, text)
             digest.update(text.encode() + b"\n")
-        return digest.hexdigest() == release.content_hash, release.content_hash
+        erasures = session.execute(
+            select(ReleaseErasure, User.username)
+            .outerjoin(User, User.id == ReleaseErasure.erased_by)
+            .where(ReleaseErasure.release_id == release.id)
+            .order_by(ReleaseErasure.id)
+        ).all()
+    expected = erasures[-1][0].content_hash if erasures else release.content_hash
+    notes = [
+        ErasureNote(e.erased, e.rows_removed, e.rows_changed, by, as_utc(e.erased_at))
+        for e, by in erasures
+    ]
+    return ReleaseCheck(digest.hexdigest() == expected, release.content_hash, notes)
 
 
 def _stored(connection: Connection, release_id: int) -> Iterator[tuple[Any, Any]]:

@@ -2,8 +2,15 @@
 
 from fastapi import APIRouter
 
-from labelwise.web import pages, project_pages, release_pages, scorecard_pages, work_pages
+from labelwise.web import (
+    pages,
+    project_pages,
+    quality_pages,
+    release_pages,
+    scorecard_pages,
+    work_pages,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (pages, project_pages, release_pages, scorecard_pages, work_pages):
+for module in (pages, project_pages, quality_pages, release_pages, scorecard_pages, work_pages):
     router.include_router(module.router)

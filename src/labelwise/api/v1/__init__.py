@@ -6,6 +6,7 @@ from labelwise.api.v1 import (
     activity,
     checks,
     discussion,
+    erasure,
     files,
     gold,
     guidelines,
@@ -30,3 +31,4 @@ router.include_router(quality.router)
 router.include_router(scorecards.router)
 router.include_router(guidelines.router)
 router.include_router(releases.router)
+router.include_router(erasure.router)

@@ -7,12 +7,14 @@ docs cannot drift apart.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from labelwise.api.deps import ActorDep, DbDep
 from labelwise.policies import Action, authorize, field_view
 from labelwise.services import projects
-from labelwise.services.reporting import quality_report
+from labelwise.services.reporting import guideline_gaps, quality_report
 from labelwise.services.reporting.quality_model import QualityReport
 
 router = APIRouter(tags=["quality"])
@@ -28,3 +30,18 @@ def quality(slug: str, db: DbDep, actor: ActorDep) -> QualityReport:
     authorize(actor, Action.VIEW_QUALITY, role)
     view = field_view(actor, role, projects.spec_of(project))
     return quality_report.build(db, project, view)
+
+
+@router.get("/projects/{slug}/gaps", response_model=guideline_gaps.GapsReport)
+def gaps(
+    slug: str,
+    db: DbDep,
+    actor: ActorDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many label pairs.")] = 10,
+) -> guideline_gaps.GapsReport:
+    """The guideline-gaps report: the most confused label pairs (annotators' disagreements and
+    adjudicators' rulings), with example items, the section of the current guidelines that
+    names both labels or "not covered", and agreement on the pair per guideline version."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.VIEW_QUALITY, role)
+    return guideline_gaps.gaps(db, project, limit)

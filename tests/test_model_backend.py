@@ -1,0 +1,155 @@
+"""The model backend protocol against a real HTTP model server the test starts: batches, only
+what annotators may see, an error per item, timeouts, and no private addresses by default."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+
+from labelwise.db.engine import Database
+from labelwise.errors import InvalidInput
+from labelwise.services import imports, model_backend, projects, safe_urls
+from labelwise.spec import parse_spec
+from tests.teams import spec
+
+SECRET = "customer@example.com"
+
+
+class Backend(BaseHTTPRequestHandler):
+    """Says tech for a crash, billing otherwise; refuses an item about a refund; "slow" waits."""
+
+    batches: ClassVar[list[list[dict[str, Any]]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        if self.path == "/slow/predict":
+            time.sleep(2)
+        if self.path == "/moved/predict":
+            self.send_response(307)
+            self.send_header("location", "/predict")
+            self.end_headers()
+            return
+        Backend.batches.append(body["items"])
+        predictions = []
+        for item in body["items"][:-1] if self.path == "/forgetful/predict" else body["items"]:
+            text = item["data"]["text"]
+            if "refund" in text:
+                predictions.append({"id": item["id"], "error": "refunds are not my business"})
+            else:
+                team = "tech" if "crash" in text else "billing"
+                predictions.append(
+                    {"id": item["id"], "answers": {"team": team}, "scores": {"team": 0.9}}
+                )
+        payload = json.dumps({"model": "rules@1", "predictions": predictions}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def model_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+    Backend.batches = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def project(db: Database) -> Any:
+    raw = spec()
+    raw["fields"].append({"name": "email", "type": "text", "visible_to": ["owner"]})
+    parsed = parse_spec(raw)
+    project = projects.apply_spec(db, parsed).project
+    texts = ["app crash", "invoice", "refund please", "crash again", "bill"]
+    rows = [
+        (n + 1, {"id": f"t-{n}", "text": t, "email": SECRET}, None) for n, t in enumerate(texts)
+    ]
+    imports.import_items(db, project.id, parsed, rows, source="test")
+    return project
+
+
+def test_a_loopback_backend_is_refused_unless_allowed(
+    db: Database, project: Any, model_server: str
+) -> None:
+    with pytest.raises(
+        InvalidInput, match=r"127\.0\.0\.1, a private, loopback.*LABELWISE_ALLOW_PRIVATE_URLS"
+    ):
+        model_backend.fetch(db, project, model_server, timeout=5, allow_private=False)
+    assert Backend.batches == []  # nothing was sent
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.1.2.3/",
+        "http://169.254.169.254/latest",
+        "http://[::1]:8000/",
+        "ftp://example.com/",
+    ],
+)
+def test_private_link_local_and_other_schemes_are_refused(url: str) -> None:
+    with pytest.raises(InvalidInput, match=f"^{re.escape(url)}: "):
+        safe_urls.check(url, allow_private=False)
+
+
+def test_batches_carry_only_what_annotators_see(
+    db: Database, project: Any, model_server: str
+) -> None:
+    fetched = model_backend.fetch(
+        db, project, model_server, batch_size=2, timeout=5, allow_private=True
+    )
+    assert [len(batch) for batch in Backend.batches] == [2, 2, 1]
+    assert SECRET not in json.dumps(Backend.batches) and "email" not in json.dumps(Backend.batches)
+    good = {row.value["id"]: row.value for row in fetched.rows if row.error is None}
+    assert good["t-0"] == {
+        "id": "t-0",
+        "model": "rules@1",
+        "answers": {"team": "tech"},
+        "scores": {"team": 0.9},
+    }
+    assert good["t-1"]["answers"] == {"team": "billing"} and len(good) == 4
+    (refused,) = [row.error for row in fetched.rows if row.error]
+    assert refused == "item t-2: the backend says: refunds are not my business"
+    assert fetched.failed_batches == []
+
+
+def test_an_item_left_out_is_named(db: Database, project: Any, model_server: str) -> None:
+    fetched = model_backend.fetch(
+        db, project, f"{model_server}/forgetful", batch_size=5, timeout=5, allow_private=True
+    )
+    assert [row.error for row in fetched.rows if row.error] == [
+        "item t-2: the backend says: refunds are not my business",
+        "item t-4: the backend returned no prediction",
+    ]
+
+
+def test_a_slow_backend_times_out_per_batch(db: Database, project: Any, model_server: str) -> None:
+    fetched = model_backend.fetch(
+        db, project, f"{model_server}/slow", batch_size=5, timeout=0.5, allow_private=True
+    )
+    assert fetched.rows == [] and fetched.failed_batches == [
+        "items t-0..t-4: no answer within the timeout"
+    ]
+
+
+def test_a_method_keeping_redirect_is_followed(
+    db: Database, project: Any, model_server: str
+) -> None:
+    fetched = model_backend.fetch(
+        db, project, f"{model_server}/moved", batch_size=5, timeout=5, allow_private=True
+    )
+    assert len([row for row in fetched.rows if row.error is None]) == 4
