@@ -90,6 +90,7 @@ def subject(db: Database, project_id: int, username: str) -> tuple[int | None, s
 def build(
     db: Database, project: Project, spec: ProjectSpec, user_id: int, username: str, role: str | None
 ) -> Scorecard:
+    """The scorecard of `username` (`user_id`), unchecked: callers authorize first."""
     # Only questions answered by label are compared; gold is scored on every answer anyway.
     compared = [q for q in spec.questions if q.kind.coding == "labels"]
     columns = load(db, project.id, spec, compared)
