@@ -2,7 +2,7 @@
 
     python bench/labeling.py [--backend sqlite postgresql] [--items 1000000] [--annotators 16]
                              [--workers 1 2 3] [--seconds 60 | --count N] [--pg-url URL]
-                             [--client raw|threads] [--auth token session]
+                             [--client raw|threads] [--auth token session] [--predictions]
 
 Each simulated annotator loops `POST /projects/{slug}/next` then `POST /assignments/{id}/submit`
 with no think time (a closed loop: the server, not the clients, sets the pace), against
@@ -16,7 +16,10 @@ beside the figures: the server's share of the machine is what the figures measur
 it writes prebuilt HTTP/1.1 requests from one event loop (`--client raw`, about 0.1 ms of CPU
 per annotation); `--client threads` runs an httpx client per annotator, as a script would.
 `--auth session` has each annotator log in through the login form and send the session cookie
-and CSRF token, as the browser does, instead of an API token.
+and CSRF token, as the browser does, instead of an API token. `--predictions` imports one model
+prediction per item (`labelwise predictions import`), so next pre-fills it and submit judges
+the answer against it (`workflow.prelabels: show`); they stay in the prepared database, so give
+such runs a `--root` of their own.
 PostgreSQL is vacuumed before each backend's runs, as its autovacuum would have done.
 """
 
@@ -50,7 +53,7 @@ from sqlalchemy.orm import Session
 
 from labelwise.db.engine import Database
 from labelwise.db.migrate import upgrade
-from labelwise.db.models import Annotation, Assignment, Item, User
+from labelwise.db.models import Annotation, Assignment, Item, Prediction, User
 from labelwise.policies import Role
 from labelwise.services import accounts, projects
 from labelwise.spec import parse_spec
@@ -136,9 +139,12 @@ def postgresql_target(root: Path, pg_url: str, items: int, fresh: bool) -> Targe
     return Target("postgresql", target_url, data_dir)
 
 
-def prepare(target: Target, items: int, annotators: int, order: str) -> list[Annotator]:
-    """Project, annotators and items, reusing whatever a previous run left; their tokens.
-    `order`: the spec's workflow.order (uncertainty: the background process trains)."""
+def prepare(
+    target: Target, items: int, annotators: int, order: str, predictions: bool
+) -> list[Annotator]:
+    """Project, annotators and items (and predictions), reusing whatever a previous run left;
+    their tokens. `order`: the spec's workflow.order (uncertainty: the background process
+    trains meanwhile)."""
     db = Database(target.url)
     try:
         upgrade(db.engine)
@@ -149,6 +155,8 @@ def prepare(target: Target, items: int, annotators: int, order: str) -> list[Ann
             raise SystemExit(f"{target.backend}: holds {have} items, not {items}: use --fresh")
         if have == 0:
             _import(target, items)
+        if predictions and not _prediction_count(db):
+            _import_predictions(target, items)
         password_hash = PasswordHasher().hash(PASSWORD)
         people = [_annotator(db, f"bench{n:02d}", password_hash) for n in range(annotators)]
     finally:
@@ -173,6 +181,32 @@ def _item_count(db: Database) -> int:
     project = projects.get(db, SLUG)
     with db.read() as session:
         return session.scalar(select(func.count()).where(Item.project_id == project.id)) or 0
+
+
+def _prediction_count(db: Database) -> int:
+    project = projects.get(db, SLUG)
+    with db.read() as session:
+        count = select(func.count()).where(Prediction.project_id == project.id)
+        return session.scalar(count) or 0
+
+
+def _import_predictions(target: Target, items: int) -> None:
+    """One prediction per item, of a random team, with a confidence."""
+    path = target.data_dir / f"predictions-{items}.jsonl"
+    rng = random.Random(2)
+    with path.open("wb") as out:
+        for n in range(items):
+            answers = {"team": rng.choice(TEAMS)}
+            row = {"id": f"t{n}", "model": "bench@1", "answers": answers, "scores": {"team": 0.7}}
+            out.write(orjson.dumps(row) + b"\n")
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "labelwise.cli.main", "predictions", "import", SLUG, str(path)],
+        env={**os.environ, **target.env},
+        check=True,
+    )
+    seconds = time.perf_counter() - started
+    print(f"{target.backend}: imported {items:,} predictions in {seconds:.1f} s", flush=True)
 
 
 def _import(target: Target, items: int) -> None:
@@ -735,6 +769,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="priority",
         help="workflow.order; uncertainty retrains the model every 500 annotations meanwhile",
     )
+    parser.add_argument(
+        "--predictions",
+        action="store_true",
+        help="one model prediction per item, pre-filled on next (kept in the database)",
+    )
     return parser.parse_args(argv)
 
 
@@ -752,7 +791,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             if backend == "sqlite"
             else postgresql_target(options.root, options.pg_url, options.items, options.fresh)
         )
-        people = prepare(target, options.items, options.annotators, options.order)
+        people = prepare(
+            target, options.items, options.annotators, options.order, options.predictions
+        )
         for workers in options.workers:
             for auth in options.auth:
                 result = run(target, people, workers, auth, options)

@@ -67,6 +67,12 @@ ENDPOINTS = [
         "POST", "/api/v1/projects/secret/items", _row(200, 200, 403, 403, 403, 404, 200), ITEM
     ),
     Endpoint(
+        "POST",
+        "/api/v1/projects/secret/predictions",
+        _row(200, 200, 403, 403, 403, 404, 200),
+        [{"id": "s-1", "model": "router@1", "answers": {"q": "a"}}],
+    ),
+    Endpoint(
         "PUT",
         "/api/v1/projects/secret/priorities",
         _row(200, 200, 403, 403, 403, 404, 200),
@@ -77,6 +83,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/projects/secret/activity", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/quality", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/gaps", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint("GET", "/api/v1/projects/secret/dashboard", _row(200, 200, 200, 403, 200, 404, 200)),
     # Scorecards: anyone's for readers of quality; an annotator only their own.
     Endpoint(
         "GET",

@@ -34,11 +34,13 @@ class Action(StrEnum):
     VIEW_MEMBERS = "see the members"
     MANAGE_MEMBERS = "manage members"
     IMPORT_ITEMS = "import items"
+    IMPORT_PREDICTIONS = "import model predictions"
     SET_PRIORITIES = "set item priorities"
     LIST_ITEMS = "list items"
     EXPORT = "export the data"
     VIEW_ACTIVITY = "see the activity log"
     VIEW_QUALITY = "see quality reports"
+    VIEW_DASHBOARD = "see the project dashboard"
     VIEW_SCORECARDS = "see every annotator's scorecard"
     VIEW_OWN_SCORECARD = "see one's own scorecard"
     ANNOTATE = "label items"
@@ -61,6 +63,7 @@ _READ = {
     Action.EXPORT,
     Action.VIEW_ACTIVITY,
     Action.VIEW_QUALITY,
+    Action.VIEW_DASHBOARD,
     Action.VIEW_SCORECARDS,
     Action.VIEW_OWN_SCORECARD,
     Action.READ_GUIDELINES,
@@ -73,6 +76,7 @@ _MANAGE = (
         Action.UPDATE_PROJECT,
         Action.MANAGE_MEMBERS,
         Action.IMPORT_ITEMS,
+        Action.IMPORT_PREDICTIONS,
         Action.SET_PRIORITIES,
         Action.ANNOTATE,
         Action.ANSWER_ESCALATIONS,

@@ -111,3 +111,12 @@ class AnswerSource(StrEnum):
 
     HUMAN = "human"
     MODEL = "model"
+
+
+class PrelabelOutcome(StrEnum):
+    """What a labeler made of a model's suggestion shown to them (services.workflow.prelabels):
+    kept it as it was, kept part of it, or put something else in its place."""
+
+    ACCEPTED = "accepted"
+    EDITED = "edited"
+    REJECTED = "rejected"

@@ -110,7 +110,7 @@ def test_the_owner_opens_a_scorecard_from_the_member_list(site: Site, tmp_path: 
     page.click("a[href$='/annotators/ben']")
     page.wait_for_url(f"**/projects/{slug}/annotators/ben")
     assert page.inner_text("h1") == "Scorecard: ben"
-    assert page.locator("svg.sparkline").count() == 3
+    assert page.locator("svg.chart").count() == 2  # annotations; gold and consensus
     assert page.locator("#trend tbody tr").count() == 3  # three weeks
     rows_shown = page.locator("#agreement tbody tr")
     assert rows_shown.count() == 2 and "ana" in rows_shown.first.inner_text()

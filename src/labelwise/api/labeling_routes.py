@@ -30,6 +30,7 @@ from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError
 from labelwise.policies import Action, Actor, HolderPermit, Permit
 from labelwise.services.workflow import routing, submissions
+from labelwise.services.workflow.prelabels import Suggestion
 
 T = TypeVar("T")
 
@@ -40,6 +41,14 @@ class ItemIn(BaseModel):
     data: dict[str, Any]
 
 
+class SuggestionOut(BaseModel):
+    model: str = Field(description="The model that predicted it, name@version.")
+    answers: dict[str, Any] = Field(description="Its answers, to pre-fill the form with.")
+    scores: dict[str, Any] | None = Field(
+        None, description="Per question: a confidence in [0, 1] or label -> probability."
+    )
+
+
 class LeaseOut(BaseModel):
     assignment_id: int
     kind: Literal["annotate", "review", "adjudicate"]
@@ -48,6 +57,9 @@ class LeaseOut(BaseModel):
     annotation_id: int | None = Field(None, description="The annotation under review or rework.")
     answers: dict[str, Any] | None = Field(None, description="Its answers.")
     feedback: str | None = Field(None, description="Why a reviewer sent it back (rework).")
+    suggestion: SuggestionOut | None = Field(
+        None, description="The item's latest model prediction, when the project shows it."
+    )
 
 
 class SubmitIn(BaseModel):
@@ -71,8 +83,15 @@ def lease_response(lease: routing.Lease | None) -> Response:
         annotation_id=lease.annotation_id,
         answers=lease.answers,
         feedback=lease.feedback,
+        suggestion=_suggestion(lease.suggestion),
     )
     return Response(out.model_dump_json(), media_type="application/json")
+
+
+def _suggestion(found: Suggestion | None) -> SuggestionOut | None:
+    if found is None:
+        return None
+    return SuggestionOut(model=found.model, answers=found.answers, scores=found.scores)
 
 
 def submitted_response(result: submissions.Submitted) -> Response:

@@ -19,6 +19,7 @@ from labelwise.cli import (
     gold,
     guidelines,
     items,
+    predictions,
     projects,
     quality,
     releases,
@@ -44,6 +45,7 @@ app.add_typer(accounts.users, name="users")
 app.add_typer(accounts.tokens, name="tokens")
 app.add_typer(projects.app, name="projects")
 app.add_typer(items.app, name="items")
+app.add_typer(predictions.app, name="predictions")
 app.add_typer(gold.app, name="gold")
 app.add_typer(guidelines.app, name="guidelines")
 app.add_typer(checks.app, name="checks")

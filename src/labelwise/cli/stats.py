@@ -19,6 +19,7 @@ from labelwise.cli.common import DataDirOption, console, load_settings, open_db,
 from labelwise.policies import EVERYTHING
 from labelwise.services import projects
 from labelwise.services.reporting import quality_report
+from labelwise.services.reporting.prelabels import ModelAcceptance, Outcomes
 from labelwise.services.reporting.quality_model import (
     AnnotatorSummary,
     Figure,
@@ -77,7 +78,25 @@ def _tables(report: QualityReport) -> Iterable[RenderableType]:
     yield _annotators_per_question(report.questions)
     yield _consensus(report.questions)
     yield from _review(report.review)
+    yield _prelabels(report.prelabels)
     yield Text(f"Check findings: {_counts(report.checks) or 'none'}")
+
+
+def _prelabels(models: list[ModelAcceptance]) -> Table:
+    table = Table("model", "question", "label", "shown", "accepted", "edited", "rejected")
+    table.title = "Model suggestions (accepted / edited / rejected)"
+    for model in models:
+        table.add_row(model.model, "(whole answer)", "", *_outcome_cells(model.outcomes))
+        for row in model.labels:
+            table.add_row(model.model, row.question, row.label, *_outcome_cells(row.outcomes))
+    return table
+
+
+def _outcome_cells(outcomes: Outcomes) -> list[str]:
+    counts = (outcomes.accepted, outcomes.edited, outcomes.rejected)
+    return [str(outcomes.shown)] + [
+        f"{n} ({n / outcomes.shown:.0%})" if outcomes.shown else "0" for n in counts
+    ]
 
 
 def _progress(report: QualityReport) -> Iterable[RenderableType]:

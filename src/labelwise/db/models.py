@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -25,7 +26,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from labelwise.states import AssignmentKind, AssignmentStatus, ItemStatus, ReviewStatus, Verdict
+from labelwise.states import (
+    AssignmentKind,
+    AssignmentStatus,
+    ItemStatus,
+    PrelabelOutcome,
+    ReviewStatus,
+    Verdict,
+)
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -148,6 +156,8 @@ class Item(Base):
     final_answers: Mapped[Any] = mapped_column(JSONText, nullable=True)
     # A plain column: SQLite cannot add a foreign key to an existing table in place.
     final_by: Mapped[int | None] = mapped_column(Id)
+    # When the item last became done (None while it is not): the dashboard's progress by day.
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     __table_args__ = (
         _one_of("items", "status", ItemStatus),
         # The annotation queue: open items by priority, then import order.
@@ -181,11 +191,39 @@ class Annotation(Base):
     review_status: Mapped[str] = mapped_column(String(12), server_default="submitted")
     # The project's guideline version in force when this revision was made; None: none yet.
     guideline_version: Mapped[int | None] = mapped_column(Integer)
+    # The model whose prediction was shown pre-filled when the first answer was given, what the
+    # labeler made of it, and per question {"outcome", "predicted", "labels"} (migration 0011);
+    # all None when no suggestion was shown.
+    prelabel_model: Mapped[str | None] = mapped_column(String(200))
+    prelabel_outcome: Mapped[str | None] = mapped_column(String(10))
+    prelabel: Mapped[Any] = mapped_column(JSONText, nullable=True)
     __table_args__ = (
         _one_of("annotations", "review_status", ReviewStatus),
+        _one_of("annotations", "prelabel_outcome", PrelabelOutcome),
         Index("uq_annotations_item_user", "item_id", "user_id", unique=True),
         Index("ix_annotations_project_item", "project_id", "item_id", "id"),
         Index("ix_annotations_project_user", "project_id", "user_id"),
+    )
+
+
+class Prediction(Base):
+    """A model's answers to an item, shown to labelers as a suggestion: one per (item, model);
+    a re-import replaces it with a new row, so the highest id is the latest import."""
+
+    __tablename__ = "predictions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(200))  # name@version
+    answers: Mapped[Any] = mapped_column(JSONText)
+    # Per question: a confidence in [0, 1], or a label -> probability object.
+    scores: Mapped[Any] = mapped_column(JSONText, nullable=True)
+    created_at: Mapped[datetime] = _now()
+    __table_args__ = (
+        Index("uq_predictions_item_model", "item_id", "model", unique=True),
+        # The labeling path's one lookup: an item's latest prediction.
+        Index("ix_predictions_item_latest", "item_id", "id"),
+        Index("ix_predictions_project", "project_id"),
     )
 
 
@@ -267,6 +305,7 @@ class Review(Base):
         _one_of("reviews", "verdict", Verdict),
         Index("ix_reviews_annotation", "annotation_id"),
         Index("ix_reviews_item", "item_id"),
+        Index("ix_reviews_outcomes", "project_id", "created_at", "verdict"),  # dashboard
     )
 
 
@@ -359,6 +398,37 @@ class CheckFinding(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
+
+
+class DashboardCount(Base):
+    """A running count the dashboard draws, kept by triggers (migration 0013) in the same
+    transaction as the rows it counts: annotations per person and UTC day (kind "day"), per
+    person and time on item to two significant figures ("time"), items done per UTC day
+    ("done", person 0). Rows counted down to 0 stay."""
+
+    __tablename__ = "dashboard_counts"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class DashboardSnapshot(Base):
+    """A project's last computed dashboard quality figures (agreement, class balance, gold
+    accuracy), as JSON, with the audit-chain position they are true at: a big project's are
+    too slow to compute on each page load, so the page shows these and says when."""
+
+    __tablename__ = "dashboard_snapshots"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seconds: Mapped[float] = mapped_column(Float)
+    figures: Mapped[str] = mapped_column(Text)
 
 
 # Some tables live in modules of their own; importing them here registers them on Base.

@@ -2,8 +2,8 @@
 
 It is written once, when the release is frozen, from what the freeze counted (class
 balance, guideline versions, annotators, time, items per slice) and from the project's
-quality report at that moment (agreement, gold accuracy, the review estimate, open
-questions, check findings, items per slice in the whole project).
+quality report at that moment (agreement, gold accuracy, the review estimate, how labelers
+took model suggestions, open questions, check findings, items per slice in the whole project).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from labelwise.db.release_models import Release
 from labelwise.formats.release_table import soft_labels
 from labelwise.formats.rows import ReleaseRow
 from labelwise.services import gold
+from labelwise.services.reporting.prelabels import ModelAcceptance, Outcomes
 from labelwise.services.reporting.quality_data import ProjectColumns, codes
 from labelwise.services.reporting.quality_model import Figure, QualityReport
 from labelwise.spec import FieldSpec, ProjectSpec, QuestionSpec
@@ -171,6 +172,8 @@ def render(
         _gold(context.gold),
         "## Review estimate",
         _review(report),
+        "## Model pre-labels",
+        _prelabels(report.prelabels),
         "## Known issues",
         _issues(stats, context),
     ]
@@ -347,6 +350,34 @@ def _review(report: QualityReport) -> str:
         + (f", stratified by `{review.slice_by}`" if review.slice_by else "")
         + ")."
     )
+
+
+def _prelabels(models: Sequence[ModelAcceptance]) -> str:
+    if not models:
+        return "_No model suggestions were shown to labelers._"
+    head = ["accepted", "edited", "rejected"]
+    whole = [[m.model, f"{m.outcomes.shown:,}", *_outcomes(m.outcomes)] for m in models]
+    labels = [
+        [m.model, row.question, row.label, f"{row.outcomes.shown:,}", *_outcomes(row.outcomes)]
+        for m in models
+        for row in m.labels
+    ]
+    parts = [
+        "Answers given with a model's suggestion pre-filled, by what the labeler made of it "
+        "(accepted unchanged, edited, rejected):",
+        _table(["model", "answers", *head], whole),
+    ]
+    if labels:
+        parts += [
+            "Per predicted label:",
+            _table(["model", "question", "label", "predicted", *head], labels),
+        ]
+    return "\n\n".join(parts)
+
+
+def _outcomes(outcomes: Outcomes) -> list[str]:
+    counts = (outcomes.accepted, outcomes.edited, outcomes.rejected)
+    return [_share(count, outcomes.shown) for count in counts]
 
 
 def _issues(stats: FreezeStats, context: CardContext) -> str:

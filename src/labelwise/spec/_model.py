@@ -27,6 +27,9 @@ QuestionType = Literal[
 ]
 ReviewPolicy = Literal["none", "all", "random", "stratified"]
 AgreementMetric = Literal["krippendorff_alpha", "fleiss_kappa", "cohen_kappa", "kendall_tau"]
+# When the labeling page shows a model's prediction: pre-filled in the form, never, or in the
+# submit's reply only, once the labeler has answered on their own.
+PrelabelMode = Literal["show", "hide", "after_submit"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -280,7 +283,8 @@ class ReviewSpec(SpecModel):
 
 
 class WorkflowSpec(SpecModel):
-    """How items flow: annotators per item, leases, review, adjudication, workload caps."""
+    """How items flow: annotators per item, leases, review, adjudication, workload caps, and
+    when model predictions are shown as suggestions."""
 
     overlap: int = Field(default=1, ge=1)
     lease_minutes: int = Field(default=30, ge=1)
@@ -291,6 +295,7 @@ class WorkflowSpec(SpecModel):
     # annotations, sets the priorities, least sure first (services/active_learning.py)
     order: Literal["priority", "uncertainty"] = "priority"
     retrain_every: int = Field(default=100, ge=1)
+    prelabels: PrelabelMode = "show"
 
     @field_validator("adjudicate")
     @classmethod

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from labelwise.web import (
+    dashboard_pages,
     pages,
     project_pages,
     quality_pages,
@@ -12,5 +13,13 @@ from labelwise.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (pages, project_pages, quality_pages, release_pages, scorecard_pages, work_pages):
+for module in (
+    pages,
+    project_pages,
+    dashboard_pages,
+    quality_pages,
+    release_pages,
+    scorecard_pages,
+    work_pages,
+):
     router.include_router(module.router)

@@ -1,16 +1,16 @@
-"""An annotator's scorecard page: the same service and the same policy as the JSON one."""
+"""An annotator's scorecard page: the same service and the same policy as the JSON one; its
+weekly trend drawn by the dashboard's server-side SVG charts."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from markupsafe import Markup
 
 from labelwise.api.deps import DbDep
 from labelwise.policies import Action
 from labelwise.services.reporting import scorecard
 from labelwise.services.reporting.scorecard_model import Scorecard
-from labelwise.web import sparkline
+from labelwise.web.charts import Chart, Point, bar_chart, line_chart
 from labelwise.web.rendering import PageRoute, SessionUser, project_access, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -26,12 +26,18 @@ def scorecard_page(
     return render(request, "scorecard.html", context)
 
 
-def _charts(card: Scorecard) -> dict[str, Markup]:
-    weeks = card.trend
-    return {
-        "annotations": sparkline.bars([w.annotations for w in weeks], "annotations per week"),
-        "gold": sparkline.line([w.gold_accuracy for w in weeks], "gold accuracy per week"),
-        "consensus": sparkline.line(
-            [w.consensus for w in weeks], "agreement with consensus per week"
-        ),
+def _charts(card: Scorecard) -> list[Chart]:
+    weeks = [row.week.isoformat() for row in card.trend]
+    shares = {
+        "gold accuracy": [Point(row.gold_accuracy) for row in card.trend],
+        "with consensus": [Point(row.consensus) for row in card.trend],
     }
+    return [
+        bar_chart(
+            "Annotations per week",
+            "week",
+            "annotations",
+            [(week, row.annotations) for week, row in zip(weeks, card.trend, strict=True)],
+        ),
+        line_chart("Gold accuracy and agreement with consensus", "week", weeks, shares),
+    ]

@@ -5,12 +5,14 @@ from fastapi import APIRouter
 from labelwise.api.v1 import (
     activity,
     checks,
+    dashboard,
     discussion,
     erasure,
     files,
     gold,
     guidelines,
     items,
+    predictions,
     projects,
     quality,
     releases,
@@ -21,6 +23,7 @@ from labelwise.api.v1 import (
 router = APIRouter(prefix="/api/v1")
 router.include_router(projects.router)
 router.include_router(items.router)
+router.include_router(predictions.router)
 router.include_router(workflow.router)
 router.include_router(discussion.router)
 router.include_router(files.router)
@@ -28,6 +31,7 @@ router.include_router(gold.router)
 router.include_router(checks.router)
 router.include_router(activity.router)
 router.include_router(quality.router)
+router.include_router(dashboard.router)
 router.include_router(scorecards.router)
 router.include_router(guidelines.router)
 router.include_router(releases.router)

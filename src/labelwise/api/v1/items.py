@@ -15,7 +15,7 @@ from labelwise.api.v1.downloads import download
 from labelwise.api.v1.paging import CursorQuery, after_key
 from labelwise.api.v1.schemas import ImportOut, ItemOut, ItemPage
 from labelwise.errors import TooLarge, UnsupportedMediaType
-from labelwise.formats import FORMATS, ParsedRow, get_format
+from labelwise.formats import FORMATS, Format, ParsedRow, get_format
 from labelwise.policies import Action, authorize, field_view
 from labelwise.services import exports, imports, priorities, projects
 
@@ -41,16 +41,10 @@ async def import_items(
     """Import a JSON list of items, or NDJSON (`Content-Type: application/x-ndjson`)."""
     project, role = await run_in_threadpool(projects.access, db, slug, actor)
     authorize(actor, Action.IMPORT_ITEMS, role)
-    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    if media_type not in _BODY_FORMATS:
-        raise UnsupportedMediaType(
-            f"Content-Type {media_type!r} is not supported; send application/json (a list) "
-            "or application/x-ndjson"
-        )
-    fmt = FORMATS[_BODY_FORMATS[media_type]]
+    fmt = body_format(request)
     assert fmt.read is not None
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as body:
-        await _receive(request, body, settings.max_upload_bytes)
+        await receive(request, body, settings.max_upload_bytes)
         body.seek(0)
         summary = await run_in_threadpool(
             imports.import_items,
@@ -64,7 +58,18 @@ async def import_items(
     return ImportOut(**summary.as_dict())
 
 
-async def _receive(request: Request, sink: IO[bytes], limit: int) -> None:
+def body_format(request: Request) -> Format:
+    """The format of a body of rows: a JSON list, or NDJSON."""
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if media_type not in _BODY_FORMATS:
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type!r} is not supported; send application/json (a list) "
+            "or application/x-ndjson"
+        )
+    return FORMATS[_BODY_FORMATS[media_type]]
+
+
+async def receive(request: Request, sink: IO[bytes], limit: int) -> None:
     """Stream the body to `sink`, refusing it as soon as it passes `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:

@@ -22,6 +22,7 @@ from labelwise.db.labeling.postgresql import PostgreSQLStore
 from labelwise.db.labeling.rows import (
     AnnotationState,
     AssignmentState,
+    ForSubmit,
     HeldLease,
     InForce,
     ItemShown,
@@ -29,6 +30,8 @@ from labelwise.db.labeling.rows import (
     LockedAnnotation,
     LockedAssignment,
     LockedItem,
+    PredictionShown,
+    Prelabel,
     ProjectAccess,
 )
 from labelwise.db.labeling.sqlite import SQLiteStore
@@ -36,12 +39,15 @@ from labelwise.states import AssignmentKind, ItemStatus
 
 __all__ = [
     "AnnotationState",
+    "ForSubmit",
     "InForce",
     "ItemRow",
     "LabelingStore",
     "LockedAnnotation",
     "LockedAssignment",
     "LockedItem",
+    "PredictionShown",
+    "Prelabel",
     "store",
 ]
 
@@ -73,10 +79,11 @@ class LabelingStore(Protocol):
         """Items the person holds or did (their workload, for the cap)."""
 
     def lease_first_free(
-        self, project_id: int, user_id: int, overlap: int, expires_at: datetime
+        self, project_id: int, user_id: int, overlap: int, expires_at: datetime, suggest: bool
     ) -> Leased | None:
         """Lease the first open item with a free slot that the person never had (started
-        items first, then by priority and import order), taking its slot. Last."""
+        items first, then by priority and import order), taking its slot. Last. `suggest`:
+        the item's latest prediction is wanted with it."""
 
     def lease(
         self,
@@ -90,6 +97,9 @@ class LabelingStore(Protocol):
         """Lease a chosen item (gold, review, adjudication): the assignment's id."""
 
     def item(self, item_id: int) -> ItemShown: ...
+    def latest_prediction(self, item_id: int) -> PredictionShown | None:
+        """The item's latest prediction (the highest id): one index probe."""
+
     def assignment(self, assignment_id: int) -> HeldLease: ...
     def answers_of(self, annotation_id: int) -> dict[str, Any]: ...
     def feedback_on(self, annotation_id: int) -> str | None:
@@ -100,9 +110,10 @@ class LabelingStore(Protocol):
 
     # submitting: rows are locked assignment first, then item, then annotation
     def lock_assignment(self, assignment_id: int) -> LockedAssignment | None: ...
-    def lock_assignment_and_item(
-        self, assignment_id: int
-    ) -> tuple[LockedAssignment, LockedItem] | None: ...
+    def lock_for_submit(self, assignment_id: int) -> ForSubmit | None:
+        """`lock_assignment`, then `lock_item` of its item, in one round trip, and the item's
+        latest prediction (on PostgreSQL in the same round trip)."""
+
     def lock_item(self, item_id: int) -> LockedItem: ...
     def lock_annotation(self, annotation_id: int) -> LockedAnnotation | None: ...
     def revision_of(self, annotation_id: int) -> int: ...
@@ -118,9 +129,11 @@ class LabelingStore(Protocol):
         answers: dict[str, Any],
         time_ms: int | None,
         moment: datetime,
+        prelabel: Prelabel,
     ) -> list[AnnotationState]:
-        """Save a first answer (annotation, revision 1, the guideline version in force) and
-        finish its assignment: the item's annotations, the new one last."""
+        """Save a first answer (annotation, revision 1, the guideline version in force, what
+        it made of the suggestion shown) and finish its assignment: the item's annotations,
+        the new one last."""
 
     def revise(
         self,

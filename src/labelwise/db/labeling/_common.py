@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 
+from labelwise.clock import now
 from labelwise.db.audit_chain import HASHED_FIELDS
 from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.guideline_models import GuidelineVersion
@@ -32,6 +33,7 @@ from labelwise.db.labeling.rows import (
     AssignmentState,
     Count,
     Feedback,
+    ForSubmit,
     HeldLease,
     InForce,
     ItemShown,
@@ -39,6 +41,8 @@ from labelwise.db.labeling.rows import (
     LockedAssignment,
     LockedItem,
     NewId,
+    PredictionShown,
+    Prelabel,
     Revision,
 )
 from labelwise.db.models import (
@@ -48,6 +52,7 @@ from labelwise.db.models import (
     GoldAnswer,
     Item,
     Membership,
+    Prediction,
     Project,
     Review,
 )
@@ -68,6 +73,7 @@ REVISIONS = cast(Table, AnnotationRevision.__table__)
 _MEMBERSHIPS = cast(Table, Membership.__table__)
 PROJECTS = cast(Table, Project.__table__)
 EVENTS = cast(Table, AuditEvent.__table__)
+PREDICTIONS = cast(Table, Prediction.__table__)
 HEADS = cast(Table, AuditHead.__table__)
 _A, _I = AssignmentStatus, ItemStatus
 # An item as an import hands it over: (external id, content hash, data as JSON text, priority
@@ -162,6 +168,20 @@ _FEEDBACK = Prepared(
 )
 
 
+def latest_prediction(item_id: Any) -> Select[Any]:
+    """An item's latest prediction: one probe of `ix_predictions_item_latest`."""
+    return (
+        select(PREDICTIONS.c.model, PREDICTIONS.c.answers.label("suggested"), PREDICTIONS.c.scores)
+        .where(PREDICTIONS.c.item_id == item_id)
+        .order_by(PREDICTIONS.c.id.desc())
+        .limit(1)
+    )
+
+
+_LATEST_PREDICTION = Prepared(latest_prediction(bindparam("item")), PredictionShown)
+NO_SUGGESTION = (None, None, None)
+
+
 def held_select(kinds: tuple[str, ...]) -> Select[Any]:
     """The person's active lease, else their rework."""
     status = ASSIGNMENTS.c.status
@@ -249,15 +269,27 @@ _LOCK_ITEM = Prepared(
     .with_for_update(of=ITEMS),
     LockedItem,
 )
-# Both in one statement, for submit: PostgreSQL locks the rows in the order of `of`.
-_LOCK_BOTH = Prepared(
+# Both in one statement, for submit: PostgreSQL locks the rows in the order of `of`. Its rows
+# are split into their parts by `for_submit`.
+LOCK_BOTH = (
     select(*_ASSIGNMENT_COLUMNS, *_ITEM_COLUMNS)
     .select_from(_WITH_ROLE.join(_WITH_SPEC, ITEMS.c.id == ASSIGNMENTS.c.item_id))
     .where(ASSIGNMENTS.c.id == bindparam("assignment"))
-    .with_for_update(of=[ASSIGNMENTS, ITEMS]),
-    tuple,  # split into its two rows by the store
+    .with_for_update(of=[ASSIGNMENTS, ITEMS])
 )
 _SPLIT = len(_ASSIGNMENT_COLUMNS)
+_SUGGESTION_AT = _SPLIT + len(_ITEM_COLUMNS)
+
+
+def for_submit(row: tuple[Any, ...]) -> ForSubmit:
+    """A row of LOCK_BOTH, with the prediction's columns after the item's (NULL: none)."""
+    found = row[_SUGGESTION_AT:]
+    prediction = PredictionShown(*found) if found and found[0] is not None else None
+    return ForSubmit(
+        LockedAssignment(*row[:_SPLIT]), LockedItem(*row[_SPLIT:_SUGGESTION_AT]), prediction
+    )
+
+
 _LOCK_ANNOTATION = Prepared(
     select(
         ANNOTATIONS.c.id,
@@ -332,6 +364,11 @@ def answer_values(answers: dict[str, Any], time_ms: int | None, project_id: int)
     return {"answers": answers, "time_ms": time_ms, "guidelines_of": project_id}
 
 
+def prelabel_values(prelabel: Prelabel) -> dict[str, Any]:
+    """What a first answer records of the suggestion it was given with."""
+    return prelabel._asdict()
+
+
 # --- the audit trail ------------------------------------------------------------------------
 
 EVENT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
@@ -379,6 +416,9 @@ class CommonStore:
         }
         return _INSERT_ASSIGNMENT.one(self.connection, params).id
 
+    def latest_prediction(self, item_id: int) -> PredictionShown | None:
+        return _LATEST_PREDICTION.first(self.connection, {"item": item_id})
+
     def answers_of(self, annotation_id: int) -> dict[str, Any]:
         return _ANSWERS.one(self.connection, {"annotation": annotation_id}).answers
 
@@ -395,15 +435,6 @@ class CommonStore:
 
     def lock_assignment(self, assignment_id: int) -> LockedAssignment | None:
         return _LOCK_ASSIGNMENT.first(self.connection, {"assignment": assignment_id})
-
-    def lock_assignment_and_item(
-        self, assignment_id: int
-    ) -> tuple[LockedAssignment, LockedItem] | None:
-        """`lock_assignment`, then `lock_item` of its item, in one round trip."""
-        row = _LOCK_BOTH.first(self.connection, {"assignment": assignment_id})
-        if row is None:
-            return None
-        return LockedAssignment(*row[:_SPLIT]), LockedItem(*row[_SPLIT:])
 
     def lock_item(self, item_id: int) -> LockedItem:
         return _LOCK_ITEM.one(self.connection, {"item": item_id})
@@ -454,7 +485,9 @@ class CommonStore:
         return _REWORK_OF.one(self.connection, {"annotation": annotation_id})
 
     def save_item(self, item_id: int, status: ItemStatus, slots_used: int) -> None:
-        params = {"item": item_id, "status": status, "slots_used": slots_used}
+        """`done_at` follows the status: the moment it became done, or None (dashboard)."""
+        done_at = now() if status == _I.DONE else None
+        params = {"item": item_id, "status": status, "slots_used": slots_used, "done_at": done_at}
         _UPDATE_ITEM.all(self.connection, params)
 
     def settle_item(self, item_id: int, final_answers: dict[str, Any], final_by: int) -> None:

@@ -35,8 +35,10 @@ from labelwise.db.audit_chain import GENESIS, around_seq
 from labelwise.db.labeling import _common as common
 from labelwise.db.labeling.rows import (
     AnnotationState,
+    ForSubmit,
     HeldLease,
     Leased,
+    Prelabel,
     ProjectAccess,
 )
 from labelwise.db.prepared import NoRows, Prepared
@@ -115,7 +117,8 @@ def _expire_and_held(kinds: tuple[str, ...]) -> Prepared[_ExpiredAndHeld]:
 def _lease_first_free() -> Prepared[Leased]:
     """The first free item, its lease and its slot in one statement, skipping the rows other
     routers hold. The union stops at its first row, so new items are searched only when no
-    started one is free; `picked` is read twice, so it is evaluated once."""
+    started one is free; `picked` is read twice, so it is evaluated once. The item's latest
+    prediction comes in the same round trip (one index probe, `LATERAL`)."""
     first = [
         select(common.candidate_query(status).with_for_update(skip_locked=True).cte(status))
         for status in OPEN_ITEMS
@@ -142,9 +145,17 @@ def _lease_first_free() -> Prepared[Leased]:
         .cte("lease")
     )
     slot = common.take_slot(select(lease.c.item_id).scalar_subquery()).cte("slot")
+    suggested = common.latest_prediction(picked.c.id).lateral("suggestion")
     return Prepared(
-        select(lease.c.id.label("assignment_id"), picked.c.id, picked.c.external_id, picked.c.data)
+        select(
+            lease.c.id.label("assignment_id"),
+            picked.c.id,
+            picked.c.external_id,
+            picked.c.data,
+            *suggested.c,
+        )
         .join_from(lease, picked, picked.c.id == lease.c.item_id)
+        .outerjoin(suggested, true())
         .add_cte(slot),
         Leased,
     )
@@ -165,6 +176,7 @@ def _new_annotation() -> Prepared[AnnotationState]:
             item_id=bindparam("item"),
             user_id=bindparam("user_id"),
             **answer,
+            **{name: bindparam(name) for name in Prelabel._fields},
             **common.IN_FORCE,
         )
         .returning(*common.ANNOTATIONS_OF_ITEM.selected_columns)
@@ -197,6 +209,12 @@ def _new_annotation() -> Prepared[AnnotationState]:
 
 
 _NEW_ANNOTATION = _new_annotation()
+# Submit's first statement: the assignment and its item locked, and the item's latest
+# prediction (one index probe, `LATERAL`) in the same round trip.
+_SUGGESTED = common.latest_prediction(common.ITEMS.c.id).lateral("suggestion")
+_LOCK_FOR_SUBMIT = Prepared(
+    common.LOCK_BOTH.add_columns(*_SUGGESTED.c).outerjoin(_SUGGESTED, true()), tuple
+)
 _EVENTS, _HEADS = common.EVENTS, common.HEADS
 
 
@@ -289,11 +307,16 @@ class PostgreSQLStore(common.CommonStore):
         return None if row.id is None else HeldLease(*row[1:])  # type: ignore[arg-type]
 
     def lease_first_free(
-        self, project_id: int, user_id: int, overlap: int, expires_at: datetime
+        self, project_id: int, user_id: int, overlap: int, expires_at: datetime, suggest: bool
     ) -> Leased | None:
-        """The unit of work's last statement: the commit goes with it."""
+        """The unit of work's last statement: the commit goes with it. The suggestion comes
+        whether asked for or not: it costs no round trip."""
         params = {"project": project_id, "user": user_id, "overlap": overlap, "expires": expires_at}
         return _LEASE_FIRST_FREE.first(self.connection, params, commit=True)
+
+    def lock_for_submit(self, assignment_id: int) -> ForSubmit | None:
+        row = _LOCK_FOR_SUBMIT.first(self.connection, {"assignment": assignment_id})
+        return None if row is None else common.for_submit(row)
 
     def new_annotation(
         self,
@@ -304,9 +327,11 @@ class PostgreSQLStore(common.CommonStore):
         answers: dict[str, Any],
         time_ms: int | None,
         moment: datetime,
+        prelabel: Prelabel,
     ) -> list[AnnotationState]:
         params = {
             **common.answer_values(answers, time_ms, project_id),
+            **common.prelabel_values(prelabel),
             "project_id": project_id,
             "user_id": user_id,
             "item": item_id,

@@ -35,12 +35,32 @@ class ItemShown(NamedTuple):
 
 
 class Leased(NamedTuple):
-    """A new lease on the first free item, and the item."""
+    """A new lease on the first free item, the item, and its latest prediction (the
+    suggestion's columns are None when it has none, or none was asked for)."""
 
     assignment_id: int
     id: int
     external_id: str | None
     data: dict[str, Any]
+    model: str | None
+    suggested: dict[str, Any] | None
+    scores: dict[str, Any] | None
+
+
+class PredictionShown(NamedTuple):
+    """An item's latest prediction, as a labeler is shown it."""
+
+    model: str
+    suggested: dict[str, Any]
+    scores: dict[str, Any] | None
+
+
+class Prelabel(NamedTuple):
+    """What an annotation records of the suggestion shown when it was made (all None: none)."""
+
+    prelabel_model: str | None
+    prelabel_outcome: str | None
+    prelabel: dict[str, Any] | None
 
 
 class LockedAssignment(NamedTuple):
@@ -66,6 +86,15 @@ class LockedItem(NamedTuple):
     data: dict[str, Any]
     final_answers: dict[str, Any] | None
     spec: str
+
+
+class ForSubmit(NamedTuple):
+    """What a submit locks and reads first: the assignment, its item, and the item's latest
+    prediction (None: it has none)."""
+
+    assignment: LockedAssignment
+    item: LockedItem
+    prediction: PredictionShown | None
 
 
 class LockedAnnotation(NamedTuple):

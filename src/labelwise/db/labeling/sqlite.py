@@ -16,10 +16,12 @@ from labelwise.db.labeling import _common as common
 from labelwise.db.labeling.rows import (
     AnnotationState,
     ChainHead,
+    ForSubmit,
     HeldLease,
     ItemShown,
     Leased,
     NewId,
+    Prelabel,
     ProjectAccess,
 )
 from labelwise.db.prepared import Prepared
@@ -36,6 +38,7 @@ _EXPIRE = Prepared(common.EXPIRING, _Expired)
 # The first started item, else the first new one; then the lease and the slot.
 _CANDIDATES = [Prepared(common.candidate_query(status), ItemShown) for status in OPEN_ITEMS]
 _TAKE_SLOT = Prepared(common.take_slot(bindparam("item")))
+_LOCK_BOTH = Prepared(common.LOCK_BOTH, tuple)
 _INSERT_ANNOTATION = Prepared(
     insert(common.ANNOTATIONS).values(common.IN_FORCE).returning(common.ANNOTATIONS.c.id), NewId
 )
@@ -99,7 +102,7 @@ class SQLiteStore(common.CommonStore):
         return _held(kinds).first(self.connection, {"project": project_id, "user": user_id})
 
     def lease_first_free(
-        self, project_id: int, user_id: int, overlap: int, expires_at: datetime
+        self, project_id: int, user_id: int, overlap: int, expires_at: datetime, suggest: bool
     ) -> Leased | None:
         params = {"project": project_id, "user": user_id, "overlap": overlap}
         for candidate in _CANDIDATES:
@@ -108,8 +111,18 @@ class SQLiteStore(common.CommonStore):
                 kind = AssignmentKind.ANNOTATE
                 assignment_id = self.lease(project_id, item.id, user_id, kind, expires_at)
                 _TAKE_SLOT.all(self.connection, {"item": item.id})
-                return Leased(assignment_id, *item)
+                found = self.latest_prediction(item.id) if suggest else None
+                return Leased(assignment_id, *item, *(found or common.NO_SUGGESTION))
         return None
+
+    def lock_for_submit(self, assignment_id: int) -> ForSubmit | None:
+        """The assignment and its item, then the item's latest prediction: two in-process
+        statements are cheaper than one joining them."""
+        row = _LOCK_BOTH.first(self.connection, {"assignment": assignment_id})
+        if row is None:
+            return None
+        locked = common.for_submit(row)
+        return locked._replace(prediction=self.latest_prediction(locked.item.id))
 
     def new_annotation(
         self,
@@ -120,10 +133,12 @@ class SQLiteStore(common.CommonStore):
         answers: dict[str, Any],
         time_ms: int | None,
         moment: datetime,
+        prelabel: Prelabel,
     ) -> list[AnnotationState]:
         values = common.answer_values(answers, time_ms, project_id)
         inserted = {"project_id": project_id, "user_id": user_id, "item_id": item_id}
-        annotation_id = _INSERT_ANNOTATION.one(self.connection, {**values, **inserted}).id
+        written = {**values, **inserted, **common.prelabel_values(prelabel)}
+        annotation_id = _INSERT_ANNOTATION.one(self.connection, written).id
         common.INSERT_REVISION.all(
             self.connection, {**values, "annotation_id": annotation_id, "revision": 1}
         )

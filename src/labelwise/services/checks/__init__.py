@@ -133,7 +133,7 @@ def _send_to_review(session: Session, found: list[Finding]) -> int:
     sent = session.scalars(
         update(Item)
         .where(Item.id.in_(unjudged), Item.status == ItemStatus.DONE)
-        .values(status=ItemStatus.IN_REVIEW)
+        .values(status=ItemStatus.IN_REVIEW, done_at=None)
         .returning(Item.id)
     ).all()
     return len(sent)

@@ -26,6 +26,7 @@ from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
 from labelwise.services import accounts
 from labelwise.services.gold import is_correct
+from labelwise.services.reporting.prelabels import ModelAcceptance, acceptance
 from labelwise.services.workflow.corrections import corrections, effective_answers
 from labelwise.services.workflow.item_flow import stratum_key
 from labelwise.spec import ProjectSpec, QuestionSpec
@@ -356,6 +357,8 @@ class ProjectColumns:
     by_annotator: Counter[int] = field(default_factory=Counter)
     gold_answered: Counter[int] = field(default_factory=Counter)
     gold_correct: Counter[int] = field(default_factory=Counter)
+    # How labelers took each model's suggestions.
+    prelabels: list[ModelAcceptance] = field(default_factory=list)
 
 
 def load(
@@ -388,6 +391,7 @@ def load(
         columns.by_status = _status_counts(connection, project_id)
         columns.verdicts = _verdict_counts(connection, project_id)
         columns.findings = _finding_counts(connection, project_id)
+        columns.prelabels = acceptance(connection, project_id)
         _first_verdicts(connection, project_id, columns)
     return columns
 

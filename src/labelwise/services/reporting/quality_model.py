@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from labelwise.services.reporting.prelabels import ModelAcceptance
+
 
 def defined(value: float) -> float | None:
     """NaN (undefined) as None; everything else as a plain float."""
@@ -204,7 +206,8 @@ class Progress:
 @dataclass(frozen=True, slots=True)
 class QualityReport:
     """The whole report; `annotators` sums up each annotator over every question (busiest
-    first); `checks` counts the findings of the latest automated-check run."""
+    first); `checks` counts the findings of the latest automated-check run; `prelabels` says
+    how labelers took each model's suggestions, per model and per predicted label."""
 
     project: str
     progress: Progress
@@ -213,3 +216,4 @@ class QualityReport:
     annotators: list[AnnotatorSummary]
     review: ReviewReport
     checks: dict[str, int]
+    prelabels: list[ModelAcceptance] = field(default_factory=list)

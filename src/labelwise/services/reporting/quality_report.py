@@ -70,6 +70,7 @@ def report_of(project: Project, spec: ProjectSpec, columns: ProjectColumns) -> Q
         annotators=_annotators(columns),
         review=review_report(spec, columns),
         checks=columns.findings,
+        prelabels=columns.prelabels,
     )
 
 

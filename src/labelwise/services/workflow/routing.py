@@ -23,6 +23,7 @@ from labelwise.db.models import Annotation, Assignment, Item
 from labelwise.errors import NotFound
 from labelwise.policies import FieldView, Permit, Role, field_view
 from labelwise.services import gold, projects
+from labelwise.services.workflow.prelabels import Suggestion, suggestion_of
 from labelwise.states import (
     LABELING_KINDS,
     AssignmentKind,
@@ -45,6 +46,7 @@ class Lease:
     annotation_id: int | None = None
     answers: dict[str, Any] | None = None  # the answers under review, or being reworked
     feedback: str | None = None  # the reviewer's feedback on reworked answers
+    suggestion: Suggestion | None = None  # a model's prediction, to pre-fill (prelabels: show)
 
 
 def next_annotation(db: Database, slug: str, permit: Permit) -> Lease | None:
@@ -62,10 +64,11 @@ def next_annotation(db: Database, slug: str, permit: Permit) -> Lease | None:
         permit.check(role)
         spec = projects.stored_spec(access.spec)
         view = field_view(permit.actor, role, spec)
+        suggest = spec.workflow.prelabels == "show"
         moment = now()
         held = labeling.expire_then_held(access.id, user_id, LABELING_KINDS, moment)
         if held is not None:
-            return _lease(labeling, held, view)
+            return _lease(labeling, held, view, suggest)
         cap = spec.workflow.max_per_annotator
         if cap is not None and labeling.taken(access.id, user_id) >= cap:
             return None
@@ -75,17 +78,24 @@ def next_annotation(db: Database, slug: str, permit: Permit) -> Lease | None:
         expires_at = moment + timedelta(minutes=spec.workflow.lease_minutes)
         if gold_item is None:
             overlap = spec.workflow.overlap
-            leased = labeling.lease_first_free(access.id, user_id, overlap, expires_at)
+            leased = labeling.lease_first_free(access.id, user_id, overlap, expires_at, suggest)
             if leased is None:
                 return None
-            assignment_id, item = leased.assignment_id, ItemShown(*leased[1:])
+            assignment_id, item = leased.assignment_id, ItemShown(*leased[1:4])
+            suggestion = suggestion_of(leased[4:]) if suggest else None
         else:  # gold items are shared by everyone: they take no slot
             item = labeling.item(gold_item)
             kind = AssignmentKind.GOLD
             assignment_id = labeling.lease(access.id, item.id, user_id, kind, expires_at)
-        data = view.data(item.data)
+            suggestion = suggestion_of(labeling.latest_prediction(item.id)) if suggest else None
         return Lease(
-            assignment_id, AssignmentKind.ANNOTATE, item.id, item.external_id, data, expires_at
+            assignment_id,
+            AssignmentKind.ANNOTATE,
+            item.id,
+            item.external_id,
+            view.data(item.data),
+            expires_at,
+            suggestion=suggestion,
         )
 
 
@@ -160,7 +170,7 @@ def _next_shared(
         moment = now()
         held = labeling.expire_then_held(project_id, user_id, (kind,), moment)
         if held is not None:
-            return _lease(labeling, held, view)
+            return _lease(labeling, held, view, suggest=False)
         row = session.execute(query).first()
         if row is None:
             return None
@@ -169,16 +179,20 @@ def _next_shared(
         assignment_id = labeling.lease(
             project_id, item_id, user_id, kind, expires_at, annotation_id
         )
-        return _lease(labeling, labeling.assignment(assignment_id), view)
+        return _lease(labeling, labeling.assignment(assignment_id), view, suggest=False)
 
 
-def _lease(labeling: LabelingStore, assignment: HeldLease, view: FieldView) -> Lease:
+def _lease(labeling: LabelingStore, assignment: HeldLease, view: FieldView, suggest: bool) -> Lease:
+    """A lease handed out again, its item as `view` shows it. `suggest`: with the item's
+    latest prediction, unless the labeler's own answers are shown (rework)."""
     item = labeling.item(assignment.item_id)
-    answers = feedback = None
+    answers = feedback = suggestion = None
     if assignment.annotation_id is not None:
         answers = labeling.answers_of(assignment.annotation_id)
         if assignment.status == AssignmentStatus.REWORK:
             feedback = labeling.feedback_on(assignment.annotation_id)
+    elif suggest:
+        suggestion = suggestion_of(labeling.latest_prediction(item.id))
     return Lease(
         assignment_id=assignment.id,
         # A honeypot must look like any other item.
@@ -190,4 +204,5 @@ def _lease(labeling: LabelingStore, assignment: HeldLease, view: FieldView) -> L
         annotation_id=assignment.annotation_id,
         answers=answers,
         feedback=feedback,
+        suggestion=suggestion,
     )

@@ -23,6 +23,8 @@ from labelwise.db.labeling import (
     LockedAnnotation,
     LockedAssignment,
     LockedItem,
+    PredictionShown,
+    Prelabel,
     store,
 )
 from labelwise.db.models import Annotation, Assignment, Review
@@ -30,6 +32,13 @@ from labelwise.errors import Conflict, InvalidInput, NotFound
 from labelwise.policies import HolderPermit, Role
 from labelwise.services import audit, gold, projects
 from labelwise.services.workflow.item_flow import as_if_real, next_status
+from labelwise.services.workflow.prelabels import (
+    Judged,
+    Suggestion,
+    judge,
+    source_of,
+    suggestion_of,
+)
 from labelwise.spec import AnswerError, ProjectSpec, validate_answers
 from labelwise.states import (
     REVIEWED_AS,
@@ -52,6 +61,10 @@ class Submitted:
     revision: int | None
     item_id: int
     item_status: str
+    # What the labeler made of the model's suggestion shown (prelabels: show); None: none shown.
+    prelabel: str | None = None
+    # The model's prediction, shown only now that the labeler has answered (after_submit).
+    suggestion: Suggestion | None = None
 
 
 @dataclass
@@ -123,25 +136,30 @@ def submit(
     `source`: who wrote the answers, as the audit trail records it."""
     with db.write() as session:
         labeling = store(session)
-        locked = labeling.lock_assignment_and_item(assignment_id)
+        locked = labeling.lock_for_submit(assignment_id)
         if locked is None:
             raise _missing(assignment_id)
-        assignment = _checked(locked[0], permit, assignment_id)
-        item = _Item.of(locked[1])
+        assignment = _checked(locked.assignment, permit, assignment_id)
+        item = _Item.of(locked.item)
         if assignment.kind == _K.REVIEW:
             raise InvalidInput("this is a review assignment: send a verdict instead")
         clean = _validated(item.spec, answers, item.data)
+        latest = _Offer.of(item.spec, locked.prediction)
         if assignment.status == _A.SUBMITTED:
-            return _retry(labeling, assignment, item, clean)
+            return _retry(labeling, assignment, item, clean, latest)
         before = (item.status, item.slots_used)
         annotation_id: int | None = None
         revision: int | None = None
+        offer = _Offer(item.spec.workflow.prelabels, None)
+        judged: Judged | None = None
         if assignment.kind == _K.ADJUDICATE:
             event = _adjudicate(labeling, assignment, item, clean)
         else:
-            annotation_id, revision, event = _annotate(
-                session, assignment, item, _Answer(clean, time_ms, source)
-            )
+            if assignment.status != _A.REWORK:  # a first answer: the suggestion counts
+                offer = latest
+                judged = None if offer.shown is None else judge(item.spec, offer.shown, clean)
+            answer = _Answer(clean, time_ms, _source(source, clean, offer))
+            annotation_id, revision, event = _annotate(session, assignment, item, answer, judged)
         item.save(labeling, before)
         audit.record(session, **event, last=True)  # last: the head is locked until commit
         return Submitted(
@@ -150,7 +168,37 @@ def submit(
             revision,
             item.id,
             _shown(item, assignment.kind, assignment.user_id),
+            prelabel=None if judged is None else judged.outcome,
+            suggestion=offer.after_submit,
         )
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """The item's latest prediction at submit, and how the project shows it (prelabels). Under
+    `show` it is the suggestion the labeler was shown with the item (unless a re-import
+    replaced it in between)."""
+
+    mode: str
+    suggestion: Suggestion | None
+
+    @classmethod
+    def of(cls, spec: ProjectSpec, latest: PredictionShown | None) -> _Offer:
+        mode = spec.workflow.prelabels
+        return cls(mode, None if mode == "hide" else suggestion_of(latest))
+
+    @property
+    def shown(self) -> Suggestion | None:
+        return self.suggestion if self.mode == "show" else None
+
+    @property
+    def after_submit(self) -> Suggestion | None:
+        return self.suggestion if self.mode == "after_submit" else None
+
+
+def _source(given: AnswerSource, answers: dict[str, Any], offer: _Offer) -> AnswerSource:
+    """The caller's word, unless the labeler sent the suggestion shown back unchanged."""
+    return AnswerSource.MODEL if source_of(answers, offer.shown) == AnswerSource.MODEL else given
 
 
 def _shown(item: _Item, kind: str, user_id: int) -> str:
@@ -162,7 +210,11 @@ def _shown(item: _Item, kind: str, user_id: int) -> str:
 
 
 def _retry(
-    labeling: LabelingStore, assignment: LockedAssignment, item: _Item, answers: dict[str, Any]
+    labeling: LabelingStore,
+    assignment: LockedAssignment,
+    item: _Item,
+    answers: dict[str, Any],
+    latest: _Offer,
 ) -> Submitted:
     """A repeated submit: the first submit's annotation and revision, the item as it is now,
     if it sends what was saved. Other answers were not saved: the client must not think so."""
@@ -182,7 +234,8 @@ def _retry(
         )
     revision = labeling.revision_of(annotation_id)
     status = _shown(item, assignment.kind, assignment.user_id)
-    return Submitted(assignment.id, annotation_id, revision, item.id, status)
+    late = latest.after_submit
+    return Submitted(assignment.id, annotation_id, revision, item.id, status, suggestion=late)
 
 
 def _event(
@@ -236,9 +289,14 @@ class _Answer:
 
 
 def _annotate(
-    session: Session, assignment: LockedAssignment, item: _Item, answer: _Answer
+    session: Session,
+    assignment: LockedAssignment,
+    item: _Item,
+    answer: _Answer,
+    judged: Judged | None,
 ) -> tuple[int, int, dict[str, Any]]:
-    """Save the answer on the locked item: the annotation's id, its revision, the event."""
+    """Save the answer on the locked item: the annotation's id, its revision, the event.
+    A first answer records what it made of the suggestion shown (`judged`)."""
     labeling = store(session)
     answers, time_ms = answer.answers, answer.time_ms
     if assignment.status == _A.REWORK:
@@ -255,7 +313,14 @@ def _annotate(
         _retake_slot(item)
     move(assignment.status, _A.SUBMITTED)
     annotations = labeling.new_annotation(
-        assignment.id, item.project_id, item.id, assignment.user_id, answers, time_ms, now()
+        assignment.id,
+        item.project_id,
+        item.id,
+        assignment.user_id,
+        answers,
+        time_ms,
+        now(),
+        _prelabel(judged),
     )
     annotation_id, guideline_version = annotations[-1].id, annotations[-1].guideline_version
     if assignment.kind == _K.GOLD:
@@ -271,9 +336,20 @@ def _annotate(
             "item": item.id,
             "time_ms": time_ms,
             **answer.audited(item.id, assignment.user_id, 1, guideline_version),
+            **({} if judged is None else {"prelabel": _audited(judged)}),
         },
     )
     return annotation_id, 1, event
+
+
+def _prelabel(judged: Judged | None) -> Prelabel:
+    if judged is None:
+        return Prelabel(None, None, None)
+    return Prelabel(judged.model, judged.outcome, judged.questions)
+
+
+def _audited(judged: Judged) -> dict[str, str]:
+    return {"model": judged.model, "outcome": judged.outcome}
 
 
 def _revised(annotation: LockedAnnotation, answer: _Answer, written: InForce) -> dict[str, Any]:

@@ -31,6 +31,7 @@ let lease = null;
 let busy = false;
 let saved = 0;
 let pollTimer = null;
+let lastSuggestion = null; // shown above the next item (prelabels: after_submit)
 
 const itemCard = h("section", { class: "card item-card", tabindex: "-1", "aria-label": "Item" });
 const answerCard = h("section", { class: "card answer-card", "aria-label": "Your answers" });
@@ -43,10 +44,36 @@ const feedback = h("details", { class: "card panel", id: "feedback-panel" },
   h("summary", {}, feedbackTitle, " ", h("kbd", {}, "F")), feedbackBody);
 feedback.addEventListener("toggle", () => feedback.open && loadFeedback());
 
+/** The model's suggestion the form is pre-filled with, marked as a model's. */
+function suggestionNote(suggestion) {
+  const scores = Object.entries(suggestion.scores ?? {})
+    .filter(([, score]) => typeof score === "number")
+    .map(([question, score]) => `${question} ${Math.round(score * 100)}%`);
+  return h("div", { class: "notice info suggestion", role: "note", id: "suggestion",
+    dataset: { model: suggestion.model } },
+  h("strong", {}, "Pre-filled by a model: "), h("code", { class: "model-name" }, suggestion.model),
+  scores.length ? ` (confidence: ${scores.join(", ")})` : "",
+  ". Check each answer and change what is wrong before you submit.");
+}
+
+/** After an answer sent blind: what the model had suggested for that item. */
+function afterSubmitNote({ suggestion, label }) {
+  return h("div", { class: "notice info suggestion-after", role: "note", id: "suggestion-after",
+    dataset: { model: suggestion.model } },
+  h("p", {}, h("strong", {}, `On item ${label} the model `),
+    h("code", { class: "model-name" }, suggestion.model), h("strong", {}, " had suggested:")),
+  answerList(page.spec, suggestion.answers, {}));
+}
+
 function show(next) {
   lease = next;
   page.form = new AnswerForm(page.spec, lease.item.data);
+  const suggested = lease.suggestion && !lease.answers ? lease.suggestion : null;
   if (lease.answers) page.form.set(lease.answers);
+  else if (suggested) page.form.set(suggested.answers);
+  page.form.el.classList.toggle("prefilled", Boolean(suggested));
+  const after = lastSuggestion ? afterSubmitNote(lastSuggestion) : null;
+  lastSuggestion = null;
   const rework = lease.feedback
     ? h("div", { class: "notice warn rework", role: "note" },
       h("strong", {}, "Returned for rework. "), "The reviewer wrote: ",
@@ -56,7 +83,8 @@ function show(next) {
   itemCard.dataset.assignment = String(lease.assignment_id);
   itemCard.replaceChildren(...renderFields(page.spec, lease.item.data,
     { slug: page.slug, itemId: lease.item.id, surfaces: page.form.surfaces }).flat().filter(Boolean));
-  answerCard.replaceChildren(qualification.banner() ?? "", rework ?? "", page.form.el,
+  answerCard.replaceChildren(qualification.banner() ?? "", rework ?? "", after ?? "",
+    suggested ? suggestionNote(suggested) : "", page.form.el,
     h("div", { class: "actions" },
       button("Submit", "Enter", submit, { class: "primary-inline", id: "submit" }),
       button("Skip", "S", skip),
@@ -80,7 +108,9 @@ function showEmpty() {
     h("h2", {}, "Nothing to label right now"),
     h("p", {}, "Every item open to you is taken by someone else, finished, or waiting for ",
       "an answer to a question. This page checks again every 20 seconds.")];
-  page.screen.replaceChildren(h("section", { class: "card empty-state" }, why,
+  const after = lastSuggestion ? afterSubmitNote(lastSuggestion) : "";
+  lastSuggestion = null;
+  page.screen.replaceChildren(h("section", { class: "card empty-state" }, after, why,
     h("p", {}, button("Check now", "R", loadNext), " ",
       h("a", { href: `/projects/${page.slug}` }, "Back to the project"))),
   h("div", { class: "item-column" }, guidelines, feedback));
@@ -130,7 +160,8 @@ function refused(error, entry) {
 
 async function send(entry) {
   page.setSave("saving", `Saving ${entry.label}…`);
-  await outbox.deliver(entry, retrying);
+  const result = await outbox.deliver(entry, retrying);
+  if (result?.suggestion) lastSuggestion = { suggestion: result.suggestion, label: entry.label };
   saved += 1;
   page.setSave("saved", `Saved ${entry.label} · ${saved} this session`);
   if (qualification.pending) await qualification.refresh();
