@@ -72,6 +72,12 @@ ENDPOINTS = [
         _row(200, 200, 403, 403, 403, 404, 200),
         [{"id": "s-1", "model": "router@1", "answers": {"q": "a"}}],
     ),
+    Endpoint(  # authorized callers get as far as the refusal of a loopback backend
+        "POST",
+        "/api/v1/projects/secret/predictions/fetch",
+        _row(422, 422, 403, 403, 403, 404, 422),
+        {"url": "http://127.0.0.1:9/"},
+    ),
     Endpoint(
         "PUT",
         "/api/v1/projects/secret/priorities",

@@ -9,14 +9,22 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from labelwise.app import create_app
+from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.errors import InvalidInput
+from labelwise.policies import Role
 from labelwise.services import imports, model_backend, projects, safe_urls
+from labelwise.settings import Settings
 from labelwise.spec import parse_spec
+from tests.conftest import bearer, make_token
 from tests.teams import spec
 
 SECRET = "customer@example.com"
@@ -86,7 +94,8 @@ def test_a_loopback_backend_is_refused_unless_allowed(
     db: Database, project: Any, model_server: str
 ) -> None:
     with pytest.raises(
-        InvalidInput, match=r"127\.0\.0\.1, a private, loopback.*LABELWISE_ALLOW_PRIVATE_URLS"
+        InvalidInput,
+        match=r"/predict: 127\.0\.0\.1 is a private, loopback.*LABELWISE_ALLOW_PRIVATE_URLS",
     ):
         model_backend.fetch(db, project, model_server, timeout=5, allow_private=False)
     assert Backend.batches == []  # nothing was sent
@@ -153,3 +162,38 @@ def test_a_method_keeping_redirect_is_followed(
         db, project, f"{model_server}/moved", batch_size=5, timeout=5, allow_private=True
     )
     assert len([row for row in fetched.rows if row.error is None]) == 4
+
+
+def test_the_api_and_the_cli_store_what_the_backend_predicts(
+    db: Database, project: Any, model_server: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=db.url, allow_private_urls=True)
+    token, annotator = make_token(db, "boss"), make_token(db, "ann")
+    projects.set_member(db, project, "boss", Role.MANAGER)
+    projects.set_member(db, project, "ann", Role.ANNOTATOR)
+    with TestClient(create_app(settings, db), base_url="http://testserver") as client:
+        body = {"url": model_server, "batch_size": 2}
+        answer = client.post(
+            "/api/v1/projects/t/predictions/fetch", json=body, headers=bearer(token)
+        )
+        assert answer.status_code == 200, answer.text
+        result = answer.json()
+        assert result["imported"]["saved"] == 4 and result["failed_batches"] == []
+        assert [p["error"] for p in result["imported"]["skipped"]] == [
+            "item t-2: the backend says: refunds are not my business"
+        ]
+        lease = client.post("/api/v1/projects/t/next", headers=bearer(annotator)).json()
+        assert lease["item"]["external_id"] == "t-0"
+        assert lease["suggestion"]["model"] == "rules@1"
+        assert lease["suggestion"]["answers"] == {"team": "tech"}
+    env = {"LABELWISE_DATABASE_URL": db.url, "LABELWISE_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    refused = CliRunner().invoke(app, ["predictions", "fetch", "t", model_server], env=env)
+    assert refused.exit_code == 2 and "LABELWISE_ALLOW_PRIVATE_URLS" in refused.output, (
+        refused.output
+    )
+    allowed = {**env, "LABELWISE_ALLOW_PRIVATE_URLS": "1"}
+    fetched = CliRunner().invoke(
+        app, ["predictions", "fetch", "t", model_server, "--all"], env=allowed
+    )
+    assert fetched.exit_code == 0, fetched.output
+    assert "4 predictions saved (4 replaced), 1 items skipped, 0 batches failed" in fetched.output

@@ -35,7 +35,7 @@ from labelwise.db.pages import keyset_pages
 from labelwise.errors import InvalidInput
 from labelwise.formats import ParsedRow
 from labelwise.policies import FieldView, Role, hidden_from
-from labelwise.services import safe_urls
+from labelwise.services import predictions, safe_urls
 from labelwise.services.projects import spec_of
 from labelwise.states import ItemStatus
 
@@ -94,6 +94,50 @@ def fetch(
                 _rows(reply, [external_id for external_id, _ in batch], len(fetched.rows))
             )
     return fetched
+
+
+@dataclass(frozen=True)
+class Prelabeled:
+    """The predictions stored (each item's error among `imported.skipped`) and the batches
+    the backend failed as a whole."""
+
+    imported: predictions.PredictionsImported
+    failed_batches: list[str]
+
+
+def prelabel(
+    db: Database,
+    project: Project,
+    url: str,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    timeout: float,
+    allow_private: bool,
+    open_only: bool = True,
+    actor_id: int | None = None,
+) -> Prelabeled:
+    """Fetch predictions from the backend and store them as pre-labels: every good one, and
+    an error for each item the backend refused, left out or answered wrongly."""
+    fetched = fetch(
+        db,
+        project,
+        url,
+        batch_size=batch_size,
+        timeout=timeout,
+        allow_private=allow_private,
+        open_only=open_only,
+    )
+    imported = predictions.import_predictions(
+        db,
+        project.id,
+        spec_of(project),
+        fetched.rows,
+        source=f"model backend {url}",
+        position_name="prediction",
+        skip_invalid=True,
+        actor_id=actor_id,
+    )
+    return Prelabeled(imported, fetched.failed_batches)
 
 
 _KEYS = {"name", "type", "labels", "min", "max", "field", "responses", "min_choices", "max_choices"}

@@ -38,8 +38,9 @@ def check(url: str, *, allow_private: bool) -> None:
     for *_, address in found:
         ip = ipaddress.ip_address(address[0])
         if not ip.is_global or ip.is_multicast:
+            named = str(ip) if parts.hostname.strip("[]") == str(ip) else f"{parts.hostname} ({ip})"
             raise InvalidInput(
-                f"{url}: {parts.hostname} is {ip}, a private, loopback or link-local address; "
+                f"{url}: {named} is a private, loopback or link-local address; "
                 "set LABELWISE_ALLOW_PRIVATE_URLS=1 to allow it"
             )
 

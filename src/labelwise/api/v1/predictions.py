@@ -5,12 +5,13 @@ from __future__ import annotations
 import tempfile
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from labelwise.api.deps import ActorDep, DbDep, SettingsDep
 from labelwise.api.v1.items import SPOOL_IN_MEMORY, body_format, receive
 from labelwise.policies import Action, authorize
-from labelwise.services import predictions, projects
+from labelwise.services import model_backend, predictions, projects
 
 router = APIRouter(tags=["predictions"])
 
@@ -49,3 +50,31 @@ async def import_predictions(
             skip_invalid=skip_invalid,
             actor_id=actor.user_id,
         )
+
+
+class FetchIn(BaseModel):
+    url: str = Field(description="The model backend; labelwise posts to {url}/predict.")
+    batch_size: int = Field(model_backend.DEFAULT_BATCH, ge=1, le=1000)
+    all_items: bool = Field(False, description="Also items someone has started or finished.")
+
+
+@router.post("/projects/{slug}/predictions/fetch", response_model=model_backend.Prelabeled)
+def fetch_predictions(
+    slug: str, body: FetchIn, db: DbDep, actor: ActorDep, settings: SettingsDep
+) -> model_backend.Prelabeled:
+    """Ask a model backend (docs: the model backend protocol) to pre-label the project's items
+    nobody has started (or all, with `all_items`), in batches; stores every good prediction and
+    names each item it could not use and each batch that failed. A private, loopback or
+    link-local backend is refused unless LABELWISE_ALLOW_PRIVATE_URLS is set."""
+    project, role = projects.access(db, slug, actor)
+    authorize(actor, Action.IMPORT_PREDICTIONS, role)
+    return model_backend.prelabel(
+        db,
+        project,
+        body.url,
+        batch_size=body.batch_size,
+        timeout=settings.model_timeout_seconds,
+        allow_private=settings.allow_private_urls,
+        open_only=not body.all_items,
+        actor_id=actor.user_id,
+    )
