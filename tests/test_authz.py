@@ -90,6 +90,22 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/projects/secret/quality", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/gaps", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/dashboard", _row(200, 200, 200, 403, 200, 404, 200)),
+    # Scorecards: anyone's for readers of quality; an annotator only their own.
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/annotators/annotator",
+        _row(200, 200, 200, 200, 200, 404, 200),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/annotators/reviewer",
+        _row(200, 200, 200, 404, 200, 404, 200),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/annotators/target",
+        _row(404, 404, 404, 404, 404, 404, 404),
+    ),
     Endpoint(
         "GET",
         "/api/v1/projects/secret/history/project/1",

@@ -31,6 +31,7 @@ from labelwise.client import (
     NotFound,
     Progress,
     QualityReport,
+    Scorecard,
     SkippedRow,
     Unauthorized,
 )
@@ -40,6 +41,7 @@ from labelwise.db.models import Base
 from labelwise.services.reporting.quality_model import Agreement as ServerAgreement
 from labelwise.services.reporting.quality_model import Progress as ServerProgress
 from labelwise.services.reporting.quality_model import QualityReport as ServerReport
+from labelwise.services.reporting.scorecard_model import Scorecard as ServerScorecard
 from tests.conftest import make_token
 from tests.test_serve import _free_port, running
 
@@ -166,7 +168,9 @@ def test_round_trip_from_spec_to_release_dataset(server: Server, slug: str, tmp_
 
     with server.client("ana") as ana:
         given = _label_everything(ana, slug)
+        card = ana.scorecard(slug, "ana")
     assert len(given) == 14
+    assert (card["annotator"], card["annotations"], card["role"]) == ("ana", 14, "annotator")
 
     frame = admin.export_dataframe(slug)
     assert len(frame) == 14 and set(frame["status"]) == {"done"}
@@ -357,7 +361,8 @@ def test_importing_labelwise_stays_light() -> None:
     assert set(labelwise.client.__all__) <= set(dir(labelwise.client))
 
 
-def test_the_quality_report_type_names_the_reports_keys() -> None:
+def test_the_report_types_name_the_servers_keys() -> None:
     assert QualityReport.__annotations__.keys() == {f.name for f in fields(ServerReport)}
     assert Progress.__annotations__.keys() == {f.name for f in fields(ServerProgress)}
     assert Agreement.__annotations__.keys() == {f.name for f in fields(ServerAgreement)}
+    assert Scorecard.__annotations__.keys() == {f.name for f in fields(ServerScorecard)}

@@ -57,6 +57,7 @@ def _pages(team: Team) -> list[str]:
         "/projects/t/gaps",
         "/projects/t/dashboard",
         f"/projects/t/items/{item}",
+        "/projects/t/annotators/ann",
     ]
 
 

@@ -41,6 +41,8 @@ class Action(StrEnum):
     VIEW_ACTIVITY = "see the activity log"
     VIEW_QUALITY = "see quality reports"
     VIEW_DASHBOARD = "see the project dashboard"
+    VIEW_SCORECARDS = "see every annotator's scorecard"
+    VIEW_OWN_SCORECARD = "see one's own scorecard"
     ANNOTATE = "label items"
     REVIEW = "review annotations"
     ADJUDICATE = "adjudicate disagreements"
@@ -62,6 +64,8 @@ _READ = {
     Action.VIEW_ACTIVITY,
     Action.VIEW_QUALITY,
     Action.VIEW_DASHBOARD,
+    Action.VIEW_SCORECARDS,
+    Action.VIEW_OWN_SCORECARD,
     Action.READ_GUIDELINES,
 }
 _QC = {Action.REVIEW, Action.ADJUDICATE, Action.DISCUSS}
@@ -92,7 +96,13 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     # Annotators see items only through their queue, never the whole data set, and
     # discuss only items handed to them (checked row by row in the routes).
     Role.ANNOTATOR: frozenset(
-        {Action.VIEW_PROJECT, Action.ANNOTATE, Action.DISCUSS, Action.READ_GUIDELINES}
+        {
+            Action.VIEW_PROJECT,
+            Action.ANNOTATE,
+            Action.DISCUSS,
+            Action.READ_GUIDELINES,
+            Action.VIEW_OWN_SCORECARD,
+        }
     ),
 }
 
@@ -145,6 +155,24 @@ def authorize_assignment(
     if holder != actor.user_id:
         raise NotFound(f"assignment {assignment_id} not found")
     authorize(actor, ASSIGNMENT_ACTIONS[AssignmentKind(kind)], role)
+
+
+def authorize_scorecard(
+    actor: Actor, role: Role | None, subject_id: int | None, username: str
+) -> None:
+    """Whose scorecard one may read: anyone's with VIEW_SCORECARDS, else only one's own.
+
+    Someone else's (or nobody's: `subject_id` None when `username` did no work in the project
+    and is not a member) is "not found", so an annotator cannot tell who else works there.
+    """
+    if role is None and not actor.is_admin:
+        raise NotFound("project not found")
+    if subject_id is not None and can(actor, Action.VIEW_SCORECARDS, role):
+        return
+    if subject_id is not None and subject_id == actor.user_id:
+        authorize(actor, Action.VIEW_OWN_SCORECARD, role)
+        return
+    raise NotFound(f"annotator {username} not found")
 
 
 # Permits: what a route lets a service do for the caller, checked where the service reads the

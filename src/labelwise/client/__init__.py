@@ -28,6 +28,7 @@ from labelwise.client._models import (
     Project,
     QualityReport,
     Release,
+    Scorecard,
     SkippedRow,
     Submitted,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "QualityReport",
     "RateLimited",
     "Release",
+    "Scorecard",
     "ServerError",
     "SkippedRow",
     "Submitted",

@@ -23,6 +23,7 @@ from labelwise.client._models import (
     Project,
     QualityReport,
     Release,
+    Scorecard,
     Submitted,
 )
 from labelwise.client._rows import ndjson_batches
@@ -256,6 +257,14 @@ class Client:
         slice, review estimate, check findings."""
         report: QualityReport = self._json("GET", f"/projects/{_part(slug)}/quality")
         return report
+
+    def scorecard(self, slug: str, username: str) -> Scorecard:
+        """One annotator's scorecard: gold accuracy, agreement with the others' consensus and
+        with co-annotators, speed, review verdicts, feedback, weekly trend. An annotator may
+        read only their own."""
+        path = f"/projects/{_part(slug)}/annotators/{_part(username)}"
+        card: Scorecard = self._json("GET", path)
+        return card
 
     # HTTP
 

@@ -160,3 +160,20 @@ class QualityReport(TypedDict):
     annotators: list[dict[str, Any]]
     review: dict[str, Any]
     checks: dict[str, int]
+
+
+class Scorecard(TypedDict):
+    """GET /projects/{slug}/annotators/{username} as JSON; the README's "Annotator
+    scorecards" and the OpenAPI document describe the inner tables."""
+
+    project: str
+    annotator: str
+    role: str | None
+    annotations: int
+    gold_answers: int
+    gold_accuracy: dict[str, float | None] | None
+    questions: list[dict[str, Any]]
+    speed: list[dict[str, Any]]
+    verdicts: dict[str, Any]
+    feedback: dict[str, Any]
+    trend: list[dict[str, Any]]

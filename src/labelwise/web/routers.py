@@ -8,9 +8,18 @@ from labelwise.web import (
     project_pages,
     quality_pages,
     release_pages,
+    scorecard_pages,
     work_pages,
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (pages, project_pages, dashboard_pages, quality_pages, release_pages, work_pages):
+for module in (
+    pages,
+    project_pages,
+    dashboard_pages,
+    quality_pages,
+    release_pages,
+    scorecard_pages,
+    work_pages,
+):
     router.include_router(module.router)

@@ -16,6 +16,7 @@ from labelwise.api.v1 import (
     projects,
     quality,
     releases,
+    scorecards,
     workflow,
 )
 
@@ -31,6 +32,7 @@ router.include_router(checks.router)
 router.include_router(activity.router)
 router.include_router(quality.router)
 router.include_router(dashboard.router)
+router.include_router(scorecards.router)
 router.include_router(guidelines.router)
 router.include_router(releases.router)
 router.include_router(erasure.router)
