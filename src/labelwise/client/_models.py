@@ -80,6 +80,7 @@ class Assignment:
     annotation_id: int | None = None
     answers: dict[str, Any] | None = None
     feedback: str | None = None
+    suggestion: dict[str, Any] | None = None  # a model's prediction to pre-fill: model, answers
 
     @classmethod
     def of(cls, body: dict[str, Any]) -> Assignment:
@@ -92,6 +93,7 @@ class Assignment:
             annotation_id=body.get("annotation_id"),
             answers=body.get("answers"),
             feedback=body.get("feedback"),
+            suggestion=body.get("suggestion"),
         )
 
 
@@ -105,6 +107,8 @@ class Submitted:
     revision: int | None
     item_id: int
     item_status: str
+    prelabel: str | None = None  # accepted, edited or rejected: the model's suggestion shown
+    suggestion: dict[str, Any] | None = None  # the prediction, shown now (after_submit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,7 @@ class QualityReport(TypedDict):
     annotators: list[dict[str, Any]]
     review: dict[str, Any]
     checks: dict[str, int]
+    prelabels: list[dict[str, Any]]
 
 
 class Scorecard(TypedDict):
