@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from labelwise.cli.common import console
 from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.policies import Role
@@ -84,8 +86,11 @@ def test_a_pair_no_section_names_is_not_covered(client: TestClient, db: Database
     ]
 
 
-def test_the_cli_prints_the_gaps(client: TestClient, db: Database, tmp_path: Path) -> None:
+def test_the_cli_prints_the_gaps(
+    client: TestClient, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _team(client, db)
+    monkeypatch.setattr(console, "width", 240)  # the table whole, on one line per pair
     runner = CliRunner()
     env = {"LABELWISE_DATABASE_URL": db.url, "LABELWISE_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
     printed = runner.invoke(app, ["gaps", "t"], env=env)

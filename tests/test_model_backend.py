@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from labelwise.app import create_app
+from labelwise.cli.common import console, err_console
 from labelwise.cli.main import app
 from labelwise.db.engine import Database
 from labelwise.errors import InvalidInput
@@ -165,8 +166,10 @@ def test_a_method_keeping_redirect_is_followed(
 
 
 def test_the_api_and_the_cli_store_what_the_backend_predicts(
-    db: Database, project: Any, model_server: str, tmp_path: Path
+    db: Database, project: Any, model_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for printer in (console, err_console):  # each message on one line
+        monkeypatch.setattr(printer, "width", 240)
     settings = Settings(data_dir=tmp_path / "data", database_url=db.url, allow_private_urls=True)
     token, annotator = make_token(db, "boss"), make_token(db, "ann")
     projects.set_member(db, project, "boss", Role.MANAGER)

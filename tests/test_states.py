@@ -91,6 +91,7 @@ def test_sqlite_keeps_its_indexes_as_they_were_through_the_rebuild(db: Database)
         "uq_items_project_content",
         "uq_assignments_annotate",
         "ix_assignments_expiry",
+        "ix_items_pii",
     }
     assert "priority DESC" in rows["ix_items_queue"]
 
