@@ -85,6 +85,11 @@ ENDPOINTS = [
         [{"id": "s-1", "priority": 3}],
     ),
     Endpoint("GET", "/api/v1/projects/secret/items", _row(200, 200, 200, 403, 200, 404, 200)),
+    Endpoint(
+        "GET",
+        "/api/v1/projects/secret/items?status=new&gold=false&q=confidential",
+        _row(200, 200, 200, 403, 200, 404, 200),
+    ),
     Endpoint("GET", "/api/v1/projects/secret/export", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/activity", _row(200, 200, 200, 403, 200, 404, 200)),
     Endpoint("GET", "/api/v1/projects/secret/quality", _row(200, 200, 200, 403, 200, 404, 200)),
@@ -479,6 +484,7 @@ BOTH = (NOTES, NOTE_VALUE, REGION, REGION_VALUE)
 ITEM_DATA = [
     ("/projects/veiled", (NOTES, REGION)),  # the spec names the fields
     ("/projects/veiled/items", BOTH),
+    ("/projects/veiled/items?q=visible&disagreement=true", BOTH),
     ("/projects/veiled/items/{v-2}", BOTH),
     ("/projects/veiled/items/{v-2}/comments", ()),
     ("/projects/veiled/export?format=jsonl", BOTH),
@@ -521,6 +527,28 @@ def test_hidden_fields_never_reach_roles_that_may_not_see_them(
             wrong += _check_markers(role, path, _body(answer), carried)
     assert wrong == []
     assert read > 80
+
+
+@pytest.mark.usefixtures("veiled")
+def test_the_items_browser_searches_only_the_fields_the_reader_sees(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    def found(role: str, query: str) -> Any:
+        return client.get(f"/api/v1/projects/veiled/items?{query}", headers=bearer(tokens[role]))
+
+    for role in ROLES:
+        if role in ("annotator", "outsider"):
+            continue
+        for marker, value in ((NOTES, NOTE_VALUE), (REGION, REGION_VALUE)):
+            by_text = found(role, f"q={value}")
+            by_slice = found(role, f"slice_field={marker}&slice_value={value}")
+            if role in SEES[value]:
+                assert len(by_text.json()["items"]) == 7, (role, marker)
+                assert len(by_slice.json()["items"]) == 7, (role, marker)
+            else:
+                assert by_text.json()["items"] == [], (role, marker)
+                assert by_slice.status_code == 422, (role, marker)
+                assert f"slice_field: the project has no field {marker!r}" in by_slice.text
 
 
 @pytest.mark.usefixtures("veiled")

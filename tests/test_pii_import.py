@@ -204,6 +204,11 @@ def test_the_browser_upload_masks_and_reports(
     texts = data_of(listed(client, manager, "web"))
     assert texts["t-1"]["text"] == "Mail [EMAIL] or call [PHONE]"
     assert (settings.data_dir / PII_KEY_FILE).exists()
+    browsed = client.get("/projects/web/items?pii=true")
+    assert browsed.status_code == 200, browsed.text
+    assert "t-1" in browsed.text and "t-2" in browsed.text and "t-3" not in browsed.text
+    assert 'title="text: email, phone">PII</span>' in browsed.text
+    assert "t-3" in client.get("/projects/web/items?pii=false").text
 
 
 def test_rows_differing_only_in_their_pii_stay_two_items_and_a_reimport_adds_none(

@@ -56,6 +56,7 @@ def _pages(team: Team) -> list[str]:
         "/projects/t/escalations",
         "/projects/t/gaps",
         "/projects/t/dashboard",
+        "/projects/t/items",
         f"/projects/t/items/{item}",
         "/projects/t/annotators/ann",
     ]
@@ -122,7 +123,7 @@ def test_pages_show_what_the_role_allows(client: TestClient, team: Team) -> None
     assert "/export?" not in page and 'action="/projects/t/import"' not in page
     assert "/projects/t/review" not in page and "/escalations" not in page
     assert "/projects/t/gaps" not in page
-    for screen in ("review", "adjudicate", "escalations", "gaps", "dashboard"):
+    for screen in ("review", "adjudicate", "escalations", "gaps", "dashboard", "items"):
         assert client.get(f"/projects/t/{screen}").status_code == 403
     # annotators see only items handed to them
     assert client.get(f"/projects/t/items/{team.item('t-0').id}").status_code == 404

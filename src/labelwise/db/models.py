@@ -164,6 +164,8 @@ class Item(Base):
         _one_of("items", "status", ItemStatus),
         # The annotation queue: open items by priority, then import order.
         Index("ix_items_queue", "project_id", "status", priority.desc(), "id"),
+        # Keyset pages of one project's items (the items browser, migration 0019).
+        Index("ix_items_project_order", "project_id", "id"),
         Index("uq_items_project_external", "project_id", "external_id", unique=True),
         Index(
             "uq_items_project_content",
@@ -408,6 +410,8 @@ class CheckFinding(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
+    # Items with a finding of a check, in the items browser (migration 0019).
+    __table_args__ = (Index("ix_check_findings_item", "item_id", "check"),)
 
 
 class DashboardCount(Base):

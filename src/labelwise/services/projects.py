@@ -267,13 +267,8 @@ def item_count(db: Database, project: Project) -> int:
         return int(session.scalar(select(func.count()).where(Item.project_id == project.id)) or 0)
 
 
-def page_items(
-    db: Database, project: Project, *, after: int, limit: int, pii: bool | None = None
-) -> Sequence[Item]:
-    """Keyset pagination by item id: stable under concurrent imports, O(limit) per page.
-    `pii`: only the items PII detection marked (True), or only the others (False)."""
+def page_items(db: Database, project: Project, *, after: int, limit: int) -> Sequence[Item]:
+    """Keyset pagination by item id: stable under concurrent imports, O(limit) per page."""
     query = select(Item).where(Item.project_id == project.id, Item.id > after)
-    if pii is not None:
-        query = query.where(Item.pii.is_not(None) if pii else Item.pii.is_(None))
     with db.read() as session:
         return session.scalars(query.order_by(Item.id).limit(limit)).all()

@@ -1,5 +1,5 @@
 """The project page (progress, members, settings, import, export, releases), escalations,
-one item.
+the items browser, one item.
 
 Each section is shown only to roles whose actions allow it, checked with the same
 policies the API uses; the data behind them comes from the same services.
@@ -8,6 +8,7 @@ policies the API uses; the data behind them comes from the same services.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,13 +16,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from labelwise.api.deps import DbDep, SettingsDep
+from labelwise.api.item_filter import ItemFilterDep
+from labelwise.api.v1.paging import CursorQuery, after_key
 from labelwise.db.engine import Database
 from labelwise.errors import InvalidInput, LabelwiseError, NotFound, TooLarge
 from labelwise.formats import format_for_path
 from labelwise.policies import Action
-from labelwise.services import comments, guidelines, imports, item_views, projects, releases
+from labelwise.services import (
+    comments,
+    guidelines,
+    imports,
+    item_browser,
+    item_views,
+    projects,
+    releases,
+)
+from labelwise.services.checks import REGISTRY
 from labelwise.services.workflow import escalations
 from labelwise.settings import Settings
+from labelwise.states import ItemStatus
 from labelwise.web.rendering import PageRoute, ProjectAccess, SessionUser, project_access, render
 from labelwise.web.security import CSRF_FIELD, check_csrf
 
@@ -131,6 +144,47 @@ def escalation_queue(slug: str, request: Request, db: DbDep, user: SessionUser) 
         "answered": [e for e in reversed(found) if e.answered_at is not None][:ANSWERED_SHOWN],
     }
     return render(request, "escalations.html", context)
+
+
+@router.get("/projects/{slug}/items", response_class=HTMLResponse)
+def items_browser(
+    slug: str,
+    request: Request,
+    db: DbDep,
+    user: SessionUser,
+    wanted: ItemFilterDep,
+    cursor: CursorQuery = None,
+) -> Response:
+    """The items browser: the same filters and service as `GET /api/v1/projects/{slug}/items`;
+    a filter that names nothing in the project is shown beside the form, not as a page error."""
+    access = project_access(db, user, slug, Action.LIST_ITEMS)
+    context: dict[str, Any] = {"user": user, "access": access, "wanted": wanted, "page": None}
+    context["checks"] = sorted(REGISTRY)
+    context["statuses"] = list(ItemStatus)
+    context["shown_fields"] = access.fields.fields(access.spec.fields)
+    try:
+        context["page"] = item_browser.browse(
+            db,
+            access.project.id,
+            access.spec,
+            wanted,
+            view=access.fields,
+            after=after_key(cursor),
+            limit=ITEMS_PER_PAGE,
+        )
+    except InvalidInput as error:
+        context["filter_error"] = error
+        return render(request, "items.html", context, error.status_code)
+    context["next_query"] = _next_query(request, context["page"].next_after)
+    return render(request, "items.html", context)
+
+
+def _next_query(request: Request, after: int | None) -> str | None:
+    """This page's query string with the cursor of the next page."""
+    if after is None:
+        return None
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor" and v]
+    return urlencode([*kept, ("cursor", str(after))])
 
 
 @router.get("/projects/{slug}/items/{item_id}", response_class=HTMLResponse)

@@ -11,13 +11,14 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from labelwise.api.deps import ActorDep, DbDep, SettingsDep
+from labelwise.api.item_filter import ItemFilterDep
 from labelwise.api.v1.downloads import download
 from labelwise.api.v1.paging import CursorQuery, after_key
 from labelwise.api.v1.schemas import ImportOut, ItemOut, ItemPage
 from labelwise.errors import TooLarge, UnsupportedMediaType
 from labelwise.formats import FORMATS, Format, ParsedRow, get_format
 from labelwise.policies import Action, authorize, field_view
-from labelwise.services import exports, imports, priorities, projects
+from labelwise.services import exports, imports, item_browser, priorities, projects
 
 router = APIRouter(tags=["items"])
 
@@ -110,34 +111,41 @@ def set_priorities(
     )
 
 
-@router.get("/projects/{slug}/items", response_model=ItemPage)
+@router.get(
+    "/projects/{slug}/items",
+    response_model=ItemPage,
+    responses={422: {"description": "a filter that names nothing in the project"}},
+)
 def list_items(
     slug: str,
     db: DbDep,
     actor: ActorDep,
+    wanted: ItemFilterDep,
     cursor: CursorQuery = None,
     limit: int = Query(100, ge=1, le=1000),
-    pii: bool | None = Query(
-        None, description="true: only items PII detection found something in; false: the others."
-    ),
 ) -> ItemPage:
+    """The project's items in import order, filtered. A filtered page examines a bounded
+    window of items, so it may hold fewer than `limit` and still have a `next_cursor`."""
     project, role = projects.access(db, slug, actor)
     authorize(actor, Action.LIST_ITEMS, role)
-    view = field_view(actor, role, projects.spec_of(project))
-    items = projects.page_items(db, project, after=after_key(cursor), limit=limit, pii=pii)
+    spec = projects.spec_of(project)
+    view = field_view(actor, role, spec)
+    page = item_browser.browse(
+        db, project.id, spec, wanted, view=view, after=after_key(cursor), limit=limit
+    )
     return ItemPage(
         items=[
             ItemOut(
                 id=i.id,
                 external_id=i.external_id,
                 status=i.status,
-                data=view.data(i.data),
+                data=i.data,
                 created_at=i.created_at,
                 pii=i.pii,
             )
-            for i in items
+            for i in page.items
         ],
-        next_cursor=str(items[-1].id) if len(items) == limit else None,
+        next_cursor=None if page.next_after is None else str(page.next_after),
     )
 
 
