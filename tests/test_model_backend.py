@@ -1,5 +1,6 @@
 """The model backend protocol against a real HTTP model server the test starts: batches, only
-what annotators may see, an error per item, timeouts, and no private addresses by default."""
+what annotators may see, an error per item, timeouts, no private addresses by default, and
+the pre-labelling of each item as it is imported."""
 
 from __future__ import annotations
 
@@ -14,17 +15,21 @@ from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from labelwise.app import create_app
 from labelwise.cli.common import console, err_console
 from labelwise.cli.main import app
+from labelwise.db.audit_models import AuditEvent
 from labelwise.db.engine import Database
+from labelwise.db.models import Item, Prediction
 from labelwise.errors import InvalidInput
 from labelwise.policies import Role
 from labelwise.services import imports, model_backend, projects, safe_urls
+from labelwise.services.background import Sweeper
 from labelwise.settings import Settings
-from labelwise.spec import parse_spec
+from labelwise.spec import SpecError, parse_spec
 from tests.conftest import bearer, make_token
 from tests.teams import spec
 
@@ -200,3 +205,95 @@ def test_the_api_and_the_cli_store_what_the_backend_predicts(
     )
     assert fetched.exit_code == 0, fetched.output
     assert "4 predictions saved (4 replaced), 1 items skipped, 0 batches failed" in fetched.output
+
+
+def _tickets_with_backend(db: Database, url: str, texts: list[str]) -> Any:
+    """A project whose spec names the model backend, with `texts` imported as t-0, t-1, ..."""
+    parsed = parse_spec(spec(model_backend={"url": url, "batch_size": 2}))
+    project = projects.apply_spec(db, parsed).project
+    _import(db, project, texts, start=0)
+    return project
+
+
+def _import(db: Database, project: Any, texts: list[str], start: int) -> None:
+    rows = [(n + 1, {"id": f"t-{start + n}", "text": t}, None) for n, t in enumerate(texts)]
+    imports.import_items(db, project.id, projects.spec_of(project), rows, source="test")
+
+
+def _predicted(db: Database) -> dict[str, Any]:
+    with db.read() as session:
+        rows = session.execute(
+            select(Item.external_id, Prediction.answers).join(Item, Prediction.item_id == Item.id)
+        )
+        return {external_id: answers for external_id, answers in rows}
+
+
+def _sent() -> list[str]:
+    return [item["id"] for batch in Backend.batches for item in batch]
+
+
+def test_the_spec_names_a_backend_by_an_http_url() -> None:
+    with pytest.raises(SpecError, match=r"workflow\.model_backend\.url.*'ftp://x/' is not an"):
+        parse_spec(spec(model_backend={"url": "ftp://x/"}))
+    parsed = parse_spec(spec(model_backend={"url": "https://models.example/v1"}))
+    assert parsed.workflow.model_backend is not None
+    assert parsed.workflow.model_backend.batch_size == 32
+
+
+def test_each_new_item_goes_to_the_backend_once_in_the_background(
+    db: Database, model_server: str
+) -> None:
+    project = _tickets_with_backend(db, model_server, ["app crash", "invoice", "refund please"])
+    limits = model_backend.Limits(timeout=5, allow_private=True)
+    sweeper = Sweeper(db, limits, clock=lambda: 0.0)  # a run takes no time: no rest after it
+    assert sweeper.sweep() == ["t"]
+    assert _sent() == ["t-0", "t-1", "t-2"]
+    assert _predicted(db) == {"t-0": {"team": "tech"}, "t-1": {"team": "billing"}}
+    assert sweeper.sweep() == []  # its own import of the predictions is no new work
+    _import(db, project, ["crash on login", "bill twice"], start=3)
+    assert sweeper.sweep() == ["t"]
+    assert _sent()[3:] == ["t-3", "t-4"]  # the refused t-2 is not asked again
+    assert set(_predicted(db)) == {"t-0", "t-1", "t-3", "t-4"}
+    _import(db, project, ["crash"], start=5)
+    assert Sweeper(db, limits).sweep() == ["t"]  # a restarted process
+    assert _sent()[5:] == ["t-2", "t-5"]  # only the items without a prediction
+
+
+def test_a_refused_backend_is_logged_and_the_other_projects_go_on(
+    db: Database, model_server: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    _tickets_with_backend(db, model_server, ["app crash"])
+    raw = spec(quality={"checks": {"too_fast": {"min_ms": 1000}}})
+    raw.update(slug="u", name="Other")
+    _import(db, projects.apply_spec(db, parse_spec(raw)).project, ["invoice"], start=0)
+    assert Sweeper(db).sweep() == ["t", "u"]  # a loopback backend is refused by default
+    assert Backend.batches == [] and _predicted(db) == {}
+    assert "127.0.0.1 is a private, loopback" in caplog.text
+    with db.read() as session:
+        runs = select(func.count()).where(AuditEvent.action == "checks.run")
+        assert session.scalar(runs) == 1  # project u's checks ran after t failed
+
+
+def test_items_imported_over_http_arrive_pre_labeled(
+    db: Database, model_server: str, tmp_path: Path
+) -> None:
+    """The whole way a user takes it: a server with its background process, an upload, the
+    next item's suggestion."""
+    projects.apply_spec(db, parse_spec(spec(model_backend={"url": model_server})))
+    settings = Settings(
+        data_dir=tmp_path, database_url=db.url, auto_checks_seconds=1, allow_private_urls=True
+    )
+    token, annotator = make_token(db, "boss"), make_token(db, "ann")
+    project = projects.get(db, "t")
+    projects.set_member(db, project, "boss", Role.MANAGER)
+    projects.set_member(db, project, "ann", Role.ANNOTATOR)
+    rows = [{"id": "t-0", "text": "app crash"}, {"id": "t-1", "text": "invoice"}]
+    with TestClient(create_app(settings, db), base_url="http://testserver") as client:
+        answer = client.post("/api/v1/projects/t/items", json=rows, headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        deadline = time.monotonic() + 20
+        while len(_predicted(db)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _predicted(db) == {"t-0": {"team": "tech"}, "t-1": {"team": "billing"}}
+        lease = client.post("/api/v1/projects/t/next", headers=bearer(annotator)).json()
+        assert lease["suggestion"]["model"] == "rules@1"

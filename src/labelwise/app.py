@@ -17,6 +17,7 @@ from labelwise.api.labeling_routes import LabelingRoutes
 from labelwise.api.v1 import router as api_router
 from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError
+from labelwise.services import model_backend
 from labelwise.services.background import BackgroundProcess
 from labelwise.settings import Settings, from_env
 from labelwise.web.routers import router as web_router
@@ -48,12 +49,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
 @asynccontextmanager
 async def _background_work(app: FastAPI) -> AsyncIterator[None]:
-    """The checks and the uncertainty order run beside the server (`services/background`)."""
+    """Pre-labels, checks and the uncertainty order run beside the server
+    (`services/background`)."""
     settings: Settings = app.state.settings
     if not settings.auto_checks_seconds:
         yield
         return
-    worker = BackgroundProcess(app.state.db.url, settings.data_dir, settings.auto_checks_seconds)
+    limits = model_backend.Limits(settings.model_timeout_seconds, settings.allow_private_urls)
+    worker = BackgroundProcess(
+        app.state.db.url, settings.data_dir, settings.auto_checks_seconds, limits
+    )
     worker.start()
     try:
         yield

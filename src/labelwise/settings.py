@@ -82,8 +82,9 @@ class Settings(BaseSettings):
     auto_checks_seconds: int = Field(
         default=10,
         ge=0,
-        description="How often a server's background process looks for new work, runs the "
-        "project's checks on it and retrains the model of `workflow.order: uncertainty` "
+        description="How often a server's background process looks for new work: pre-labels "
+        "new items (`workflow.model_backend`), runs the project's checks and retrains the "
+        "model of `workflow.order: uncertainty` "
         "(0: never; `labelwise checks run` still runs the checks).",
     )
 

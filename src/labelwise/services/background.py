@@ -1,11 +1,14 @@
-"""Work that follows labeling without slowing it: a child process runs each project's checks
-and, with `workflow.order: uncertainty`, retrains the model that orders its queue.
+"""Work that follows labeling without slowing it: a child process pre-labels newly imported
+items with the project's `workflow.model_backend`, runs each project's checks and, with
+`workflow.order: uncertainty`, retrains the model that orders its queue.
 
 Submit is left as it is (no extra statement on the request path). Instead a sweep reads the
 head of every project's audit chain, one small row each: every submit, edit and verdict moves
 it, so a head that moved since the project's last run means new work to check. Checks that
 compare annotators (percentiles, gold accuracy) need the whole project, so a run reads it all;
-the model is retrained after every `workflow.retrain_every` new annotations.
+the model is retrained after every `workflow.retrain_every` new annotations. Each new item
+goes to the model backend once per process: the sweeper remembers the last item id it sent,
+and a restarted one sends only the new items that have no prediction yet.
 It runs in its own process at a lower CPU priority: in a thread of the server it held the GIL
 while it validated answers and halved labeling throughput (bench/RESULTS.md). A big project
 also rests ten times its last run's duration before its next. One process per data directory
@@ -31,7 +34,7 @@ from labelwise.db.audit_chain import chain_of
 from labelwise.db.audit_models import AuditEvent, AuditHead
 from labelwise.db.engine import Database
 from labelwise.db.models import Project
-from labelwise.services import active_learning
+from labelwise.services import active_learning, model_backend
 from labelwise.services.checks import enabled, run
 from labelwise.services.projects import spec_of
 
@@ -51,17 +54,20 @@ class _Seen:
 @dataclass
 class Sweeper:
     """What the sweeps remember: each project's chain head at its last run, when it may run
-    again, and its annotations when its model was last trained. `clock` is injectable so a
-    test can step past the cool-down."""
+    again, its annotations when its model was last trained, and the last item it sent to the
+    model backend. `clock` is injectable so a test can step past the cool-down."""
 
     db: Database
+    limits: model_backend.Limits = field(default_factory=model_backend.Limits)
     clock: Callable[[], float] = time.monotonic
     seen: dict[int, _Seen] = field(default_factory=dict)
     trained: dict[int, int] = field(default_factory=dict)
+    prelabeled: dict[int, int] = field(default_factory=dict)
 
     def sweep(self) -> list[str]:
-        """Runs the checks (and retrains the model) of every project with new work; returns
-        their slugs."""
+        """Pre-labels, checks and retrains every project with new work; returns their slugs.
+        A project whose work fails is logged and tried again after its cool-down; the others
+        go on."""
         with self.db.read() as session:
             projects = list(session.scalars(select(Project).order_by(Project.id)))
             heads = {
@@ -74,15 +80,21 @@ class Sweeper:
             if last is not None and (last.seq == seq or self.clock() < last.next_at):
                 continue
             spec = spec_of(project)
+            backend = spec.workflow.model_backend
             checks, learning = enabled(spec), active_learning.wanted(spec)
-            if not (checks or learning):
+            if not (backend or checks or learning):
                 self.seen[project.id] = _Seen(seq, 0.0)
                 continue
             started = self.clock()
-            if checks:
-                run(self.db, project)
-            if learning:
-                self._retrain(project, spec.workflow.retrain_every)
+            try:
+                if backend:
+                    self._prelabel(project, backend.url, backend.batch_size)
+                if checks:
+                    run(self.db, project)
+                if learning:
+                    self._retrain(project, spec.workflow.retrain_every)
+            except Exception:
+                log.exception("background work on project %s failed", project.slug)
             took = self.clock() - started
             with self.db.read() as session:
                 after = session.scalar(
@@ -91,6 +103,21 @@ class Sweeper:
             self.seen[project.id] = _Seen(after or 0, started + took * (1 + COOL_DOWN))
             ran.append(project.slug)
         return ran
+
+    def _prelabel(self, project: Project, url: str, batch_size: int) -> None:
+        done = model_backend.prelabel(
+            self.db,
+            project,
+            url,
+            batch_size=batch_size,
+            timeout=self.limits.timeout,
+            allow_private=self.limits.allow_private,
+            unpredicted_after=self.prelabeled.get(project.id, 0),
+        )
+        if done.last_item_id is not None:
+            self.prelabeled[project.id] = done.last_item_id
+        for failed in [*done.failed_batches, *(s["error"] for s in done.imported.skipped)]:
+            log.warning("model backend of project %s: %s", project.slug, failed)
 
     def _retrain(self, project: Project, every: int) -> None:
         count = active_learning.annotation_count(self.db, project.id)
@@ -115,12 +142,25 @@ class Sweeper:
 class BackgroundProcess:
     """The sweeping process, started and stopped with the app."""
 
-    def __init__(self, database_url: str, data_dir: Path, interval: float) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        data_dir: Path,
+        interval: float,
+        limits: model_backend.Limits = model_backend.Limits(),
+    ) -> None:
         spawn = multiprocessing.get_context("spawn")  # no copy of the server's threads and pools
         self._stop = spawn.Event()
         self._process = spawn.Process(
             target=_sweep_until_stopped,
-            args=(database_url, data_dir / LOCK_FILE, interval, self._stop, os.getpid()),
+            args=(
+                database_url,
+                data_dir / LOCK_FILE,
+                interval,
+                limits,
+                self._stop,
+                os.getpid(),
+            ),
             name="labelwise-background",
             daemon=True,
         )
@@ -137,18 +177,23 @@ class BackgroundProcess:
 
 
 def _sweep_until_stopped(
-    database_url: str, lock_path: Path, interval: float, stop: Any, parent: int
+    database_url: str,
+    lock_path: Path,
+    interval: float,
+    limits: model_backend.Limits,
+    stop: Any,
+    parent: int,
 ) -> None:
     """The child's life: sweep every `interval` seconds while it holds the data dir's lock.
 
-    Errors are logged, never raised: a project whose checks fail must not stop the others'.
+    Errors are logged, never raised: a sweep that fails (the database gone) is tried again.
     Ctrl-C reaches the whole process group; the server, not the signal, stops the child.
     It also ends when its server is gone (killed without a chance to stop it).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(NICENESS)
     db = Database(database_url)
-    sweeper = Sweeper(db)
+    sweeper = Sweeper(db, limits)
     lock_fd: int | None = None
     try:
         while not stop.wait(interval) and os.getppid() == parent:

@@ -32,6 +32,7 @@ from labelwise.db.models import Item
 from labelwise.errors import InvalidInput
 from labelwise.formats import ParsedRow
 from labelwise.privacy import Findings, Scrubber, content_key, project_key
+from labelwise.services import audit
 from labelwise.spec import FieldSpec, ProjectSpec
 
 # Rows per insert; fewer when they hold over BATCH_BYTES of data, so that memory and the
@@ -97,11 +98,14 @@ def import_items(
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
     pii_key: Callable[[], bytes] | None = None,
+    actor_id: int | None = None,
 ) -> ImportSummary:
     """Import every row or, on the first bad one, nothing (unless `skip_invalid`).
 
     `pii_key` loads the data dir's PII key (`Settings.load_pii_key`); it is called only when
-    the project's PII rule rewrites values, which needs it.
+    the project's PII rule rewrites values, which needs it. An import that adds items leaves
+    an `items.imported` audit event, in a transaction of its own after the items' so that
+    labeling in the project, which appends to the same chain, never waits for an import.
     """
     summary = ImportSummary(source, position_name)
     rule = _pii_rule(spec, project_id, pii_key)
@@ -120,6 +124,23 @@ def import_items(
             if progress:
                 progress(len(batch))
         labeling.refresh_item_statistics(summary.created)
+    if summary.created:
+        with db.write() as session:
+            audit.record(
+                session,
+                project_id=project_id,
+                actor_id=actor_id,
+                action="items.imported",
+                target_type="project",
+                target_id=project_id,
+                after={
+                    "source": source,
+                    "created": summary.created,
+                    "existing": summary.existing,
+                    "skipped": len(summary.skipped),
+                },
+                last=True,
+            )
     return summary
 
 

@@ -18,6 +18,9 @@ see. Every batch has its own timeout; a batch that fails (no answer, not JSON, a
 and every item the answer leaves out or refuses are reported, each naming the item and why,
 and do not stop the other batches. A URL whose host is a private, loopback or link-local
 address is refused unless `LABELWISE_ALLOW_PRIVATE_URLS` is set (`services.safe_urls`).
+
+On demand, a manager names the URL (CLI, API). On import, the spec's `workflow.model_backend`
+names it and the background process (`services.background`) sends each new item once.
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, select
 
 from labelwise.db.engine import Database
-from labelwise.db.models import Item, Project
+from labelwise.db.models import Item, Prediction, Project
 from labelwise.db.pages import keyset_pages
 from labelwise.errors import InvalidInput
 from labelwise.formats import ParsedRow
@@ -42,6 +45,15 @@ from labelwise.states import ItemStatus
 DEFAULT_BATCH = 32
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What the admin allows a backend (settings `model_timeout_seconds`, `allow_private_urls`;
+    the defaults are theirs), for the background process that cannot read the server's."""
+
+    timeout: float = 30.0
+    allow_private: bool = False
+
+
 @dataclass
 class Fetched:
     """What the backend answered: rows for `predictions.import_predictions` (an item's
@@ -50,6 +62,7 @@ class Fetched:
 
     rows: list[ParsedRow] = field(default_factory=list)
     failed_batches: list[str] = field(default_factory=list)
+    last_item_id: int | None = None  # the highest item id sent, answered or not
 
 
 def fetch(
@@ -61,9 +74,11 @@ def fetch(
     timeout: float,
     allow_private: bool,
     open_only: bool = True,
+    unpredicted_after: int | None = None,
 ) -> Fetched:
     """Ask the backend at `url` for predictions of the project's items (only those nobody has
-    started when `open_only`), `batch_size` items per request."""
+    started when `open_only`; of those, only the ones after item id `unpredicted_after` that
+    have no prediction yet when it is given), `batch_size` items per request."""
     endpoint = url.rstrip("/") + "/predict"
     safe_urls.check(endpoint, allow_private=allow_private)  # refused before any item is read
     spec = spec_of(project)
@@ -74,12 +89,13 @@ def fetch(
     ]
     fetched = Fetched()
     with httpx.Client(timeout=timeout) as client:
-        for batch in _batches(db, project.id, open_only, batch_size):
+        for batch in _batches(db, project.id, open_only, unpredicted_after, batch_size):
+            fetched.last_item_id = batch[-1][0]
             body = {
                 "project": project.slug,
                 "questions": questions,
                 "items": [
-                    {"id": external_id, "data": view.data(data)} for external_id, data in batch
+                    {"id": external_id, "data": view.data(data)} for _, external_id, data in batch
                 ],
             }
             try:
@@ -87,11 +103,11 @@ def fetch(
                 answer.raise_for_status()
                 reply = answer.json()
             except (httpx.HTTPError, ValueError) as error:
-                first, last = batch[0][0], batch[-1][0]
+                first, last = batch[0][1], batch[-1][1]
                 fetched.failed_batches.append(f"items {first}..{last}: {_why(error)}")
                 continue
             fetched.rows.extend(
-                _rows(reply, [external_id for external_id, _ in batch], len(fetched.rows))
+                _rows(reply, [external_id for _, external_id, _ in batch], len(fetched.rows))
             )
     return fetched
 
@@ -103,6 +119,7 @@ class Prelabeled:
 
     imported: predictions.PredictionsImported
     failed_batches: list[str]
+    last_item_id: int | None
 
 
 def prelabel(
@@ -114,6 +131,7 @@ def prelabel(
     timeout: float,
     allow_private: bool,
     open_only: bool = True,
+    unpredicted_after: int | None = None,
     actor_id: int | None = None,
 ) -> Prelabeled:
     """Fetch predictions from the backend and store them as pre-labels: every good one, and
@@ -126,6 +144,7 @@ def prelabel(
         timeout=timeout,
         allow_private=allow_private,
         open_only=open_only,
+        unpredicted_after=unpredicted_after,
     )
     imported = predictions.import_predictions(
         db,
@@ -137,7 +156,7 @@ def prelabel(
         skip_invalid=True,
         actor_id=actor_id,
     )
-    return Prelabeled(imported, fetched.failed_batches)
+    return Prelabeled(imported, fetched.failed_batches, fetched.last_item_id)
 
 
 _KEYS = {"name", "type", "labels", "min", "max", "field", "responses", "min_choices", "max_choices"}
@@ -173,8 +192,8 @@ def _rows(reply: Any, asked: Sequence[str], before: int) -> Iterator[ParsedRow]:
 
 
 def _batches(
-    db: Database, project_id: int, open_only: bool, size: int
-) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    db: Database, project_id: int, open_only: bool, unpredicted_after: int | None, size: int
+) -> Iterator[list[tuple[int, str, dict[str, Any]]]]:
     if size < 1:
         raise InvalidInput(f"batch size: must be at least 1; got {size}")
     query = select(Item.id, Item.external_id, Item.data).where(
@@ -182,10 +201,13 @@ def _batches(
     )
     if open_only:
         query = query.where(Item.status == ItemStatus.NEW)
+    if unpredicted_after is not None:
+        predicted = exists().where(Prediction.item_id == Item.id)
+        query = query.where(Item.id > unpredicted_after, ~predicted)
 
     def read(page: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
         with db.read() as session:
             return session.execute(page, params).all()
 
     for page in keyset_pages(read, query, Item.id, start=0, size=size, last_key=lambda r: r.id):
-        yield [(external_id, data) for _, external_id, data in page]
+        yield [(item_id, external_id, data) for item_id, external_id, data in page]

@@ -287,9 +287,23 @@ class ReviewSpec(SpecModel):
         return _REVIEW_VARIANTS.get(policy) if isinstance(policy, str) else None
 
 
+class ModelBackendSpec(SpecModel):
+    """A model server that pre-labels each item as it is imported (services/model_backend.py)."""
+
+    url: str
+    batch_size: int = Field(default=32, ge=1, le=1000)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not re.match(r"https?://[^/\s]+", value):
+            raise refuse(f"{value!r} is not an http:// or https:// URL")
+        return value
+
+
 class WorkflowSpec(SpecModel):
     """How items flow: annotators per item, leases, review, adjudication, workload caps, and
-    when model predictions are shown as suggestions."""
+    which model pre-labels them and when its predictions are shown as suggestions."""
 
     overlap: int = Field(default=1, ge=1)
     lease_minutes: int = Field(default=30, ge=1)
@@ -301,6 +315,7 @@ class WorkflowSpec(SpecModel):
     order: Literal["priority", "uncertainty"] = "priority"
     retrain_every: int = Field(default=100, ge=1)
     prelabels: PrelabelMode = "show"
+    model_backend: ModelBackendSpec | None = None
 
     @field_validator("adjudicate")
     @classmethod

@@ -130,6 +130,7 @@ async def _import_form(
             position_name=fmt.position,
             skip_invalid=form.get("skip_invalid") == "on",
             pii_key=settings.load_pii_key,
+            actor_id=access.actor.user_id,
         )
 
 

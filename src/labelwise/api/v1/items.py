@@ -56,6 +56,7 @@ async def import_items(
             source="request body",
             skip_invalid=skip_invalid,
             pii_key=settings.load_pii_key,
+            actor_id=actor.user_id,
         )
     return ImportOut(**summary.as_dict())
 
