@@ -19,7 +19,10 @@ per annotation); `--client threads` runs an httpx client per annotator, as a scr
 and CSRF token, as the browser does, instead of an API token. `--predictions` imports one model
 prediction per item (`labelwise predictions import`), so next pre-fills it and submit judges
 the answer against it (`workflow.prelabels: show`); they stay in the prepared database, so give
-such runs a `--root` of their own.
+such runs a `--root` of their own. `--order uncertainty` has the server's queue ordered by the
+built-in model, and retrains it back to back through the whole measured window, in a process
+at the background's CPU priority (the server's own sweep is off then, so one trainer runs):
+the figures are labeling while the model trains.
 PostgreSQL is vacuumed before each backend's runs, as its autovacuum would have done.
 """
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import re
@@ -40,6 +44,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -55,7 +60,8 @@ from labelwise.db.engine import Database
 from labelwise.db.migrate import upgrade
 from labelwise.db.models import Annotation, Assignment, Item, Prediction, User
 from labelwise.policies import Role
-from labelwise.services import accounts, projects
+from labelwise.services import accounts, active_learning, projects
+from labelwise.services.background import NICENESS
 from labelwise.spec import parse_spec
 
 SLUG = "bench"
@@ -148,7 +154,7 @@ def prepare(
     db = Database(target.url)
     try:
         upgrade(db.engine)
-        workflow = {**WORKFLOW, "order": order, "retrain_every": 500}
+        workflow = {**WORKFLOW, "order": order}
         projects.apply_spec(db, parse_spec({**SPEC, "workflow": workflow}))
         have = _item_count(db)
         if have not in (0, items):
@@ -286,8 +292,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(target: Target, workers: int) -> Iterator[tuple[str, int]]:
+def serving(target: Target, workers: int, sweep: bool = True) -> Iterator[tuple[str, int]]:
     """`labelwise serve` with N worker processes until it answers; its base URL and pid.
+    `sweep`: False turns the server's background process off.
 
     Tried twice: on a loaded machine uvicorn's supervisor can kill workers that take more
     than its 5 s health check to import the app, and restart them forever (see RESULTS.md).
@@ -299,7 +306,11 @@ def serving(target: Target, workers: int) -> Iterator[tuple[str, int]]:
         with log.open("wb") as output:
             process = subprocess.Popen(
                 [*command, "--workers", str(workers)],
-                env={**os.environ, **target.env},
+                env={
+                    **os.environ,
+                    **target.env,
+                    **({} if sweep else {"LABELWISE_AUTO_CHECKS_SECONDS": "0"}),
+                },
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
@@ -314,6 +325,36 @@ def serving(target: Target, workers: int) -> Iterator[tuple[str, int]]:
         print(f"labelwise serve --workers {workers} did not answer (attempt {attempt})")
     tail = log.read_text(errors="replace")[-2000:]
     raise SystemExit(f"labelwise serve did not answer on {base} (log {log}):\n{tail}")
+
+
+@contextmanager
+def training(url: str, wanted: bool) -> Iterator[Any]:
+    """While wanted, a process retrains the uncertainty model and rewrites the priorities
+    back to back, as the background sweep would with no rest; yields the count of trainings."""
+    spawn = multiprocessing.get_context("spawn")
+    trained, stop = spawn.Value("i", 0), spawn.Event()
+    if not wanted:
+        yield trained
+        return
+    process = spawn.Process(target=_train_until, args=(url, stop, trained), daemon=True)
+    process.start()
+    try:
+        yield trained
+    finally:
+        stop.set()
+        process.join()
+
+
+def _train_until(url: str, stop: Any, trained: Any) -> None:
+    os.nice(NICENESS)
+    db = Database(url)
+    project = projects.get(db, SLUG)
+    while not stop.is_set():
+        if active_learning.reorder(db, project) is None:
+            stop.wait(1)  # too few labels yet
+        else:
+            trained.value += 1
+    db.dispose()
 
 
 def _came_up(base: str, process: subprocess.Popen[bytes]) -> bool:
@@ -666,7 +707,11 @@ def run(
     target: Target, people: list[Annotator], workers: int, auth: str, options: argparse.Namespace
 ) -> Result:
     database = make_url(target.url).database if target.backend == "postgresql" else None
-    with serving(target, workers) as (base, pid):
+    uncertainty = options.order == "uncertainty"
+    with (
+        serving(target, workers, sweep=not uncertainty) as (base, pid),
+        training(target.url, uncertainty) as trained,
+    ):
         headers = [credentials(base, person, auth) for person in people]
         begin = time.perf_counter() + options.warmup
         window = Window(begin, begin + (options.seconds if options.count is None else 1e9))
@@ -678,6 +723,8 @@ def run(
         samples = _merge(load(base, headers, budget))
         seconds = time.perf_counter() - begin
         cores = meter.cores(seconds)
+    if uncertainty:
+        print(f"  {trained.value} trainings of the uncertainty model during the run", flush=True)
     integrity = check(target, samples.annotation_ids)
     return Result(target.backend, auth, workers, seconds, samples, integrity, cores)
 
@@ -767,7 +814,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--order",
         choices=["priority", "uncertainty"],
         default="priority",
-        help="workflow.order; uncertainty retrains the model every 500 annotations meanwhile",
+        help="workflow.order; uncertainty retrains the model back to back meanwhile",
     )
     parser.add_argument(
         "--predictions",

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from labelwise.db.audit_models import AuditEvent
 from labelwise.db.engine import Database
-from labelwise.services import imports
+from labelwise.db.models import Item
+from labelwise.services import active_learning, imports
 from labelwise.services.background import Sweeper
 from labelwise.spec import SpecError, parse_spec
 from tests.teams import Team, spec
@@ -94,3 +95,28 @@ def test_uncertainty_needs_something_to_learn() -> None:
     bad["questions"] = [{"name": "urgency", "type": "rating", "min": 1, "max": 5}]
     with pytest.raises(SpecError, match=r"workflow\.order.*single_label question and a text"):
         parse_spec(bad)
+
+
+def test_a_training_moves_only_the_front_of_the_queue_ahead_of_all_others(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each training writes the FRONT least sure items, above every open item's priority."""
+    monkeypatch.setattr(active_learning, "FRONT", 3)
+    team = _team(client, db)
+    _label(team, "ana", 10)
+    first = active_learning.reorder(db, team.project)
+    assert first is not None and (first.scored, first.ranked) == (30, 3)
+    front = {i.external_id: i.priority for i in _open_items(db) if i.priority >= 1}
+    assert len(front) == 3 and all(int(eid[2:]) >= 30 for eid in front), front
+    assert all(1 <= p < 2 for p in front.values())
+    _label(team, "ben", 2)  # the front goes first
+    assert len([i for i in _open_items(db) if i.external_id in front]) == 1
+    assert active_learning.reorder(db, team.project) is not None
+    newest = {i.external_id for i in _open_items(db) if i.priority >= 2}
+    assert len(newest) == 3  # the next generation, above what is left of the first
+    assert team.next("ben")["item"]["external_id"] in newest
+
+
+def _open_items(db: Database) -> list[Item]:
+    with db.read() as session:
+        return list(session.scalars(select(Item).where(Item.status.in_(["new", "in_progress"]))))
