@@ -478,7 +478,7 @@ SINGLE_ERRORS: list[tuple[Callable[[dict[str, Any]], object], str]] = [
     (
         _set("workflow.overlpa", 2),
         "workflow.overlpa: unknown key; expected one of overlap, lease_minutes, review, "
-        "adjudicate, max_per_annotator, order, retrain_every, prelabels",
+        "adjudicate, max_per_annotator, order, retrain_every, prelabels, model_backend",
     ),
     (_set("workflow.overlap", "3"), "workflow.overlap: must be an integer; got '3'"),
     (
@@ -569,7 +569,7 @@ def test_every_mistake_is_reported_at_once_in_document_order() -> None:
         "questions[2].max: must be greater than min (1)",
         "questions[3].field: no field named 'body'; fields are text, channel",
         "workflow.overlpa: unknown key; expected one of overlap, lease_minutes, review, "
-        "adjudicate, max_per_annotator, order, retrain_every, prelabels",
+        "adjudicate, max_per_annotator, order, retrain_every, prelabels, model_backend",
         "quality.gold_rate: must be less than 1; got 2",
     ]
 
