@@ -229,3 +229,25 @@ def test_the_status_a_honeypot_shows_is_drawn_as_real_items_fall() -> None:
     assert set(shown) == {"in_progress", "in_review", "done"}
     single = parse_spec(spec())
     assert {as_if_real(single, 1, item, 7) for item in range(100)} == {"done"}
+
+
+def test_progress_counts_gold_items_apart_except_to_annotators(
+    client: TestClient, db: Database
+) -> None:
+    """Gold items stay new, so counted as new no project would ever be done."""
+    team = _team(client, db)
+    _gold(team, ["t-4", "t-5"])
+    for _ in range(4):
+        lease = team.next("ana")
+        assert team.submit("ana", lease["assignment_id"], "billing").status_code == 200
+    managed = team.client.get("/api/v1/projects/t", headers=team.auth("boss")).json()
+    assert (managed["items"], managed["by_status"]) == (6, {"done": 4, "gold": 2})
+    report = team.client.get("/api/v1/projects/t/quality", headers=team.auth("boss")).json()
+    assert report["progress"]["by_status"] == {"done": 4, "gold": 2}
+    dashboard = team.client.get("/api/v1/projects/t/dashboard", headers=team.auth("boss"))
+    assert dashboard.json()["work"]["by_status"] == {"done": 4, "gold": 2}
+    seen = team.client.get("/api/v1/projects/t", headers=team.auth("ana")).json()
+    assert seen["by_status"] == {"done": 4, "new": 2}  # no honeypot count to an annotator
+    log_in(client, "boss")
+    page = client.get("/projects/t").text
+    assert "4 of 4 done · gold 2" in page and 'max="4" value="4"' in page

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from labelwise.clock import now
 from labelwise.db.engine import Database
+from labelwise.db.item_counts import GOLD, status_counts
 from labelwise.db.models import Item, Membership, Project, User
 from labelwise.errors import NotFound
 from labelwise.policies import Actor, Role
 from labelwise.services import audit, guidelines
 from labelwise.spec import ProjectSpec, parse_spec
+from labelwise.states import ItemStatus
 
 
 @dataclass(frozen=True)
@@ -168,30 +170,24 @@ def summaries(db: Database, actor: Actor) -> list[ProjectSummary]:
         if not actor.is_admin:
             query = query.where(Membership.role.is_not(None))
         rows = session.execute(query.order_by(Project.slug)).all()
-        counts = _status_counts(session, [p.id for p, _ in rows])
+        counts = status_counts(session, [p.id for p, _ in rows])
     return [_summary(p, Role(role) if role else None, counts) for p, role in rows]
 
 
 def summary(db: Database, project: Project, role: Role | None) -> ProjectSummary:
     with db.read() as session:
-        return _summary(project, role, _status_counts(session, [project.id]))
-
-
-def _status_counts(session: Session, project_ids: list[int]) -> dict[int, dict[str, int]]:
-    counts: dict[int, dict[str, int]] = {}
-    for project_id, status, count in session.execute(
-        select(Item.project_id, Item.status, func.count())
-        .where(Item.project_id.in_(project_ids))
-        .group_by(Item.project_id, Item.status)
-    ):
-        counts.setdefault(project_id, {})[status] = count
-    return counts
+        return _summary(project, role, status_counts(session, [project.id]))
 
 
 def _summary(
     project: Project, role: Role | None, counts: dict[int, dict[str, int]]
 ) -> ProjectSummary:
-    by_status = counts.get(project.id, {})
+    """Gold items counted apart, except to an annotator: to them they are new items, as they
+    are shown to them as ordinary work."""
+    by_status = dict(counts.get(project.id, {}))
+    if role == Role.ANNOTATOR and GOLD in by_status:
+        new = ItemStatus.NEW.value
+        by_status[new] = by_status.get(new, 0) + by_status.pop(GOLD)
     return ProjectSummary(project, role, sum(by_status.values()), by_status)
 
 

@@ -14,6 +14,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, func, select
 
 from labelwise.db.aggregates import utc_day
+from labelwise.db.item_counts import status_counts
 from labelwise.db.models import CheckFinding, DashboardCount, Item, Review, User
 from labelwise.services.reporting.dashboard_model import AnnotatorWork, DayRow, TimeOnItem, Work
 from labelwise.spec import ProjectSpec
@@ -23,7 +24,7 @@ K = TypeVar("K", bound=Hashable)
 
 
 def work(connection: Connection, project_id: int, spec: ProjectSpec) -> Work:
-    by_status = _status_counts(connection, project_id)
+    by_status = status_counts(connection, [project_id]).get(project_id, {})
     counts = _kept_counts(connection, project_id)
     per_person_day = {(person, day): n for person, day, n in counts["day"]}
     histograms: dict[int, dict[int, int]] = defaultdict(dict)
@@ -60,15 +61,6 @@ def time_on_item(histogram: dict[int, int]) -> TimeOnItem:
             if tenths not in found and seen >= rank:
                 found[tenths] = value
     return TimeOnItem(timed, found[5], found[9])
-
-
-def _status_counts(connection: Connection, project_id: int) -> dict[str, int]:
-    rows = connection.execute(
-        select(_items.c.status, func.count())
-        .where(_items.c.project_id == project_id)
-        .group_by(_items.c.status)
-    )
-    return {status: int(count) for status, count in rows}
 
 
 def _kept_counts(connection: Connection, project_id: int) -> dict[str, list[tuple[int, str, int]]]:

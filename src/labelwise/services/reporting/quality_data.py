@@ -21,6 +21,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, func, select
 
 from labelwise.db.engine import Database
+from labelwise.db.item_counts import status_counts
 from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
@@ -388,7 +389,7 @@ def load(
                 _tally(columns, who, gold.get(item_id), [r[3] for r in found])
         names = accounts.usernames(connection)
         columns.annotator_names = [names.get(uid, str(uid)) for uid in annotators.names]
-        columns.by_status = _status_counts(connection, project_id)
+        columns.by_status = status_counts(connection, [project_id]).get(project_id, {})
         columns.verdicts = _verdict_counts(connection, project_id)
         columns.findings = _finding_counts(connection, project_id)
         columns.prelabels = acceptance(connection, project_id)
@@ -479,15 +480,6 @@ def _add_answers(
         given = [(who, found[name], v) for who, found, v in answers if found.get(name) is not None]
         if given:
             collector.add_item(item, given)
-
-
-def _status_counts(connection: Connection, project_id: int) -> dict[str, int]:
-    rows = connection.execute(
-        select(_items.c.status, func.count())
-        .where(_items.c.project_id == project_id)
-        .group_by(_items.c.status)
-    )
-    return {status: int(count) for status, count in rows}
 
 
 def _verdict_counts(connection: Connection, project_id: int) -> dict[str, int]:
