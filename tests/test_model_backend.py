@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -105,6 +107,36 @@ def test_a_loopback_backend_is_refused_unless_allowed(
     ):
         model_backend.fetch(db, project, model_server, timeout=5, allow_private=False)
     assert Backend.batches == []  # nothing was sent
+
+
+def test_the_connection_itself_goes_only_to_a_public_address(model_server: str) -> None:
+    refused = pytest.raises(httpx.ConnectError, match=r"127\.0\.0\.1 is a private, loopback")
+    with safe_urls.client(timeout=5, allow_private=False) as client, refused:
+        client.post(f"{model_server}/predict", json={"items": []})  # past `check`
+    assert Backend.batches == []
+    body = {"project": "t", "questions": [], "items": []}
+    with safe_urls.client(timeout=5, allow_private=True) as client:
+        assert client.post(f"{model_server}/predict", json=body).status_code == 200
+
+
+def test_a_name_rebound_to_loopback_after_the_check_gets_no_connection(
+    db: Database, project: Any, model_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DNS answers a public address to the checks (before the fetch, before the request)
+    and the loopback one after (rebinding)."""
+    port = int(model_server.rsplit(":", 1)[1])
+    answers = iter(["93.184.216.34"] * 2)
+
+    def rebinding(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = f"http://models.example:{port}"
+    fetched = model_backend.fetch(db, project, url, batch_size=5, timeout=5, allow_private=False)
+    assert Backend.batches == [] and fetched.rows == []
+    (failed,) = fetched.failed_batches
+    assert "models.example (127.0.0.1) is a private, loopback" in failed, failed
 
 
 @pytest.mark.parametrize(

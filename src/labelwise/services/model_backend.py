@@ -88,7 +88,7 @@ def fetch(
         for q in spec.questions
     ]
     fetched = Fetched()
-    with httpx.Client(timeout=timeout) as client:
+    with safe_urls.client(timeout=timeout, allow_private=allow_private) as client:
         for batch in _batches(db, project.id, open_only, unpredicted_after, batch_size):
             fetched.last_item_id = batch[-1][0]
             body = {
