@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from labelwise.db.audit_models import AuditEvent
 from labelwise.db.engine import Database
 from labelwise.db.models import Item
-from labelwise.services import active_learning, imports
+from labelwise.services import active_learning, imports, projects
 from labelwise.services.background import Sweeper
 from labelwise.spec import SpecError, parse_spec
 from tests.teams import Team, spec
@@ -93,7 +93,9 @@ def test_nothing_to_learn_from_one_label_yet(client: TestClient, db: Database) -
 def test_uncertainty_needs_something_to_learn() -> None:
     bad = spec(order="uncertainty")
     bad["questions"] = [{"name": "urgency", "type": "rating", "min": 1, "max": 5}]
-    with pytest.raises(SpecError, match=r"workflow\.order.*single_label question and a text"):
+    with pytest.raises(
+        SpecError, match=r"workflow\.order.*single_label or multi_label question and a text"
+    ):
         parse_spec(bad)
 
 
@@ -120,3 +122,22 @@ def test_a_training_moves_only_the_front_of_the_queue_ahead_of_all_others(
 def _open_items(db: Database) -> list[Item]:
     with db.read() as session:
         return list(session.scalars(select(Item).where(Item.status.in_(["new", "in_progress"]))))
+
+
+def test_a_multi_label_question_is_learned_a_label_at_a_time(
+    client: TestClient, db: Database
+) -> None:
+    """The first learnable question is multi-label: the texts that mix both come first."""
+    team = _team(client, db)
+    raw = spec(**UNCERTAIN)
+    tags = {"name": "tags", "type": "multi_label", "labels": ["billing", "tech"]}
+    raw["questions"] = [tags, *raw["questions"]]
+    projects.apply_spec(db, parse_spec(raw))
+    for _ in range(10):  # the clear ones come first in import order
+        lease = team.next("ana")
+        words = set(lease["item"]["data"]["text"].split())
+        given = ["tech"] if words & set(TECH) else ["billing"]
+        assert team.submit("ana", lease["assignment_id"], tags=given).status_code == 200
+    assert Sweeper(db).sweep() == ["t"] and _orderings(db) == 1
+    served = [team.next(who)["item"]["external_id"] for who in ("ben", "ana")]
+    assert all(int(external_id[2:]) >= 30 for external_id in served), served

@@ -15,7 +15,8 @@ from labelwise.db.engine import Database
 from labelwise.learning.baseline import OutOfFold, out_of_fold
 from labelwise.learning.label_errors import suspects
 from labelwise.policies import Role
-from labelwise.services import imports
+from labelwise.services import imports, projects
+from labelwise.services.checks.model_disagreement import HAS, LACKS
 from labelwise.spec import parse_spec
 from tests.teams import Team, answer_all, spec
 
@@ -99,3 +100,68 @@ def test_too_few_items_train_no_model(client: TestClient, db: Database) -> None:
     checks = {"model_disagreement": {"min_items": 100}}
     team = _labelled(client, db, checks, 30)
     assert team.post("boss", "/api/v1/projects/t/checks/run").json()["counts"] == {}
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_multi_label_suspects_are_cleanlabs(seed: int) -> None:
+    """A label at a time, as cleanlab's multi_label=True: given or left out, per label."""
+    rng = np.random.default_rng(seed)
+    n, k = 2000, 4
+    truth = rng.random((n, k)) < 0.35
+    given = truth ^ (rng.random((n, k)) < 0.08)
+    probabilities = np.clip(np.where(truth, 0.8, 0.2) + rng.normal(0, 0.15, (n, k)), 0.01, 0.99)
+    ours: set[int] = set()
+    for j in range(k):
+        # the two classes in out_of_fold's order: "given" < "left out"
+        binary = OutOfFold(
+            [HAS, LACKS],
+            np.where(given[:, j], 0, 1),
+            np.column_stack([probabilities[:, j], 1 - probabilities[:, j]]),
+        )
+        ours |= {s.index for s in suspects(binary)}
+    labels = [np.flatnonzero(row).tolist() for row in given]
+    mask = find_label_issues(
+        labels, probabilities, multi_label=True, filter_by="confident_learning"
+    )
+    assert sorted(ours) == np.flatnonzero(mask).tolist() and len(ours) > 50
+
+
+TAG_WORDS = {
+    "refund": ["refund", "reimburse", "chargeback", "repay"],
+    "login": ["login", "password", "signin", "locked"],
+    "outage": ["down", "outage", "unavailable", "offline"],
+}
+# t-5 is about a refund but not tagged so; t-8 is tagged outage without a word of one
+LEFT_OUT, ADDED = {"t-5": "refund"}, {"t-8": "outage"}
+
+
+def test_a_multi_label_error_is_found_for_its_label(client: TestClient, db: Database) -> None:
+    checks = {"model_disagreement": {"min_items": 40}}
+    team = Team(client, db, 0, quality={"checks": checks})
+    raw = spec({"checks": checks})
+    raw["questions"].append({"name": "tags", "type": "multi_label", "labels": sorted(TAG_WORDS)})
+    parsed = parse_spec(raw)
+    projects.apply_spec(db, parsed)
+    rng = random.Random(11)
+    rows, answers = [], {}
+    for i in range(150):
+        tags = [t for t in sorted(TAG_WORDS) if rng.random() < 0.4] or ["refund"]
+        if f"t-{i}" in LEFT_OUT:
+            tags = ["login", LEFT_OUT[f"t-{i}"]]
+        if f"t-{i}" in ADDED:
+            tags = ["login", "refund"]
+        words = [w for t in tags for w in rng.choices(TAG_WORDS[t], k=3)]
+        rng.shuffle(words)
+        rows.append((i + 1, {"id": f"t-{i}", "text": " ".join(words)}, None))
+        given = set(tags) - {LEFT_OUT.get(f"t-{i}")} | {ADDED.get(f"t-{i}")} - {None}
+        answers[f"t-{i}"] = {"team": "billing", "tags": sorted(given)}
+    imports.import_items(db, team.project.id, parsed, rows, source="test")
+    team.member("boss", Role.MANAGER)
+    team.member("ana")
+    answer_all(team, "ana", answers)
+    assert team.post("boss", "/api/v1/projects/t/checks/run").status_code == 200
+    found = team.client.get("/api/v1/projects/t/checks", headers=team.auth("boss")).json()
+    flagged = {f["external_id"]: f["message"] for f in found if f["check"] == "model_disagreement"}
+    assert {"t-5", "t-8"} <= set(flagged) and len(flagged) <= 4, flagged
+    assert flagged["t-5"].startswith("tags: the consensus has 'refund' left out; that looks")
+    assert flagged["t-8"].startswith("tags: the consensus has 'outage' given; that looks wrong")

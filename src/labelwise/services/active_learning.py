@@ -2,13 +2,14 @@
 
 The background sweep (`services/background.py`) calls `reorder` after every
 `workflow.retrain_every` new annotations; nothing here runs on the request path. The model
-(`labelwise.learning`) learns the first single-label question from its consensus on the text
-fields, scores every item without a consensus yet, and routing serves the highest priority
-first. Only the front of the queue is rewritten: the `FRONT` items it is least sure of get
-`generation + least confidence`, the generation one above every open item's priority, so they
-go before all others, and the rest keep theirs. Writing every open item's priority held SQLite's
-writer lock for 200 transactions a training on 100k items and took labeling's p99 from 32 ms
-to 400 ms (bench/RESULTS.md); the front is written in a few short ones.
+(`labelwise.learning`) learns the first single- or multi-label question from its consensus on
+the text fields (a multi-label one a label at a time), scores every item without a consensus
+yet, and routing serves the highest priority first. Only the front of the queue is
+rewritten: the `FRONT` items it is least sure of get `generation + least confidence`, the
+generation one above every open item's priority, so they go before all others, and the rest
+keep theirs. Writing every open item's priority held SQLite's writer lock for 200
+transactions a training on 100k items and took labeling's p99 from 32 ms to 400 ms
+(bench/RESULTS.md); the front is written in a few short ones.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class Reordered:
     ranked: int  # the least sure of them, given a new priority
 
 
+LEARNABLE = ("single_label", "multi_label")  # the first such question is the one learned
+
+
 def wanted(spec: ProjectSpec) -> bool:
     return spec.workflow.order == "uncertainty"
 
@@ -56,11 +60,13 @@ def annotation_count(db: Database, project_id: int) -> int:
 
 def reorder(db: Database, project: Project) -> Reordered | None:
     """Train on the consensus so far and rank the rest; None while there is too little to
-    learn from (fewer than two labels among the items with a consensus)."""
-    from labelwise.learning.uncertainty import least_confidence  # scikit-learn: only when used
+    learn from (fewer than two labels among the items with a consensus; for a multi-label
+    question, no label both on some and off others)."""
+    # scikit-learn: only when used
+    from labelwise.learning.uncertainty import least_confidence, least_confidence_multilabel
 
     spec = spec_of(project)
-    question = next(q for q in spec.questions if q.type == "single_label")
+    question = next(q for q in spec.questions if q.type in LEARNABLE)
     fields = [f.name for f in spec.fields if f.type == "text"]
     agreed = consensus(db, project.id, question.name, "majority")
     texts, labels, open_ids, open_texts = [], [], [], []
@@ -69,11 +75,14 @@ def reorder(db: Database, project: Project) -> Reordered | None:
         settled = agreed.get(item_id)
         if settled is not None and settled.answer is not None:
             texts.append(text)
-            labels.append(str(settled.answer))
+            labels.append(settled.answer)
         elif status in (ItemStatus.NEW, ItemStatus.IN_PROGRESS):
             open_ids.append(item_id)
             open_texts.append(text)
-    doubt = least_confidence(texts, labels, open_texts)
+    if question.type == "multi_label":
+        doubt = least_confidence_multilabel(texts, labels, open_texts)
+    else:
+        doubt = least_confidence(texts, [str(label) for label in labels], open_texts)
     if doubt is None:
         return None
     front = [int(n) for n in np.argsort(-doubt, kind="stable")[:FRONT]]

@@ -487,11 +487,12 @@ class ProjectSpec(SpecModel):
             yield ("workflow", "review", "slice_by"), problem
         workflow = data.get("workflow")
         if isinstance(workflow, dict) and workflow.get("order") == "uncertainty":
-            learnable = any(q.get("type") == "single_label" for q in questions)
+            learnable = any(q.get("type") in ("single_label", "multi_label") for q in questions)
             if not learnable or "text" not in types.values():
                 yield (
                     ("workflow", "order"),
-                    ("'uncertainty' needs a single_label question and a text field to learn from"),
+                    "'uncertainty' needs a single_label or multi_label question and a text "
+                    "field to learn from",
                 )
         for index, name in _pii_fields(data.get("privacy")):
             problem = _pii_field_problem(name, types)
