@@ -22,6 +22,7 @@ from labelwise.spec import ProjectSpec, QuestionSpec
 
 LEARNED = ("single_label", "multi_label")
 HAS, LACKS = "given", "left out"  # a multi-label question's two classes, for one label
+Given = dict[int, list[tuple[int, Any]]]  # item -> each (annotation, label or set of labels)
 
 
 class ModelDisagreement:
@@ -31,10 +32,7 @@ class ModelDisagreement:
         self.questions, self.min_items = questions, min_items  # question -> fields it reads
         self.multi = multi  # the multi-label ones
         self.texts: dict[int, str] = {}
-        # question -> item -> every (annotation, answer) given: a label, or a set of labels
-        self.given: dict[str, dict[int, list[tuple[int, Any]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        self.given: dict[str, Given] = defaultdict(lambda: defaultdict(list))
 
     def observe(self, rows: list[Row]) -> list[Finding]:
         for row in rows:
@@ -54,12 +52,12 @@ class ModelDisagreement:
     def conclude(self) -> list[Finding]:
         found: list[Finding] = []
         for question, by_item in self.given.items():
-            for task in _tasks(question, by_item, question in self.multi):
-                found.extend(self._suspects(*task))
+            for label, consensus in _tasks(by_item, question in self.multi):
+                found.extend(self._suspects(question, label, consensus, by_item))
         return found
 
     def _suspects(
-        self, question: str, label: str | None, consensus: dict[int, str], by_item: Any
+        self, question: str, label: str | None, consensus: dict[int, str], by_item: Given
     ) -> Iterator[Finding]:
         """The items whose consensus (of one label, for a multi-label question) the model is
         sure is wrong, each pointing at an annotation that gave that consensus."""
@@ -90,9 +88,7 @@ class ModelDisagreement:
             yield Finding(self.name, message, item_id, annotation)
 
 
-def _tasks(
-    question: str, by_item: dict[int, list[tuple[int, Any]]], multi: bool
-) -> Iterator[tuple[str, str | None, dict[int, str], Any]]:
+def _tasks(by_item: Given, multi: bool) -> Iterator[tuple[str | None, dict[int, str]]]:
     """What to learn: the question's label per item, or for a multi-label question, per
     label, whether the item has it; only items where a strict majority says so."""
     labels: list[str | None] = (
@@ -106,7 +102,7 @@ def _tasks(
             (side, votes), *_ = Counter(_side(a, label) for _, a in given).most_common(1)
             if votes * 2 > len(given):
                 consensus[item_id] = side
-        yield question, label, consensus, by_item
+        yield label, consensus
 
 
 def _side(answer: Any, label: str | None) -> str:
