@@ -108,7 +108,10 @@ class Servers:
 def _serve(db: Database, tmp_path: Path, count: int) -> Iterator[Servers]:
     env = {"LABELWISE_DATA_DIR": str(tmp_path / "data"), "LABELWISE_DATABASE_URL": db.url}
     with ExitStack() as stack:
-        bases = [stack.enter_context(running("serve", env))[0] for _ in range(count)]
+        bases = [
+            stack.enter_context(running("serve", env, output=tmp_path / f"serve-{n}.log"))[0]
+            for n in range(count)
+        ]
         yield Servers(bases)
 
 
@@ -166,9 +169,9 @@ def _label_everything(servers: Servers, people: list[Annotator]) -> list[Log]:
     )
 
 
-def _check_http(logs: list[Log], items: int, overlap: int) -> None:
+def _check_http(logs: list[Log], items: int, overlap: int, said: str) -> None:
     failures = [failure for log in logs for failure in log.failures]
-    assert failures == [], failures[:10]
+    assert failures == [], (failures[:10], said[-6000:])
     assert all(log.last_status == 204 for log in logs), [
         (lg.username, lg.last_status) for lg in logs
     ]
@@ -239,7 +242,8 @@ def _label_and_check(db: Database, tmp_path: Path, server_count: int) -> None:
     people = _set_up(db, items=items, overlap=overlap, annotators=16)
     with _serve(db, tmp_path, server_count) as servers:
         logs = _label_everything(servers, people)
-    _check_http(logs, items, overlap)
+    said = "".join(log.read_text() for log in sorted(tmp_path.glob("serve-*.log")))
+    _check_http(logs, items, overlap, said)
     _check_database(db, logs, people, items, overlap)
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import httpx
@@ -27,17 +27,20 @@ def _free_port() -> int:
 
 @contextmanager
 def running(
-    command: str, env: dict[str, str], *options: str
+    command: str, env: dict[str, str], *options: str, output: Path | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run `labelwise COMMAND --port P [OPTIONS]` until it answers; yield its URL and process."""
+    """Run `labelwise COMMAND --port P [OPTIONS]` until it answers; yield its URL and process.
+    What it prints is piped to the caller, or written to `output` (a busy server's errors
+    would fill a pipe nobody reads)."""
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "labelwise.cli.main", command, "--port", str(port), *options],
-        env={**os.environ, **env, "COLUMNS": "200"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with output.open("w") if output else nullcontext(subprocess.PIPE) as printed:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "labelwise.cli.main", command, "--port", str(port), *options],
+            env={**os.environ, **env, "COLUMNS": "200"},
+            stdout=printed,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
