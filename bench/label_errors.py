@@ -12,8 +12,9 @@ the planted errors, their agreement, and the time each part took.
 
 `--multi-label`: each text has one or more of the classes as tags (each tag's topic words in
 it); the planted errors toggle one tag of an item (given where it is not, or left out). The
-baseline learns a tag at a time, as the `model_disagreement` check does, and cleanlab gets
-`multi_label=True`; precision and recall count items.
+baseline learns a tag at a time, as the `model_disagreement` check does, and cleanlab's
+`multilabel_classification.filter.find_label_issues` gets the per-tag probabilities;
+precision and recall count items.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 
 import numpy as np
 from cleanlab.filter import find_label_issues
+from cleanlab.multilabel_classification.filter import find_label_issues as find_multilabel_issues
 
 from labelwise.learning.baseline import out_of_fold
 from labelwise.learning.label_errors import suspects
@@ -94,9 +96,7 @@ def multi_label(options: argparse.Namespace) -> None:
     ours_s = time.perf_counter() - started
     given = np.column_stack([one.probabilities[:, 0] for one in scored if one is not None])
     started = time.perf_counter()
-    mask = find_label_issues(
-        [sorted(t) for t in tags], given, multi_label=True, filter_by="confident_learning"
-    )
+    mask = find_multilabel_issues([sorted(t) for t in tags], given, filter_by="confident_learning")
     theirs = set(np.flatnonzero(mask).tolist())
     theirs_s = time.perf_counter() - started
     print(

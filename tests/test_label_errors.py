@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from cleanlab.filter import find_label_issues
+from cleanlab.multilabel_classification.filter import find_label_issues as find_multilabel_issues
 from fastapi.testclient import TestClient
 
 from labelwise.db.engine import Database
@@ -104,7 +105,7 @@ def test_too_few_items_train_no_model(client: TestClient, db: Database) -> None:
 
 @pytest.mark.parametrize("seed", [4, 5])
 def test_multi_label_suspects_are_cleanlabs(seed: int) -> None:
-    """A label at a time, as cleanlab's multi_label=True: given or left out, per label."""
+    """A label at a time, as cleanlab's multi-label filter: given or left out, per label."""
     rng = np.random.default_rng(seed)
     n, k = 2000, 4
     truth = rng.random((n, k)) < 0.35
@@ -120,9 +121,7 @@ def test_multi_label_suspects_are_cleanlabs(seed: int) -> None:
         )
         ours |= {s.index for s in suspects(binary)}
     labels = [np.flatnonzero(row).tolist() for row in given]
-    mask = find_label_issues(
-        labels, probabilities, multi_label=True, filter_by="confident_learning"
-    )
+    mask = find_multilabel_issues(labels, probabilities, filter_by="confident_learning")
     assert sorted(ours) == np.flatnonzero(mask).tolist() and len(ours) > 50
 
 

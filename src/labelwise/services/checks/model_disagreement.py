@@ -4,7 +4,7 @@ For each single-label question with text to read (its `field`, else every text f
 built-in baseline is trained out of fold on the items' current consensus (a strict majority
 of their answers) and confident learning names the items whose label it is sure is wrong
 (`labelwise.learning`). A multi-label question is learned a label at a time, as cleanlab's
-`multi_label=True` does: for each label, whether a strict majority gave it, and an item is
+multi-label filter does: for each label, whether a strict majority gave it, and an item is
 suspect for each label the model is confident the consensus got wrong (given or left out).
 The finding points at an answer that took the suspect side, so `send_to_review` sends the item
 back to review with the model's reason.
