@@ -30,7 +30,7 @@ from labelwise.errors import InvalidInput
 from labelwise.policies import Role
 from labelwise.services import imports, model_backend, projects, safe_urls
 from labelwise.services.background import Sweeper
-from labelwise.settings import Settings
+from labelwise.settings import ModelLimits, Settings
 from labelwise.spec import SpecError, parse_spec
 from tests.conftest import bearer, make_token
 from tests.teams import spec
@@ -105,7 +105,7 @@ def test_a_loopback_backend_is_refused_unless_allowed(
         InvalidInput,
         match=r"/predict: 127\.0\.0\.1 is a private, loopback.*LABELWISE_ALLOW_PRIVATE_URLS",
     ):
-        model_backend.fetch(db, project, model_server, timeout=5, allow_private=False)
+        model_backend.fetch(db, project, model_server, limits=ModelLimits(5, allow_private=False))
     assert Backend.batches == []  # nothing was sent
 
 
@@ -133,7 +133,9 @@ def test_a_name_rebound_to_loopback_after_the_check_gets_no_connection(
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     url = f"http://models.example:{port}"
-    fetched = model_backend.fetch(db, project, url, batch_size=5, timeout=5, allow_private=False)
+    fetched = model_backend.fetch(
+        db, project, url, batch_size=5, limits=ModelLimits(5, allow_private=False)
+    )
     assert Backend.batches == [] and fetched.rows == []
     (failed,) = fetched.failed_batches
     assert "models.example (127.0.0.1) is a private, loopback" in failed, failed
@@ -157,7 +159,7 @@ def test_batches_carry_only_what_annotators_see(
     db: Database, project: Any, model_server: str
 ) -> None:
     fetched = model_backend.fetch(
-        db, project, model_server, batch_size=2, timeout=5, allow_private=True
+        db, project, model_server, batch_size=2, limits=ModelLimits(5, allow_private=True)
     )
     assert [len(batch) for batch in Backend.batches] == [2, 2, 1]
     assert SECRET not in json.dumps(Backend.batches) and "email" not in json.dumps(Backend.batches)
@@ -176,7 +178,11 @@ def test_batches_carry_only_what_annotators_see(
 
 def test_an_item_left_out_is_named(db: Database, project: Any, model_server: str) -> None:
     fetched = model_backend.fetch(
-        db, project, f"{model_server}/forgetful", batch_size=5, timeout=5, allow_private=True
+        db,
+        project,
+        f"{model_server}/forgetful",
+        batch_size=5,
+        limits=ModelLimits(5, allow_private=True),
     )
     assert [row.error for row in fetched.rows if row.error] == [
         "item t-2: the backend says: refunds are not my business",
@@ -186,7 +192,11 @@ def test_an_item_left_out_is_named(db: Database, project: Any, model_server: str
 
 def test_a_slow_backend_times_out_per_batch(db: Database, project: Any, model_server: str) -> None:
     fetched = model_backend.fetch(
-        db, project, f"{model_server}/slow", batch_size=5, timeout=0.5, allow_private=True
+        db,
+        project,
+        f"{model_server}/slow",
+        batch_size=5,
+        limits=ModelLimits(0.5, allow_private=True),
     )
     assert fetched.rows == [] and fetched.failed_batches == [
         "items t-0..t-4: no answer within the timeout"
@@ -197,7 +207,11 @@ def test_a_method_keeping_redirect_is_followed(
     db: Database, project: Any, model_server: str
 ) -> None:
     fetched = model_backend.fetch(
-        db, project, f"{model_server}/moved", batch_size=5, timeout=5, allow_private=True
+        db,
+        project,
+        f"{model_server}/moved",
+        batch_size=5,
+        limits=ModelLimits(5, allow_private=True),
     )
     assert len([row for row in fetched.rows if row.error is None]) == 4
 
@@ -276,7 +290,7 @@ def test_each_new_item_goes_to_the_backend_once_in_the_background(
     db: Database, model_server: str
 ) -> None:
     project = _tickets_with_backend(db, model_server, ["app crash", "invoice", "refund please"])
-    limits = model_backend.Limits(timeout=5, allow_private=True)
+    limits = ModelLimits(timeout=5, allow_private=True)
     sweeper = Sweeper(db, limits, clock=lambda: 0.0)  # a run takes no time: no rest after it
     assert sweeper.sweep() == ["t"]
     assert _sent() == ["t-0", "t-1", "t-2"]

@@ -17,7 +17,6 @@ from labelwise.api.labeling_routes import LabelingRoutes
 from labelwise.api.v1 import router as api_router
 from labelwise.db.engine import Database
 from labelwise.errors import LabelwiseError
-from labelwise.services import model_backend
 from labelwise.services.background import BackgroundProcess
 from labelwise.settings import Settings, from_env
 from labelwise.web.routers import router as web_router
@@ -55,9 +54,8 @@ async def _background_work(app: FastAPI) -> AsyncIterator[None]:
     if not settings.auto_checks_seconds:
         yield
         return
-    limits = model_backend.Limits(settings.model_timeout_seconds, settings.allow_private_urls)
     worker = BackgroundProcess(
-        app.state.db.url, settings.data_dir, settings.auto_checks_seconds, limits
+        app.state.db.url, settings.data_dir, settings.auto_checks_seconds, settings.model_limits
     )
     worker.start()
     try:

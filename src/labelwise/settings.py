@@ -7,6 +7,7 @@ import re
 import secrets
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
@@ -18,10 +19,20 @@ from sqlalchemy.exc import ArgumentError
 from labelwise.errors import InvalidInput
 
 SECRET_KEY_FILE = "secret_key"
+MODEL_TIMEOUT_SECONDS = 30
 PII_KEY_FILE = "pii_key"
 ENV_PREFIX = "LABELWISE_"
 # The databases labelwise runs on, as SQLAlchemy names their drivers.
 DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    """What the admin allows a model backend, in one value a background process can be given
+    (the defaults are the settings')."""
+
+    timeout: float = MODEL_TIMEOUT_SECONDS
+    allow_private: bool = False
 
 
 class Settings(BaseSettings):
@@ -63,7 +74,9 @@ class Settings(BaseSettings):
         "(a model server on this machine or the local network).",
     )
     model_timeout_seconds: int = Field(
-        default=30, ge=1, description="How long a model backend has to answer one batch."
+        default=MODEL_TIMEOUT_SECONDS,
+        ge=1,
+        description="How long a model backend has to answer one batch.",
     )
     session_hours: int = Field(default=12, ge=1, description="How long a browser login lasts.")
     secure_cookies: bool = Field(
@@ -124,6 +137,10 @@ class Settings(BaseSettings):
                 f"data directory {self.data_dir} (LABELWISE_DATA_DIR or --data-dir): "
                 f"cannot create it: {reason}"
             ) from None
+
+    @property
+    def model_limits(self) -> ModelLimits:
+        return ModelLimits(self.model_timeout_seconds, self.allow_private_urls)
 
     def load_secret_key(self) -> str:
         """The configured key, else the one stored in the data dir, created on first use."""

@@ -87,8 +87,7 @@ def fetch_predictions(
         projects.get(db, slug),
         url,
         batch_size=batch_size,
-        timeout=settings.model_timeout_seconds,
-        allow_private=settings.allow_private_urls,
+        limits=settings.model_limits,
         open_only=not all_items,
     )
     for failed in result.failed_batches:

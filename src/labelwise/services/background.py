@@ -37,6 +37,7 @@ from labelwise.db.models import Project
 from labelwise.services import active_learning, model_backend
 from labelwise.services.checks import enabled, run
 from labelwise.services.projects import spec_of
+from labelwise.settings import ModelLimits
 
 log = logging.getLogger(__name__)
 COOL_DOWN = 10  # a project rests this many times its last run's duration between runs
@@ -58,7 +59,7 @@ class Sweeper:
     model backend. `clock` is injectable so a test can step past the cool-down."""
 
     db: Database
-    limits: model_backend.Limits = field(default_factory=model_backend.Limits)
+    limits: ModelLimits = field(default_factory=ModelLimits)
     clock: Callable[[], float] = time.monotonic
     seen: dict[int, _Seen] = field(default_factory=dict)
     trained: dict[int, int] = field(default_factory=dict)
@@ -110,8 +111,7 @@ class Sweeper:
             project,
             url,
             batch_size=batch_size,
-            timeout=self.limits.timeout,
-            allow_private=self.limits.allow_private,
+            limits=self.limits,
             unpredicted_after=self.prelabeled.get(project.id, 0),
         )
         if done.last_item_id is not None:
@@ -147,7 +147,7 @@ class BackgroundProcess:
         database_url: str,
         data_dir: Path,
         interval: float,
-        limits: model_backend.Limits = model_backend.Limits(),
+        limits: ModelLimits = ModelLimits(),
     ) -> None:
         spawn = multiprocessing.get_context("spawn")  # no copy of the server's threads and pools
         self._stop = spawn.Event()
@@ -180,7 +180,7 @@ def _sweep_until_stopped(
     database_url: str,
     lock_path: Path,
     interval: float,
-    limits: model_backend.Limits,
+    limits: ModelLimits,
     stop: Any,
     parent: int,
 ) -> None:

@@ -40,18 +40,10 @@ from labelwise.formats import ParsedRow
 from labelwise.policies import FieldView, Role, hidden_from
 from labelwise.services import predictions, safe_urls
 from labelwise.services.projects import spec_of
+from labelwise.settings import ModelLimits
 from labelwise.states import ItemStatus
 
 DEFAULT_BATCH = 32
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What the admin allows a backend (settings `model_timeout_seconds`, `allow_private_urls`;
-    the defaults are theirs), for the background process that cannot read the server's."""
-
-    timeout: float = 30.0
-    allow_private: bool = False
 
 
 @dataclass
@@ -71,8 +63,7 @@ def fetch(
     url: str,
     *,
     batch_size: int = DEFAULT_BATCH,
-    timeout: float,
-    allow_private: bool,
+    limits: ModelLimits,
     open_only: bool = True,
     unpredicted_after: int | None = None,
 ) -> Fetched:
@@ -80,6 +71,7 @@ def fetch(
     started when `open_only`; of those, only the ones after item id `unpredicted_after` that
     have no prediction yet when it is given), `batch_size` items per request."""
     endpoint = url.rstrip("/") + "/predict"
+    allow_private = limits.allow_private
     safe_urls.check(endpoint, allow_private=allow_private)  # refused before any item is read
     spec = spec_of(project)
     view = FieldView(hidden_from(spec, Role.ANNOTATOR), Role.ANNOTATOR)  # a model labels
@@ -88,7 +80,7 @@ def fetch(
         for q in spec.questions
     ]
     fetched = Fetched()
-    with safe_urls.client(timeout=timeout, allow_private=allow_private) as client:
+    with safe_urls.client(timeout=limits.timeout, allow_private=allow_private) as client:
         for batch in _batches(db, project.id, open_only, unpredicted_after, batch_size):
             fetched.last_item_id = batch[-1][0]
             body = {
@@ -128,8 +120,7 @@ def prelabel(
     url: str,
     *,
     batch_size: int = DEFAULT_BATCH,
-    timeout: float,
-    allow_private: bool,
+    limits: ModelLimits,
     open_only: bool = True,
     unpredicted_after: int | None = None,
     actor_id: int | None = None,
@@ -141,11 +132,14 @@ def prelabel(
         project,
         url,
         batch_size=batch_size,
-        timeout=timeout,
-        allow_private=allow_private,
+        limits=limits,
         open_only=open_only,
         unpredicted_after=unpredicted_after,
     )
+    if not fetched.rows:  # nothing to store: no write transaction (a sweep's usual case)
+        return Prelabeled(
+            predictions.PredictionsImported(), fetched.failed_batches, fetched.last_item_id
+        )
     imported = predictions.import_predictions(
         db,
         project.id,

@@ -16,8 +16,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from labelwise.clock import now
+from labelwise.db.counts import GOLD, status_counts
 from labelwise.db.engine import Database
-from labelwise.db.item_counts import GOLD, status_counts
 from labelwise.db.models import Item, Membership, Project, User
 from labelwise.errors import NotFound
 from labelwise.policies import Actor, Role

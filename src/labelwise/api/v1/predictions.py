@@ -73,8 +73,7 @@ def fetch_predictions(
         project,
         body.url,
         batch_size=body.batch_size,
-        timeout=settings.model_timeout_seconds,
-        allow_private=settings.allow_private_urls,
+        limits=settings.model_limits,
         open_only=not body.all_items,
         actor_id=actor.user_id,
     )

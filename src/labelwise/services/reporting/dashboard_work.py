@@ -14,8 +14,8 @@ from typing import TypeVar
 from sqlalchemy import Connection, func, select
 
 from labelwise.db.aggregates import utc_day
-from labelwise.db.item_counts import status_counts
-from labelwise.db.models import CheckFinding, DashboardCount, Item, Review, User
+from labelwise.db.counts import finding_counts, status_counts
+from labelwise.db.models import DashboardCount, Item, Review, User
 from labelwise.services.reporting.dashboard_model import AnnotatorWork, DayRow, TimeOnItem, Work
 from labelwise.spec import ProjectSpec
 
@@ -42,7 +42,7 @@ def work(connection: Connection, project_id: int, spec: ProjectSpec) -> Work:
         question_types=sorted({q.type for q in spec.questions}),
         verdicts=dict(sorted(_merged(verdicts_by_day.values()).items())),
         verdicts_by_day=verdicts_by_day,
-        checks=_finding_counts(connection, project_id),
+        checks=finding_counts(connection, project_id),
     )
 
 
@@ -87,16 +87,6 @@ def _verdicts_per_day(connection: Connection, project_id: int) -> dict[str, dict
     for d, verdict, count in rows:
         found[str(d)][verdict] = int(count)
     return dict(sorted(found.items()))
-
-
-def _finding_counts(connection: Connection, project_id: int) -> dict[str, int]:
-    rows = connection.execute(
-        select(CheckFinding.check, func.count())
-        .where(CheckFinding.project_id == project_id)
-        .group_by(CheckFinding.check)
-        .order_by(CheckFinding.check)
-    )
-    return {check: int(count) for check, count in rows}
 
 
 def _names(connection: Connection, people: set[int]) -> dict[int, str]:

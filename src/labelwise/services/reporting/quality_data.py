@@ -20,9 +20,9 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, func, select
 
+from labelwise.db.counts import finding_counts, status_counts
 from labelwise.db.engine import Database
-from labelwise.db.item_counts import status_counts
-from labelwise.db.models import Annotation, CheckFinding, GoldAnswer, Item, Review
+from labelwise.db.models import Annotation, GoldAnswer, Item, Review
 from labelwise.db.pages import items_in_project, keyset_pages, read_on
 from labelwise.quality import Span, SpanMatch, pairwise_span_f1
 from labelwise.services import accounts
@@ -391,7 +391,7 @@ def load(
         columns.annotator_names = [names.get(uid, str(uid)) for uid in annotators.names]
         columns.by_status = status_counts(connection, [project_id]).get(project_id, {})
         columns.verdicts = _verdict_counts(connection, project_id)
-        columns.findings = _finding_counts(connection, project_id)
+        columns.findings = finding_counts(connection, project_id)
         columns.prelabels = acceptance(connection, project_id)
         _first_verdicts(connection, project_id, columns)
     return columns
@@ -489,17 +489,6 @@ def _verdict_counts(connection: Connection, project_id: int) -> dict[str, int]:
         .group_by(_reviews.c.verdict)
     )
     return {verdict: int(count) for verdict, count in rows}
-
-
-def _finding_counts(connection: Connection, project_id: int) -> dict[str, int]:
-    """Findings of the latest automated-check run, per check."""
-    rows = connection.execute(
-        select(CheckFinding.check, func.count())
-        .where(CheckFinding.project_id == project_id)
-        .group_by(CheckFinding.check)
-        .order_by(CheckFinding.check)
-    )
-    return {check: int(count) for check, count in rows}
 
 
 def _first_verdicts(connection: Connection, project_id: int, columns: ProjectColumns) -> None:

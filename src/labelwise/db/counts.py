@@ -1,4 +1,5 @@
-"""How many items of each project are in each status, with gold items counted apart.
+"""Counts the reports share: items per status, with gold items counted apart, and check
+findings per check.
 
 Gold items are never handed out as ordinary work and stay `new`, so counted by status they
 would leave every project short of done for good. Here they are `gold`, whatever their status:
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from labelwise.db.models import GoldAnswer, Item
+from labelwise.db.models import CheckFinding, GoldAnswer, Item
 
 GOLD = "gold"
 
@@ -41,3 +42,14 @@ def status_counts(
             del mine[status]
         mine[GOLD] = mine.get(GOLD, 0) + int(count)
     return counts
+
+
+def finding_counts(connection: Connection | Session, project_id: int) -> dict[str, int]:
+    """Findings of the latest automated-check run, per check."""
+    rows = connection.execute(
+        select(CheckFinding.check, func.count())
+        .where(CheckFinding.project_id == project_id)
+        .group_by(CheckFinding.check)
+        .order_by(CheckFinding.check)
+    )
+    return {check: int(count) for check, count in rows}
